@@ -1,1 +1,45 @@
-//! placeholder
+//! mpqlab codecs: one module per format, each a thin wrapper over a well-kept crate, all
+//! behind [`mpq_core::Codec`]. [`registry`] lists them; [`image::load`] sniffs and decodes
+//! any supported image file.
+
+pub mod image;
+
+use mpq_core::{Codec, Error, Result};
+
+/// Every codec this build knows, in the order the UI lists them.
+pub fn registry() -> Vec<Box<dyn Codec>> {
+    vec![
+        Box::new(image::jpeg::Jpeg),
+        Box::new(image::avif::Avif),
+        Box::new(image::webp::WebpLossless),
+        Box::new(image::png::Png),
+        Box::new(image::qoi::Qoi),
+    ]
+}
+
+/// Looks a codec up by its id.
+pub fn codec(id: &str) -> Result<Box<dyn Codec>> {
+    registry()
+        .into_iter()
+        .find(|c| c.id() == id)
+        .ok_or_else(|| Error::UnknownCodec(id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn ids_are_unique_and_schemas_have_valid_defaults() {
+        let reg = registry();
+        let mut ids: Vec<_> = reg.iter().map(|c| c.id()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), reg.len());
+        for c in &reg {
+            for p in c.params() {
+                assert_eq!(p.validate(&p.default).unwrap(), p.default, "{}.{}", c.id(), p.name);
+            }
+        }
+        assert!(matches!(codec("nope"), Err(Error::UnknownCodec(_))));
+    }
+}
