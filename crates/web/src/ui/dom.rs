@@ -1,0 +1,49 @@
+//! Tiny DOM helpers so the UI code reads as structure, not as web-sys plumbing.
+
+use wasm_bindgen::{JsCast, closure::Closure};
+use web_sys::{Document, Element, Event, EventTarget, HtmlElement};
+
+pub fn document() -> Document {
+    web_sys::window().and_then(|w| w.document()).expect("the UI runs on a page")
+}
+
+/// Creates `<tag class=…>` with attributes.
+pub fn el(tag: &str, class: &str, attrs: &[(&str, &str)]) -> HtmlElement {
+    let e: HtmlElement = document().create_element(tag).expect("valid tag").unchecked_into();
+    if !class.is_empty() {
+        e.set_class_name(class);
+    }
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
+    }
+    e
+}
+
+/// Like [`el`] with text content.
+pub fn text_el(tag: &str, class: &str, text: &str) -> HtmlElement {
+    let e = el(tag, class, &[]);
+    e.set_text_content(Some(text));
+    e
+}
+
+pub fn append(parent: &Element, children: &[&Element]) {
+    for c in children {
+        let _ = parent.append_child(c);
+    }
+}
+
+pub fn by_id<T: JsCast>(id: &str) -> Option<T> {
+    document().get_element_by_id(id).and_then(|e| e.dyn_into::<T>().ok())
+}
+
+/// Adds an event listener that lives as long as the page (UI elements here are created once
+/// or replaced wholesale, so the small leak of a replaced control's closure is bounded).
+pub fn on<E: JsCast + 'static>(target: &EventTarget, event: &str, mut f: impl FnMut(E) + 'static) {
+    let cb = Closure::<dyn FnMut(Event)>::new(move |e: Event| f(e.unchecked_into::<E>()));
+    let _ = target.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref());
+    cb.forget();
+}
+
+pub fn set_style(e: &HtmlElement, prop: &str, value: &str) {
+    let _ = e.style().set_property(prop, value);
+}
