@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test: native (cargo test --workspace, with the reference
+# tools required), then the page built with trunk and driven in headless Chromium.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+"$ROOT/scripts/setup.sh"
+
+# 1. Native: every crate, web included (its plain logic), with djpeg/cjpeg interop required.
+MPQ_REQUIRE_TOOLS=1 timed cargo test --workspace
+timed cargo build -p mpq-cli
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+export MPQLAB_BIN="$TARGET_DIR/debug/mpqlab"
+
+# 2. The page: build, serve on loopback, drive it in Chromium.
+"$ROOT/scripts/build-web.sh"
+port_file="$(mktemp)"
+node "$ROOT/tests/e2e/serve.mjs" "$ROOT/dist" 0 >"$port_file" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -f "$port_file"' EXIT
+for _ in $(seq 100); do grep -q 'serving' "$port_file" && break; sleep 0.1; done
+MPQ_URL="$(grep -o 'http://[^ ]*' "$port_file")"
+[ -n "$MPQ_URL" ] || die "static server did not start: $(cat "$port_file")"
+log "page served at $MPQ_URL"
+MPQ_URL="$MPQ_URL" timed node --test --test-reporter=spec "$ROOT"/tests/e2e/*.test.mjs
+log "all tests passed"
