@@ -146,7 +146,14 @@ async fn run_codec(job: f64, img: &Image, id: &str, params: &Params) -> Result<O
     let encode_ms = js::now_ms() - t;
     progress(job, "decoding", 1, 3);
     let t = js::now_ms();
-    let decoded = codec.decode(&encoded)?.into_image()?;
+    let decoded = if decoded_by_browser(id) {
+        // rav1d (our native AV1 decoder) does not build for wasm32-unknown-unknown, so the page
+        // decodes AVIF with the browser's own decoder. The bytes are the CLI's; the decoded
+        // pixels can differ from the CLI's by YUV→RGB rounding.
+        browser_codec::decode_with_browser(&encoded, codec.mime()).await?.to_rgb8()
+    } else {
+        codec.decode(&encoded)?.into_image()?
+    };
     let decode_ms = js::now_ms() - t;
     progress(job, "measuring", 2, 3);
     let report = ImageReport::measure(id, resolved.as_params(), img, &decoded, encoded.len(), encode_ms, decode_ms)?;
@@ -174,6 +181,7 @@ async fn encode(job: f64, msg: &JsValue) -> Result<()> {
             ("encoded", encoded.clone().into()),
             ("mime", out.mime.into()),
             ("extension", out.extension.into()),
+            ("browser_decoded", (browser_codec::find(&id).is_some() || decoded_by_browser(&id)).into()),
         ]),
         &[&rgba.buffer(), &encoded.buffer()],
     );
@@ -189,6 +197,11 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>> {
     }
     let buf = JsFuture::from(resp.array_buffer().map_err(fail)?).await.map_err(fail)?;
     Ok(Uint8Array::new(&buf).to_vec())
+}
+
+/// Codecs whose output the page decodes with the browser rather than with our own decoder.
+pub fn decoded_by_browser(id: &str) -> bool {
+    id == "avif"
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {

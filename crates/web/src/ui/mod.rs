@@ -510,6 +510,9 @@ impl App {
         side.stage.set_text_content(Some("done"));
         let _ = side.stage.set_attribute("data-state", "done");
         render_metrics(&side.metrics, &report);
+        if js::get(data, "browser_decoded").as_bool() == Some(true) {
+            append(&side.metrics, &[&text_el("dd", "note", "Decoded by this browser's own decoder.")]);
+        }
         // Download link for the encoded bytes (identical to `mpqlab compress` for our codecs).
         let encoded = js::get(data, "encoded");
         if let Some(url) = side.blob_url.take() {
