@@ -47,6 +47,9 @@ enum Command {
     },
     /// Time every codec (default parameters) on images: median encode and decode ms (JSON).
     Bench(bench::BenchArgs),
+    /// Internal: decodes an AVIF file in a child process (see `read_image`).
+    #[command(name = "__decode-avif", hide = true)]
+    DecodeAvif { input: PathBuf },
 }
 
 #[derive(clap::Args)]
@@ -86,7 +89,46 @@ pub(crate) fn read_image(path: &Path) -> Result<Image> {
     mpq_core::limits::check_file_size(meta.len().min(usize::MAX as u64) as usize)
         .with_context(|| format!("{}", path.display()))?;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if mpq_codecs::image::sniff(&bytes) == Some(mpq_codecs::image::FileFormat::Avif) {
+        return decode_avif_isolated(path);
+    }
     mpq_codecs::image::load(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// Decodes a user's AVIF file in a child process. rav1d 1.1 panics inside its `extern "C"`
+/// API on some corrupt AV1 streams (memorysafety/rav1d#1497), which aborts the process and
+/// cannot be caught; a child that dies turns into an ordinary error here. Our own encoder's
+/// output is decoded in-process (it is trusted).
+fn decode_avif_isolated(path: &Path) -> Result<Image> {
+    let exe = std::env::current_exe().context("cannot find the mpqlab executable")?;
+    let out = std::process::Command::new(exe)
+        .arg("__decode-avif")
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .context("cannot start the AVIF decoder")?;
+    if !out.status.success() {
+        let reason = String::from_utf8_lossy(&out.stderr);
+        let reason = reason.lines().find(|l| l.starts_with("mpqlab: error:")).map(|l| l.trim_start_matches("mpqlab: error: ").to_string());
+        bail!(
+            "{}: {}",
+            path.display(),
+            reason.unwrap_or_else(|| "not a valid AVIF file: the AV1 decoder stopped on corrupt data".into())
+        );
+    }
+    // Header line "W H FORMAT", then the raw pixels.
+    let split = out.stdout.iter().position(|&b| b == b'\n').context("bad reply from the AVIF decoder")?;
+    let header = std::str::from_utf8(&out.stdout[..split]).context("bad reply from the AVIF decoder")?;
+    let mut f = header.split_whitespace();
+    let (w, h, format) = (f.next(), f.next(), f.next());
+    let (Some(w), Some(h), Some(format)) = (w, h, format) else { bail!("bad reply from the AVIF decoder") };
+    let format = match format {
+        "gray8" => mpq_core::PixelFormat::Gray8,
+        "rgb8" => mpq_core::PixelFormat::Rgb8,
+        "rgba8" => mpq_core::PixelFormat::Rgba8,
+        other => bail!("bad pixel format '{other}' from the AVIF decoder"),
+    };
+    Ok(Image::new(w.parse()?, h.parse()?, format, out.stdout[split + 1..].to_vec())?)
 }
 
 fn ms_since(t: Instant) -> f64 {
@@ -138,6 +180,19 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Bench(args) => bench::run(args)?,
+        Command::DecodeAvif { input } => {
+            let bytes = std::fs::read(&input)?;
+            let img = mpq_codecs::image::avif::decode_avif(&bytes)?;
+            let format = match img.format() {
+                mpq_core::PixelFormat::Gray8 => "gray8",
+                mpq_core::PixelFormat::Rgb8 => "rgb8",
+                mpq_core::PixelFormat::Rgba8 => "rgba8",
+            };
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} {} {format}", img.width(), img.height())?;
+            out.write_all(img.data())?;
+        }
     }
     Ok(())
 }

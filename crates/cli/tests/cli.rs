@@ -83,3 +83,37 @@ fn codecs_lists_schemas_and_bench_reports_rows() {
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r["encode_ms"].as_f64().unwrap() > 0.0 && r["bytes"].as_u64().unwrap() > 0));
 }
+
+/// AVIF files are read in a child process: corrupt AV1 data that makes rav1d abort becomes an
+/// error (exit 1), never a crash of `mpqlab` itself.
+#[test]
+fn avif_input_is_read_and_corrupt_avif_is_an_error() {
+    let avif = tmp("in.avif");
+    assert!(mpqlab().args(["compress", PHOTO, "-c", "avif", "-p", "speed=10", "-o"]).arg(&avif).status().unwrap().success());
+    let out = mpqlab().arg("eval").arg(&avif).args(["-c", "png"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["width"].as_u64(), v["height"].as_u64()), (Some(240), Some(200)));
+
+    let good = std::fs::read(&avif).unwrap();
+    let mut state = 0x2545F4914F6CDD1Du64;
+    for round in 0..24 {
+        let mut bad = good.clone();
+        // Corrupt the tail (the AV1 payload sits after the container boxes).
+        for _ in 0..(1 + round % 8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let at = good.len() / 2 + (state as usize % (good.len() / 2));
+            bad[at] ^= (state >> 32) as u8 | 1;
+        }
+        let path = tmp(&format!("bad{round}.avif"));
+        std::fs::write(&path, &bad).unwrap();
+        let out = mpqlab().arg("eval").arg(&path).args(["-c", "qoi"]).output().unwrap();
+        let code = out.status.code();
+        assert!(matches!(code, Some(0) | Some(1)), "round {round}: mpqlab died: {:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
+        if code == Some(1) {
+            assert!(String::from_utf8_lossy(&out.stderr).contains("mpqlab: error:"));
+        }
+    }
+}
