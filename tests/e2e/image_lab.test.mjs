@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -70,6 +71,17 @@ async function result(i, timeout = 120_000) {
 /** Marks side i's current result as seen, so `result(i)` waits for the next one. */
 async function expectNewResult(i) {
   await page.evaluate((i) => { document.querySelector(`[data-testid=stage-${i}]`).dataset.state = 'stale'; }, i);
+}
+
+/** A PNG signature and IHDR chunk (valid CRC) claiming w×h RGB pixels, with no pixel data. */
+function pngHeaderOnly(w, h) {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  const body = Buffer.concat([Buffer.from('IHDR'), ihdr]);
+  const len = Buffer.alloc(4); len.writeUInt32BE(13);
+  const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(body) >>> 0);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), len, body, crc]);
 }
 
 async function setNumber(testid, value) {
@@ -185,8 +197,14 @@ test('image lab: first screen, codecs side by side, split, file input, errors, C
     await page.setInputFiles('[data-testid=file-input]', junk);
     await page.waitForSelector('#error:not([hidden])');
     const msg = await page.textContent('[data-testid=error-text]');
-    assert.match(msg, /Could not open the image/);
+    assert.match(msg, /Could not open not-an-image.png: unrecognised file format/);
+    assert.match(await page.textContent('[data-testid=source-info]'), /astronaut_noise_a.png — 256×192/);
     await page.screenshot({ path: path.join(OUT, '05-error.png') });
+    // A PNG whose header claims 9000×9000 pixels is refused before anything is allocated.
+    await page.click('#error-close');
+    await page.setInputFiles('[data-testid=file-input]', { name: 'huge.png', mimeType: 'image/png', buffer: pngHeaderOnly(9000, 9000) });
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match(await page.textContent('[data-testid=error-text]'), /too large: 9000×9000 pixels/);
     // Still usable: a lossless codec on the previous input works.
     await expectNewResult(1);
     await page.selectOption('[data-testid=codec-1]', 'png');

@@ -73,15 +73,19 @@ struct Source {
     name: String,
     width: u32,
     height: u32,
+    description: String,
 }
 
 struct App {
     worker: Worker,
     sides: Vec<Side>,
     source: Option<Source>,
-    /// The file behind the current (or loading) input, kept to reload a restarted worker.
+    /// The file behind the current input, kept to reload a restarted worker.
     source_file: Option<(Vec<u8>, String)>,
-    load_wanted: bool,
+    /// A file to load next (a new input, or the current one again after a worker restart).
+    load_wanted: Option<(Vec<u8>, String)>,
+    /// The file the worker is decoding now; it becomes `source_file` only once it loaded.
+    loading: Option<(Vec<u8>, String)>,
     busy: Option<(f64, Task)>,
     next_job: f64,
     view: Viewport,
@@ -157,7 +161,8 @@ pub fn run() {
         sides,
         source: None,
         source_file: None,
-        load_wanted: false,
+        load_wanted: None,
+        loading: None,
         busy: None,
         next_job: 1.0,
         view: Viewport::default(),
@@ -320,7 +325,7 @@ impl App {
     }
 
     fn request_encode(&mut self, i: usize) {
-        if self.source.is_none() && !self.load_wanted && !matches!(self.busy, Some((_, Task::Load))) {
+        if self.source.is_none() && self.load_wanted.is_none() && self.loading.is_none() {
             return;
         }
         let side = &mut self.sides[i];
@@ -338,14 +343,16 @@ impl App {
             return;
         }
         let job = self.next_job;
-        if self.load_wanted {
-            if let Some((bytes, name)) = &self.source_file {
-                self.load_wanted = false;
-                let arr = js::bytes(bytes);
-                let msg = obj(&[("kind", "load".into()), ("job", job.into()), ("bytes", arr.into()), ("name", name.as_str().into())]);
-                self.post(&msg, Task::Load);
-                return;
-            }
+        if let Some((bytes, name)) = self.load_wanted.take() {
+            let msg = obj(&[
+                ("kind", "load".into()),
+                ("job", job.into()),
+                ("bytes", js::bytes(&bytes).into()),
+                ("name", name.as_str().into()),
+            ]);
+            self.loading = Some((bytes, name));
+            self.post(&msg, Task::Load);
+            return;
         }
         if self.source.is_some() {
             if let Some(i) = self.sides.iter().position(|s| s.wanted) {
@@ -420,7 +427,12 @@ impl App {
                 self.busy = None;
                 let message = js::get_str(data, "message");
                 match task {
-                    Task::Load => show_error(&format!("Could not open the image: {message}")),
+                    Task::Load => {
+                        let failed = self.loading.take().map(|f| f.1).unwrap_or_default();
+                        show_error(&format!("Could not open {failed}: {message}"));
+                        // The previous input stays (the worker keeps it too).
+                        set_source_info(&self.source_description());
+                    }
                     Task::Encode(i) => {
                         let side = &self.sides[i];
                         side.progress.set_hidden(true);
@@ -471,6 +483,9 @@ impl App {
     fn on_loaded(&mut self, data: &JsValue) {
         let (w, h) = (js::get_u32(data, "width"), js::get_u32(data, "height"));
         let rgba = js::get_bytes(data, "rgba");
+        if let Some(file) = self.loading.take() {
+            self.source_file = Some(file);
+        }
         let name = self.source_file.as_ref().map(|f| f.1.clone()).unwrap_or_default();
         let mut info = format!("{name} — {w}×{h}, {}", js::get_str(data, "format").to_lowercase());
         if let Some(note) = js::get(data, "note").as_string() {
@@ -478,7 +493,7 @@ impl App {
         }
         set_source_info(&info);
         let reloading = self.source.as_ref().is_some_and(|s| s.name == name && s.width == w && s.height == h);
-        self.source = Some(Source { name, width: w, height: h });
+        self.source = Some(Source { name, width: w, height: h, description: info });
         if !reloading {
             // A new input: show it on both sides until their encodes arrive.
             for side in &self.sides {
@@ -537,6 +552,10 @@ impl App {
         }
     }
 
+    fn source_description(&self) -> String {
+        self.source.as_ref().map(|s| s.description.clone()).unwrap_or_else(|| "No image loaded.".into())
+    }
+
     fn cancel_side(&mut self, i: usize) {
         let side = &mut self.sides[i];
         side.wanted = false;
@@ -560,9 +579,11 @@ impl App {
             }
         }
         self.busy = None;
-        if self.source_file.is_some() {
-            self.load_wanted = true;
+        // The worker lost its input: load the file in flight, or else the current one, again.
+        if self.load_wanted.is_none() {
+            self.load_wanted = self.loading.take().or_else(|| self.source_file.clone());
         }
+        self.loading = None;
     }
 
     fn worker_crashed(&mut self, msg: &str) {
@@ -578,8 +599,7 @@ impl App {
     fn request_load(&mut self, bytes: Vec<u8>, name: String) {
         hide_error();
         set_source_info(&format!("Loading {name}…"));
-        self.source_file = Some((bytes, name));
-        self.load_wanted = true;
+        self.load_wanted = Some((bytes, name));
         if matches!(self.busy, Some((_, Task::Encode(_)))) {
             // Work on the old input is worthless now.
             self.restart_worker();
