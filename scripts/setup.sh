@@ -25,8 +25,9 @@ log "wasm route: $wasm_route"
 # --- 2. system packages --------------------------------------------------------------------------
 # chromium: the browser the end-to-end tests drive (never a downloaded one);
 # libjpeg-turbo-progs: djpeg/cjpeg, reference tools the codec tests check interop against;
-# nodejs/npm: playwright-core and wasm-opt; curl: readiness checks.
-pkgs=(chromium libjpeg-turbo-progs curl)
+# mesa-vulkan-drivers: lavapipe, a CPU Vulkan driver, so the WGSL kernels run natively without
+# a GPU; nodejs/npm: playwright-core and wasm-opt; curl: readiness checks.
+pkgs=(chromium libjpeg-turbo-progs mesa-vulkan-drivers curl)
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 [ "$wasm_route" = debian-build-std ] && pkgs+=(rustc-web cargo-web rust-web-src lld-22)

@@ -8,6 +8,7 @@
 //! ```
 
 mod bench;
+mod train;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -47,6 +48,8 @@ enum Command {
     },
     /// Time every codec (default parameters) on images: median encode and decode ms (JSON).
     Bench(bench::BenchArgs),
+    /// Train a model on the CPU (seeded) and write its weights: `train fashion --epochs 5`.
+    Train(train::TrainArgs),
     /// Internal: decodes an AVIF file in a child process (see `read_image`).
     #[command(name = "__decode-avif", hide = true)]
     DecodeAvif { input: PathBuf },
@@ -180,6 +183,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Bench(args) => bench::run(args)?,
+        Command::Train(args) => train::run(args)?,
         Command::DecodeAvif { input } => {
             let bytes = std::fs::read(&input)?;
             let img = mpq_codecs::image::avif::decode_avif(&bytes)?;

@@ -1,0 +1,187 @@
+//! Weight formats, quantised exactly as llama.cpp's reference quantisers do, so bits per weight
+//! and errors are comparable with that world.
+//!
+//! * `F32`, `F16`: plain.
+//! * `Q8_0`: blocks of 32 weights, one f16 scale `d = max|x| / 127`, `q = round(x / d)` (int8).
+//! * `Q4_0`: blocks of 32, one f16 scale `d = m / -8` where `m` is the signed value of largest
+//!   magnitude, `q = min(15, trunc(x / d + 8.5))` (4-bit), dequantised as `(q − 8) · d`;
+//!   byte `j` of a block holds element `j` in its low nibble and `j + 16` in its high one.
+//!
+//! Rows whose length is not a multiple of 32 are padded with zeros to whole blocks (llama.cpp
+//! requires multiples of 32; we pad so any shape works). The kernels never read past `k`.
+
+use half::f16;
+
+pub const BLOCK: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    F32,
+    F16,
+    Q8_0,
+    Q4_0,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::F32, Format::F16, Format::Q8_0, Format::Q4_0];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::F32 => "f32",
+            Format::F16 => "f16",
+            Format::Q8_0 => "q8_0",
+            Format::Q4_0 => "q4_0",
+        }
+    }
+
+    /// Storage bits per weight, scales included (llama.cpp: Q8_0 8.5, Q4_0 4.5).
+    pub fn bits_per_weight(self) -> f64 {
+        match self {
+            Format::F32 => 32.0,
+            Format::F16 => 16.0,
+            Format::Q8_0 => (2.0 + 32.0) * 8.0 / 32.0,
+            Format::Q4_0 => (2.0 + 16.0) * 8.0 / 32.0,
+        }
+    }
+}
+
+/// A row-major `rows × cols` weight matrix in one format, laid out for the GPU: packed 32-bit
+/// words (so WGSL can read it as `array<u32>`), and for block formats a separate scale array
+/// (f16 pairs in u32). Each row is padded to `blocks_per_row · 32` elements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantMatrix {
+    pub format: Format,
+    pub rows: usize,
+    pub cols: usize,
+    /// Weights (f32 bits, f16 pairs, 4 int8, or 8 nibbles per word).
+    pub data: Vec<u32>,
+    /// Block scales as f16 pairs (empty for F32/F16).
+    pub scales: Vec<u32>,
+}
+
+pub fn blocks_per_row(cols: usize) -> usize {
+    cols.div_ceil(BLOCK)
+}
+
+fn pack_f16_pairs(values: &[f16]) -> Vec<u32> {
+    values.chunks(2).map(|p| p[0].to_bits() as u32 | (p.get(1).map_or(0, |h| h.to_bits()) as u32) << 16).collect()
+}
+
+fn padded_row(w: &[f32], r: usize, cols: usize) -> Vec<f32> {
+    let mut row = w[r * cols..(r + 1) * cols].to_vec();
+    row.resize(blocks_per_row(cols) * BLOCK, 0.0);
+    row
+}
+
+/// llama.cpp's `quantize_row_q8_0_ref` for one block.
+pub fn quantize_block_q8_0(x: &[f32; BLOCK]) -> (f16, [i8; BLOCK]) {
+    let amax = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let d = amax / 127.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    let mut q = [0i8; BLOCK];
+    for (qi, xi) in q.iter_mut().zip(x) {
+        *qi = (xi * id).round() as i8; // f32::round rounds half away from zero, like roundf
+    }
+    (f16::from_f32(d), q)
+}
+
+/// llama.cpp's `quantize_row_q4_0_ref` for one block: 16 bytes of nibbles.
+pub fn quantize_block_q4_0(x: &[f32; BLOCK]) -> (f16, [u8; BLOCK / 2]) {
+    let (mut amax, mut max) = (0f32, 0f32);
+    for &v in x {
+        if amax < v.abs() {
+            amax = v.abs();
+            max = v;
+        }
+    }
+    let d = max / -8.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    let mut qs = [0u8; BLOCK / 2];
+    for j in 0..BLOCK / 2 {
+        let q0 = ((x[j] * id + 8.5) as i8).min(15) as u8; // `as i8` truncates like C's cast
+        let q1 = ((x[j + BLOCK / 2] * id + 8.5) as i8).min(15) as u8;
+        qs[j] = q0 | (q1 << 4);
+    }
+    (f16::from_f32(d), qs)
+}
+
+impl QuantMatrix {
+    /// Quantises a row-major `rows × cols` f32 matrix.
+    pub fn quantize(w: &[f32], rows: usize, cols: usize, format: Format) -> QuantMatrix {
+        assert_eq!(w.len(), rows * cols, "weight buffer does not match its shape");
+        let nb = blocks_per_row(cols);
+        let (mut data, mut scales) = (Vec::new(), Vec::new());
+        match format {
+            Format::F32 => data = w.iter().map(|v| v.to_bits()).collect(),
+            Format::F16 => {
+                for r in 0..rows {
+                    let row: Vec<f16> = padded_row(w, r, cols).iter().map(|&v| f16::from_f32(v)).collect();
+                    data.extend(pack_f16_pairs(&row));
+                }
+            }
+            Format::Q8_0 | Format::Q4_0 => {
+                let mut d_all = Vec::with_capacity(rows * nb);
+                for r in 0..rows {
+                    let row = padded_row(w, r, cols);
+                    for b in 0..nb {
+                        let block: &[f32; BLOCK] = row[b * BLOCK..(b + 1) * BLOCK].try_into().expect("block");
+                        if format == Format::Q8_0 {
+                            let (d, q) = quantize_block_q8_0(block);
+                            d_all.push(d);
+                            data.extend(q.chunks(4).map(|c| u32::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8])));
+                        } else {
+                            let (d, q) = quantize_block_q4_0(block);
+                            d_all.push(d);
+                            data.extend(q.chunks(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+                        }
+                    }
+                }
+                scales = pack_f16_pairs(&d_all);
+            }
+        }
+        QuantMatrix { format, rows, cols, data, scales }
+    }
+
+    /// Stored size in bytes (weights + scales, without row padding overhead of the GPU layout
+    /// for F32 which has none).
+    pub fn storage_bytes(&self) -> usize {
+        4 * (self.data.len() + self.scales.len())
+    }
+
+    fn scale(&self, idx: usize) -> f32 {
+        let word = self.scales[idx / 2];
+        f16::from_bits(if idx % 2 == 0 { word as u16 } else { (word >> 16) as u16 }).to_f32()
+    }
+
+    /// Weight (r, c) as the kernels see it.
+    pub fn get(&self, r: usize, c: usize) -> f32 {
+        let nb = blocks_per_row(self.cols);
+        let padded = nb * BLOCK;
+        match self.format {
+            Format::F32 => f32::from_bits(self.data[r * self.cols + c]),
+            Format::F16 => {
+                let i = r * padded + c;
+                let word = self.data[i / 2];
+                f16::from_bits(if i % 2 == 0 { word as u16 } else { (word >> 16) as u16 }).to_f32()
+            }
+            Format::Q8_0 => {
+                let i = r * padded + c;
+                let q = (self.data[i / 4] >> (8 * (i % 4))) as u8 as i8;
+                q as f32 * self.scale(r * nb + c / BLOCK)
+            }
+            Format::Q4_0 => {
+                let (b, j) = (c / BLOCK, c % BLOCK);
+                let byte_in_block = j % (BLOCK / 2);
+                let byte = (r * nb + b) * (BLOCK / 2) + byte_in_block;
+                let v = (self.data[byte / 4] >> (8 * (byte % 4))) as u8;
+                let q = if j < BLOCK / 2 { v & 15 } else { v >> 4 };
+                (q as f32 - 8.0) * self.scale(r * nb + b)
+            }
+        }
+    }
+
+    /// Dequantised copy, row-major `rows × cols`.
+    pub fn dequantize(&self) -> Vec<f32> {
+        (0..self.rows).flat_map(|r| (0..self.cols).map(move |c| (r, c))).map(|(r, c)| self.get(r, c)).collect()
+    }
+}

@@ -1,0 +1,117 @@
+//! Every kernel against its CPU reference, on whatever adapter wgpu finds (lavapipe in CI:
+//! `MPQ_REQUIRE_GPU=1` makes a missing adapter a failure), for odd shapes that are not
+//! multiples of the block (32) or tile (16) sizes; plus the formats' own arithmetic.
+
+use mpq_gpu::formats::{BLOCK, quantize_block_q4_0, quantize_block_q8_0};
+use mpq_gpu::{Format, Gpu, QuantMatrix, cpu};
+
+/// Deterministic pseudo-random values in [-1, 1) (xorshift), with a few outliers so block
+/// scales differ.
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
+    (0..n)
+        .map(|i| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let v = (s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
+            if i % 97 == 3 { v * 6.0 } else { v }
+        })
+        .collect()
+}
+
+fn gpu() -> Option<Gpu> {
+    match Gpu::new_blocking() {
+        Ok(g) => {
+            eprintln!("adapter: {} ({:?}, {:?})", g.info.name, g.info.device_type, g.info.backend);
+            Some(g)
+        }
+        Err(e) => {
+            assert!(std::env::var("MPQ_REQUIRE_GPU").as_deref() != Ok("1"), "MPQ_REQUIRE_GPU=1 but {e}");
+            eprintln!("skipping GPU test: {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn q8_0_and_q4_0_follow_llama_cpp() {
+    let mut block = [0f32; BLOCK];
+    for (i, v) in block.iter_mut().enumerate() {
+        *v = (i as f32 - 10.0) / 8.0; // -1.25 ..= 2.625
+    }
+    let (d, q) = quantize_block_q8_0(&block);
+    assert_eq!(d.to_f32(), half::f16::from_f32(2.625 / 127.0).to_f32());
+    assert_eq!(q[31], 127);
+    assert_eq!(q[10], 0);
+    assert_eq!(q[0], (-1.25f32 * 127.0 / 2.625).round() as i8);
+    let (d4, q4) = quantize_block_q4_0(&block);
+    // Largest magnitude is +2.625, so d = 2.625 / -8 and that value maps to q = 0.
+    assert_eq!(d4.to_f32(), half::f16::from_f32(-2.625 / 8.0).to_f32());
+    assert_eq!(q4[15] >> 4, 0); // element 31
+    assert_eq!(q4[10] & 15, 8); // element 10 is 0.0 → q = 8
+    assert_eq!(Format::Q8_0.bits_per_weight(), 8.5);
+    assert_eq!(Format::Q4_0.bits_per_weight(), 4.5);
+}
+
+#[test]
+fn dequantisation_error_is_bounded() {
+    let (rows, cols) = (9, 77);
+    let w = values(rows * cols, 7);
+    for format in Format::ALL {
+        let m = QuantMatrix::quantize(&w, rows, cols, format);
+        let back = m.dequantize();
+        for r in 0..rows {
+            let row = &w[r * cols..(r + 1) * cols];
+            for c in 0..cols {
+                let block = &row[(c / BLOCK) * BLOCK..((c / BLOCK + 1) * BLOCK).min(cols)];
+                let amax = block.iter().fold(0f32, |a, v| a.max(v.abs()));
+                let bound = match format {
+                    Format::F32 => 0.0,
+                    Format::F16 => amax * 1e-3,
+                    Format::Q8_0 => amax / 127.0 * 0.5 + amax * 1e-3,
+                    Format::Q4_0 => amax / 8.0 * 1.0 + amax * 1e-3,
+                };
+                let err = (back[r * cols + c] - row[c]).abs();
+                assert!(err <= bound, "{format:?} ({r},{c}): error {err} > {bound}");
+            }
+        }
+    }
+}
+
+fn check(gpu: &Gpu, rows: usize, cols: usize, batch: usize) {
+    let w = values(rows * cols, (rows * 31 + cols) as u64);
+    let x = values(batch * cols, (batch * 7 + cols) as u64 + 1);
+    for format in Format::ALL {
+        let m = QuantMatrix::quantize(&w, rows, cols, format);
+        let expect = if batch == 1 { cpu::matvec(&m, &x) } else { cpu::matmul(&m, &x, batch) };
+        let got = gpu.run(&gpu.upload(&m).unwrap(), &x, batch, 1).unwrap();
+        assert_eq!(got.len(), expect.len());
+        let deq = m.dequantize();
+        for (i, (g, e)) in got.iter().zip(&expect).enumerate() {
+            // Float tolerance: summation order differs; bound by the sum of |w·x| terms.
+            let (b, r) = (i / rows, i % rows);
+            let mag: f32 = (0..cols).map(|c| (deq[r * cols + c] * x[b * cols + c]).abs()).sum();
+            let tol = 1e-5 * mag + 1e-6;
+            assert!((g - e).abs() <= tol, "{format:?} {rows}×{cols} batch {batch}, out {i}: gpu {g} cpu {e}");
+        }
+    }
+}
+
+#[test]
+fn kernels_equal_cpu_reference_for_odd_shapes() {
+    let Some(gpu) = gpu() else { return };
+    for (rows, cols, batch) in [
+        (1, 1, 1),
+        (7, 33, 1),
+        (64, 100, 1),
+        (130, 257, 1),
+        (5, 64, 1),
+        (33, 65, 17),
+        (100, 96, 16),
+        (17, 31, 20),
+        (48, 200, 33),
+    ] {
+        check(&gpu, rows, cols, batch);
+    }
+}
