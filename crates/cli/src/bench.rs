@@ -9,7 +9,10 @@ use mpq_core::{Media, Params};
 use serde::Serialize;
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    target: Option<BenchTarget>,
     /// Images to time on (default: the page's gallery photos in www/gallery).
     images: Vec<PathBuf>,
     /// Runs per codec and image; the median is reported.
@@ -18,6 +21,46 @@ pub struct BenchArgs {
     /// Only these codec ids (comma-separated); default all.
     #[arg(long)]
     codecs: Option<String>,
+}
+
+#[derive(clap::Subcommand)]
+enum BenchTarget {
+    /// Time the WGSL matmul kernels per weight format (f32, f16, Q8_0, Q4_0) on the first GPU
+    /// adapter wgpu finds (lavapipe without a GPU): JSON rows with GFLOP/s and weight GB/s.
+    Gpu(GpuBenchArgs),
+}
+
+#[derive(clap::Args)]
+struct GpuBenchArgs {
+    /// Square matrix sizes (rows = cols), comma-separated.
+    #[arg(long, default_value = "1024,4096", value_delimiter = ',')]
+    sizes: Vec<usize>,
+    /// Inputs per product: 1 is the matrix–vector kernel, more the tiled matrix kernel.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// Back-to-back dispatches per timing.
+    #[arg(long, default_value_t = 10)]
+    repeats: u32,
+}
+
+fn run_gpu(args: GpuBenchArgs) -> Result<()> {
+    let gpu = mpq_gpu::Gpu::new_blocking()?;
+    eprintln!("adapter: {} ({:?}, {:?})", gpu.info.name, gpu.info.device_type, gpu.info.backend);
+    let mut rows = Vec::new();
+    for &n in &args.sizes {
+        for t in mpq_gpu::bench::time_formats(&gpu, n, n, args.batch.max(1), args.repeats)? {
+            eprintln!("{:>5} {n}×{n} batch {}: {:>9.3} ms {:>8.2} GFLOP/s {:>8.2} GB/s", t.format.name(), t.batch, t.ms, t.gflops, t.weight_gbps);
+            rows.push(serde_json::json!({
+                "adapter": gpu.info.name, "backend": format!("{:?}", gpu.info.backend),
+                "device_type": format!("{:?}", gpu.info.device_type),
+                "format": t.format.name(), "bits_per_weight": t.format.bits_per_weight(),
+                "rows": t.rows, "cols": t.cols, "batch": t.batch, "ms": t.ms,
+                "gflops": t.gflops, "weight_gbps": t.weight_gbps, "weight_bytes": t.weight_bytes,
+            }));
+        }
+    }
+    println!("{}", serde_json::to_string_pretty(&rows)?);
+    Ok(())
 }
 
 /// One row of the timing table (the page emits the same fields).
@@ -44,6 +87,9 @@ pub fn median(xs: &mut [f64]) -> f64 {
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
+    if let Some(BenchTarget::Gpu(gpu)) = args.target {
+        return run_gpu(gpu);
+    }
     let images = if args.images.is_empty() {
         let dir = gallery_dir()?;
         BENCH_PHOTOS.iter().map(|n| dir.join(format!("{n}.png"))).collect()

@@ -5,6 +5,8 @@
 //! mpqlab compress IN -c jpeg -p quality=10 -o OUT  encode a file
 //! mpqlab eval IN -c avif -p quality=40             encode, decode, measure: JSON
 //! mpqlab bench [IMAGES..] [--runs 3]               encode/decode time per codec: JSON
+//! mpqlab bench gpu [--sizes 1024,4096]             WGSL matmul time per weight format: JSON
+//! mpqlab train fashion --epochs 15 --seed 1        rebuild the bundled Fashion-MNIST CNN
 //! ```
 
 mod bench;

@@ -117,3 +117,24 @@ fn avif_input_is_read_and_corrupt_avif_is_an_error() {
         }
     }
 }
+
+/// `mpqlab bench gpu` times every weight format on the adapter wgpu finds (lavapipe in CI).
+#[test]
+fn bench_gpu_reports_every_format() {
+    let out = mpqlab().args(["bench", "gpu", "--sizes", "40,64", "--repeats", "2"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && err.contains("no GPU adapter") && std::env::var("MPQ_REQUIRE_GPU").as_deref() != Ok("1") {
+        eprintln!("skipping: {err}");
+        return;
+    }
+    assert!(out.status.success(), "{err}");
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    let formats: Vec<&str> = rows.iter().map(|r| r["format"].as_str().unwrap()).collect();
+    assert_eq!(formats, ["f32", "f16", "q8_0", "q4_0", "f32", "f16", "q8_0", "q4_0"]);
+    for r in rows {
+        assert!(r["ms"].as_f64().unwrap() > 0.0 && r["gflops"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(!r["adapter"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(rows[7]["bits_per_weight"], 4.5);
+}

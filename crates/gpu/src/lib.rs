@@ -5,6 +5,8 @@
 //! * [`cpu`]: reference y = W·x and Y = X·Wᵀ on the stored weights.
 //! * [`device`]: wgpu device setup and the kernels (matrix–vector and tiled matrix–matrix).
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod bench;
 pub mod cpu;
 pub mod device;
 pub mod formats;
