@@ -80,12 +80,6 @@ pub struct BenchRow {
 /// The photos the page's bench uses (see `www/gallery/index.json`).
 pub const BENCH_PHOTOS: [&str; 3] = ["astronaut", "coffee", "chelsea"];
 
-pub fn median(xs: &mut [f64]) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
-}
-
 pub fn run(args: BenchArgs) -> Result<()> {
     if let Some(BenchTarget::Gpu(gpu)) = args.target {
         return run_gpu(gpu);
@@ -126,8 +120,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 height: image.height(),
                 bytes,
                 bits_per_pixel: 8.0 * bytes as f64 / image.pixel_count() as f64,
-                encode_ms: median(&mut enc),
-                decode_ms: median(&mut dec),
+                encode_ms: mpq_metrics::median(&mut enc),
+                decode_ms: mpq_metrics::median(&mut dec),
                 runs,
             };
             eprintln!("{:>14} {:>10}  encode {:>8.2} ms  decode {:>8.2} ms", row.codec, row.image, row.encode_ms, row.decode_ms);

@@ -27,7 +27,7 @@ use mpq_core::{Error, Image, Result};
 use serde::Serialize;
 
 pub use psnr::{psnr_rgb, psnr_y};
-pub use rate::{RateStats, rate};
+pub use rate::{RateStats, median, rate};
 pub use report::ImageReport;
 pub use ssim::{MS_SSIM_WEIGHTS, MsSsim, SSIM_MIN_SIDE, ms_ssim, ms_ssim_scales, ssim};
 

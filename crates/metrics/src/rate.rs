@@ -33,6 +33,18 @@ pub fn rate(encoded_bytes: usize, image: &Image) -> RateStats {
     }
 }
 
+/// Median of timing samples (sorted in place), the statistic both timing tables report, so the
+/// page's and the CLI's numbers are comparable; NaN for no samples.
+pub fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => xs[n / 2],
+        _ => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +69,12 @@ mod tests {
         let r = rate(0, &img);
         assert_eq!(r.bits_per_pixel, 0.0);
         assert_eq!(r.compression_ratio, f64::INFINITY);
+    }
+
+    #[test]
+    fn median_of_samples() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&mut []).is_nan());
     }
 }

@@ -204,12 +204,6 @@ pub fn decoded_by_browser(id: &str) -> bool {
     id == "avif"
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n == 0 { f64::NAN } else if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
-}
-
 /// The timing table: every codec with default parameters on each image, `runs` times, median
 /// encode and decode time. Same loop and fields as `mpqlab bench`.
 async fn bench(job: f64, msg: &JsValue) -> Result<()> {
@@ -246,8 +240,8 @@ async fn bench(job: f64, msg: &JsValue) -> Result<()> {
             match failure {
                 Some(e) => row["error"] = e.into(),
                 None => {
-                    row["encode_ms"] = median(enc).into();
-                    row["decode_ms"] = median(dec).into();
+                    row["encode_ms"] = mpq_metrics::median(&mut enc).into();
+                    row["decode_ms"] = mpq_metrics::median(&mut dec).into();
                     row["runs"] = runs.into();
                 }
             }
