@@ -131,10 +131,11 @@ fn bench_gpu_reports_every_format() {
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     let formats: Vec<&str> = rows.iter().map(|r| r["format"].as_str().unwrap()).collect();
-    assert_eq!(formats, ["f32", "f16", "q8_0", "q4_0", "f32", "f16", "q8_0", "q4_0"]);
+    assert_eq!(formats, ["f32", "f16", "q8_0", "q4_0", "q3_0", "f32", "f16", "q8_0", "q4_0", "q3_0"]);
     for r in rows {
         assert!(r["ms"].as_f64().unwrap() > 0.0 && r["gflops"].as_f64().unwrap() > 0.0, "{r}");
         assert!(!r["adapter"].as_str().unwrap().is_empty());
     }
-    assert_eq!(rows[7]["bits_per_weight"], 4.5);
+    assert_eq!(rows[8]["bits_per_weight"], 4.5);
+    assert_eq!(rows[9]["bits_per_weight"], 3.5);
 }

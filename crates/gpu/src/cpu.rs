@@ -24,7 +24,7 @@ pub fn matmul(w: &QuantMatrix, x: &[f32], batch: usize) -> Vec<f32> {
 fn row_dot(w: &QuantMatrix, r: usize, x: &[f32]) -> f32 {
     match w.format {
         Format::F32 | Format::F16 => (0..w.cols).map(|c| w.get(r, c) * x[c]).sum(),
-        Format::Q8_0 | Format::Q4_0 => {
+        Format::Q8_0 | Format::Q4_0 | Format::Q3_0 => {
             let mut acc = 0.0;
             for b in 0..blocks_per_row(w.cols) {
                 let end = ((b + 1) * BLOCK).min(w.cols);

@@ -49,6 +49,7 @@ pub fn shader_source(format: Format, kind: Kind) -> String {
         Format::F16 => include_str!("kernels/f16.wgsl"),
         Format::Q8_0 => include_str!("kernels/q8_0.wgsl"),
         Format::Q4_0 => include_str!("kernels/q4_0.wgsl"),
+        Format::Q3_0 => include_str!("kernels/q3_0.wgsl"),
     };
     let kernel = match kind {
         Kind::MatVec => include_str!("kernels/matvec.wgsl"),

@@ -7,6 +7,12 @@
 //!   magnitude, `q = min(15, trunc(x / d + 8.5))` (4-bit), dequantised as `(q − 8) · d`;
 //!   byte `j` of a block holds element `j` in its low nibble and `j + 16` in its high one.
 //!
+//! * `Q3_0` (ours: llama.cpp has no 3-bit "legacy" block type; its Q3_K uses 256-weight
+//!   super-blocks): blocks of 32, one f16 scale `d = m / -4` (as Q4_0, with 3 bits),
+//!   `q = min(7, trunc(x / d + 4.5))`, dequantised as `(q − 4) · d`. Stored as two words of
+//!   2-bit low parts (element `j` at bits `2(j mod 16)` of word `j / 16`) and one word of high
+//!   bits (bit `j`): 3.5 bits per weight with the scale.
+//!
 //! Rows whose length is not a multiple of 32 are padded with zeros to whole blocks (llama.cpp
 //! requires multiples of 32; we pad so any shape works). The kernels never read past `k`.
 
@@ -20,10 +26,11 @@ pub enum Format {
     F16,
     Q8_0,
     Q4_0,
+    Q3_0,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::F32, Format::F16, Format::Q8_0, Format::Q4_0];
+    pub const ALL: [Format; 5] = [Format::F32, Format::F16, Format::Q8_0, Format::Q4_0, Format::Q3_0];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -31,6 +38,7 @@ impl Format {
             Format::F16 => "f16",
             Format::Q8_0 => "q8_0",
             Format::Q4_0 => "q4_0",
+            Format::Q3_0 => "q3_0",
         }
     }
 
@@ -41,6 +49,7 @@ impl Format {
             Format::F16 => 16.0,
             Format::Q8_0 => (2.0 + 32.0) * 8.0 / 32.0,
             Format::Q4_0 => (2.0 + 16.0) * 8.0 / 32.0,
+            Format::Q3_0 => (2.0 + 12.0) * 8.0 / 32.0,
         }
     }
 }
@@ -105,6 +114,26 @@ pub fn quantize_block_q4_0(x: &[f32; BLOCK]) -> (f16, [u8; BLOCK / 2]) {
     (f16::from_f32(d), qs)
 }
 
+/// Q3_0 for one block: (scale, [low-bits word 0, low-bits word 1, high-bits word]).
+pub fn quantize_block_q3_0(x: &[f32; BLOCK]) -> (f16, [u32; 3]) {
+    let (mut amax, mut max) = (0f32, 0f32);
+    for &v in x {
+        if amax < v.abs() {
+            amax = v.abs();
+            max = v;
+        }
+    }
+    let d = max / -4.0;
+    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+    let mut words = [0u32; 3];
+    for (j, &v) in x.iter().enumerate() {
+        let q = ((v * id + 4.5) as i8).clamp(0, 7) as u32;
+        words[j / 16] |= (q & 3) << (2 * (j % 16));
+        words[2] |= (q >> 2) << j;
+    }
+    (f16::from_f32(d), words)
+}
+
 impl QuantMatrix {
     /// Quantises a row-major `rows × cols` f32 matrix.
     pub fn quantize(w: &[f32], rows: usize, cols: usize, format: Format) -> QuantMatrix {
@@ -119,7 +148,7 @@ impl QuantMatrix {
                     data.extend(pack_f16_pairs(&row));
                 }
             }
-            Format::Q8_0 | Format::Q4_0 => {
+            Format::Q8_0 | Format::Q4_0 | Format::Q3_0 => {
                 let mut d_all = Vec::with_capacity(rows * nb);
                 for r in 0..rows {
                     let row = padded_row(w, r, cols);
@@ -129,6 +158,10 @@ impl QuantMatrix {
                             let (d, q) = quantize_block_q8_0(block);
                             d_all.push(d);
                             data.extend(q.chunks(4).map(|c| u32::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8])));
+                        } else if format == Format::Q3_0 {
+                            let (d, words) = quantize_block_q3_0(block);
+                            d_all.push(d);
+                            data.extend(words);
                         } else {
                             let (d, q) = quantize_block_q4_0(block);
                             d_all.push(d);
@@ -176,6 +209,13 @@ impl QuantMatrix {
                 let v = (self.data[byte / 4] >> (8 * (byte % 4))) as u8;
                 let q = if j < BLOCK / 2 { v & 15 } else { v >> 4 };
                 (q as f32 - 8.0) * self.scale(r * nb + b)
+            }
+            Format::Q3_0 => {
+                let (b, j) = (c / BLOCK, c % BLOCK);
+                let base = (r * nb + b) * 3;
+                let lo = (self.data[base + j / 16] >> (2 * (j % 16))) & 3;
+                let hi = (self.data[base + 2] >> j) & 1;
+                ((lo | hi << 2) as f32 - 4.0) * self.scale(r * nb + b)
             }
         }
     }

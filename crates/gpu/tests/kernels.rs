@@ -52,6 +52,14 @@ fn q8_0_and_q4_0_follow_llama_cpp() {
     assert_eq!(q4[10] & 15, 8); // element 10 is 0.0 → q = 8
     assert_eq!(Format::Q8_0.bits_per_weight(), 8.5);
     assert_eq!(Format::Q4_0.bits_per_weight(), 4.5);
+    assert_eq!(Format::Q3_0.bits_per_weight(), 3.5);
+    // Q3_0: d = 2.625 / -4; element 31 (+2.625) → q = 0, element 10 (0.0) → q = 4.
+    let (d3, w3) = mpq_gpu::formats::quantize_block_q3_0(&block);
+    assert_eq!(d3.to_f32(), half::f16::from_f32(-2.625 / 4.0).to_f32());
+    let q3 = |j: usize| ((w3[j / 16] >> (2 * (j % 16))) & 3) | (((w3[2] >> j) & 1) << 2);
+    assert_eq!(q3(31), 0);
+    assert_eq!(q3(10), 4);
+    assert_eq!(q3(0), ((-1.25f32 / (-2.625 / 4.0) + 4.5) as u32).min(7));
 }
 
 #[test]
@@ -71,6 +79,7 @@ fn dequantisation_error_is_bounded() {
                     Format::F16 => amax * 1e-3,
                     Format::Q8_0 => amax / 127.0 * 0.5 + amax * 1e-3,
                     Format::Q4_0 => amax / 8.0 * 1.0 + amax * 1e-3,
+                    Format::Q3_0 => amax / 4.0 * 1.0 + amax * 1e-3,
                 };
                 let err = (back[r * cols + c] - row[c]).abs();
                 assert!(err <= bound, "{format:?} ({r},{c}): error {err} > {bound}");
