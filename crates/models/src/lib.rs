@@ -6,10 +6,12 @@
 //! Adam) is behind this crate's `train` feature and runs natively on the CPU.
 //!
 //! - [`fashion_cnn`]: a small CNN for Fashion-MNIST; bundled f16 weights.
+//! - [`float_codec`]: lossless f16/bf16 weight compression (entropy-coded exponents, DFloat11-like).
 //! - [`data`]: readers for the data sets (IDX) and the compact test-subset format.
 
 pub mod data;
 pub mod fashion_cnn;
+pub mod float_codec;
 #[cfg(feature = "train")]
 pub mod train;
 
