@@ -10,7 +10,7 @@ runs="${1:-3}"
 mkdir -p tests/out
 timed cargo build --release -p mpq-cli
 [ -f dist/mpq-web_bg.wasm ] || "$ROOT/scripts/build-web.sh"
-TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+TARGET_DIR="$(cargo_target_dir)"
 timed "$TARGET_DIR/release/mpqlab" bench --runs "$runs" > tests/out/bench-native.json
 port_file="$(mktemp)"
 node tests/e2e/serve.mjs dist 0 >"$port_file" 2>&1 &

@@ -55,3 +55,9 @@ use_wasm_toolchain() {
 wasm_bindgen_version() {
   sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$ROOT/crates/web/Cargo.toml"
 }
+
+# Where cargo puts its builds (honours CARGO_TARGET_DIR and any cargo config).
+cargo_target_dir() {
+  cargo metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" \
+    | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))'
+}

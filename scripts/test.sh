@@ -11,7 +11,7 @@ cd "$ROOT"
 # `cargo build -p mpq-cli` would resolve features differently and rebuild half the tree.)
 # MPQ_REQUIRE_GPU=1: the WGSL kernel tests must find an adapter (lavapipe at least).
 MPQ_REQUIRE_TOOLS=1 MPQ_REQUIRE_GPU=1 timed cargo test --workspace
-TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+TARGET_DIR="$(cargo_target_dir)"
 export MPQLAB_BIN="$TARGET_DIR/debug/mpqlab"
 [ -x "$MPQLAB_BIN" ] || die "$MPQLAB_BIN was not built by cargo test"
 

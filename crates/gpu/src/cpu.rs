@@ -1,7 +1,7 @@
 //! CPU references for every kernel: the same arithmetic on the same stored weights, in f32,
 //! accumulating per block like the GPU does (block partial sums, then the scale).
 
-use crate::formats::{BLOCK, Format, QuantMatrix, blocks_per_row};
+use crate::formats::{BLOCK, QuantMatrix, blocks_per_row};
 
 /// y = W·x for a `rows × cols` matrix and `cols`-vector x.
 pub fn matvec(w: &QuantMatrix, x: &[f32]) -> Vec<f32> {
@@ -21,16 +21,9 @@ pub fn matmul(w: &QuantMatrix, x: &[f32], batch: usize) -> Vec<f32> {
     y
 }
 
+/// Sums block by block, as the kernels do (for every format: f32/f16 rows are blocked too).
 fn row_dot(w: &QuantMatrix, r: usize, x: &[f32]) -> f32 {
-    match w.format {
-        Format::F32 | Format::F16 => (0..w.cols).map(|c| w.get(r, c) * x[c]).sum(),
-        Format::Q8_0 | Format::Q4_0 | Format::Q3_0 => {
-            let mut acc = 0.0;
-            for b in 0..blocks_per_row(w.cols) {
-                let end = ((b + 1) * BLOCK).min(w.cols);
-                acc += (b * BLOCK..end).map(|c| w.get(r, c) * x[c]).sum::<f32>();
-            }
-            acc
-        }
-    }
+    (0..blocks_per_row(w.cols))
+        .map(|b| (b * BLOCK..((b + 1) * BLOCK).min(w.cols)).map(|c| w.get(r, c) * x[c]).sum::<f32>())
+        .sum()
 }

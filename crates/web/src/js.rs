@@ -55,3 +55,19 @@ pub fn error_text(e: &JsValue) -> String {
     }
     format!("{e:?}")
 }
+
+/// Fetches `url` from whichever global we run in (page or worker) and returns its body.
+/// Errors are short texts ("HTTP 404", a network error) for callers to put in context.
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let promise = match web_sys::window() {
+        Some(window) => window.fetch_with_str(url),
+        None => js_sys::global().unchecked_into::<web_sys::WorkerGlobalScope>().fetch_with_str(url),
+    };
+    let resp: web_sys::Response = JsFuture::from(promise).await.map_err(|e| error_text(&e))?.unchecked_into();
+    if !resp.ok() {
+        return Err(format!("HTTP {}", resp.status()));
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(|e| error_text(&e))?).await.map_err(|e| error_text(&e))?;
+    Ok(Uint8Array::new(&buf).to_vec())
+}

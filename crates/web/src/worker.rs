@@ -7,11 +7,10 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Uint8Array};
+use js_sys::Array;
 use mpq_core::{Error, Image, Media, Params, PixelFormat, Result, codec::ResolvedParams};
 use mpq_metrics::ImageReport;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::browser_codec;
 use crate::js::{self, obj};
@@ -122,38 +121,67 @@ struct Outcome {
     extension: String,
 }
 
-async fn run_codec(job: f64, img: &Image, id: &str, params: &Params) -> Result<Outcome> {
-    if let Some(bc) = browser_codec::find(id) {
-        let resolved = ResolvedParams::resolve(id, &bc.params(), params)?;
-        progress(job, "encoding", 0, 3);
-        let t = js::now_ms();
-        let encoded = bc.encode(img, resolved.int("quality")).await?;
-        let encode_ms = js::now_ms() - t;
-        progress(job, "decoding", 1, 3);
-        let t = js::now_ms();
-        let decoded = bc.decode(&encoded).await?;
-        let decode_ms = js::now_ms() - t;
-        progress(job, "measuring", 2, 3);
-        let report = ImageReport::measure(id, resolved.as_params(), img, &decoded, encoded.len(), encode_ms, decode_ms)?;
-        return Ok(Outcome { encoded, decoded, report, mime: bc.mime.into(), extension: bc.extension.into() });
+/// A codec as the page runs it: ours (the CLI's code), or the browser's own encoder.
+enum PageCodec {
+    Ours(Box<dyn mpq_core::Codec>),
+    Browser(&'static browser_codec::BrowserCodec),
+}
+
+impl PageCodec {
+    fn find(id: &str) -> Result<PageCodec> {
+        match browser_codec::find(id) {
+            Some(bc) => Ok(PageCodec::Browser(bc)),
+            None => Ok(PageCodec::Ours(mpq_codecs::codec(id)?)),
+        }
     }
-    let codec = mpq_codecs::codec(id)?;
+    fn params(&self) -> Vec<mpq_core::ParamSpec> {
+        match self {
+            PageCodec::Ours(c) => c.params(),
+            PageCodec::Browser(bc) => bc.params(),
+        }
+    }
+    fn mime(&self) -> &'static str {
+        match self {
+            PageCodec::Ours(c) => c.mime(),
+            PageCodec::Browser(bc) => bc.mime,
+        }
+    }
+    fn extension(&self) -> &'static str {
+        match self {
+            PageCodec::Ours(c) => c.extension(),
+            PageCodec::Browser(bc) => bc.extension,
+        }
+    }
+    async fn encode(&self, img: &Image, params: &ResolvedParams) -> Result<Vec<u8>> {
+        match self {
+            PageCodec::Ours(c) => c.encode(&Media::Image(img.clone()), params.as_params()),
+            PageCodec::Browser(bc) => bc.encode(img, params.int("quality")).await,
+        }
+    }
+    async fn decode(&self, bytes: &[u8]) -> Result<Image> {
+        match self {
+            PageCodec::Browser(bc) => bc.decode(bytes).await,
+            // rav1d (our native AV1 decoder) does not build for wasm32-unknown-unknown, so the
+            // page decodes AVIF with the browser's own decoder. The bytes are the CLI's; the
+            // decoded pixels can differ from the CLI's by YUV→RGB rounding.
+            PageCodec::Ours(c) if decoded_by_browser(c.id()) => {
+                Ok(browser_codec::decode_with_browser(bytes, c.mime()).await?.to_rgb8())
+            }
+            PageCodec::Ours(c) => c.decode(bytes)?.into_image(),
+        }
+    }
+}
+
+async fn run_codec(job: f64, img: &Image, id: &str, params: &Params) -> Result<Outcome> {
+    let codec = PageCodec::find(id)?;
     let resolved = ResolvedParams::resolve(id, &codec.params(), params)?;
-    let media = Media::Image(img.clone());
     progress(job, "encoding", 0, 3);
     let t = js::now_ms();
-    let encoded = codec.encode(&media, resolved.as_params())?;
+    let encoded = codec.encode(img, &resolved).await?;
     let encode_ms = js::now_ms() - t;
     progress(job, "decoding", 1, 3);
     let t = js::now_ms();
-    let decoded = if decoded_by_browser(id) {
-        // rav1d (our native AV1 decoder) does not build for wasm32-unknown-unknown, so the page
-        // decodes AVIF with the browser's own decoder. The bytes are the CLI's; the decoded
-        // pixels can differ from the CLI's by YUV→RGB rounding.
-        browser_codec::decode_with_browser(&encoded, codec.mime()).await?.to_rgb8()
-    } else {
-        codec.decode(&encoded)?.into_image()?
-    };
+    let decoded = codec.decode(&encoded).await?;
     let decode_ms = js::now_ms() - t;
     progress(job, "measuring", 2, 3);
     let report = ImageReport::measure(id, resolved.as_params(), img, &decoded, encoded.len(), encode_ms, decode_ms)?;
@@ -188,17 +216,6 @@ async fn encode(job: f64, msg: &JsValue) -> Result<()> {
     Ok(())
 }
 
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>> {
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let fail = |e: JsValue| Error::Invalid(format!("cannot fetch {url}: {}", js::error_text(&e)));
-    let resp: web_sys::Response = JsFuture::from(scope.fetch_with_str(url)).await.map_err(fail)?.unchecked_into();
-    if !resp.ok() {
-        return Err(Error::Invalid(format!("cannot fetch {url}: HTTP {}", resp.status())));
-    }
-    let buf = JsFuture::from(resp.array_buffer().map_err(fail)?).await.map_err(fail)?;
-    Ok(Uint8Array::new(&buf).to_vec())
-}
-
 /// Codecs whose output the page decodes with the browser rather than with our own decoder.
 pub fn decoded_by_browser(id: &str) -> bool {
     id == "avif"
@@ -216,7 +233,9 @@ async fn bench(job: f64, msg: &JsValue) -> Result<()> {
     let mut done = 0;
     let mut rows = Vec::new();
     for url in &urls {
-        let img = lab_input(mpq_codecs::image::load(&fetch_bytes(url).await?)?).0;
+        let img = lab_input(mpq_codecs::image::load(
+            &js::fetch_bytes(url).await.map_err(|e| Error::Invalid(format!("cannot fetch {url}: {e}")))?,
+        )?).0;
         let name = url.rsplit('/').next().unwrap_or(url).trim_end_matches(".png").to_string();
         for id in &ids {
             progress(job, &format!("{id} on {name}"), done, total);

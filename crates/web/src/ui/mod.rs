@@ -787,23 +787,8 @@ struct GalleryItem {
     credit: String,
 }
 
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let resp: web_sys::Response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| js::error_text(&e))?
-        .unchecked_into();
-    if !resp.ok() {
-        return Err(format!("HTTP {} for {url}", resp.status()));
-    }
-    let buf = wasm_bindgen_futures::JsFuture::from(resp.array_buffer().map_err(|e| js::error_text(&e))?)
-        .await
-        .map_err(|e| js::error_text(&e))?;
-    Ok(js_sys::Uint8Array::new(&buf).to_vec())
-}
-
 async fn load_gallery() {
-    let items: Vec<GalleryItem> = match fetch_bytes("gallery/index.json").await {
+    let items: Vec<GalleryItem> = match js::fetch_bytes("gallery/index.json").await {
         Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
         Err(e) => {
             show_error(&format!("Cannot load the gallery: {e}"));
@@ -820,7 +805,7 @@ async fn load_gallery() {
             select_thumb(e.current_target());
             let file = file.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match fetch_bytes(&format!("gallery/{file}")).await {
+                match js::fetch_bytes(&format!("gallery/{file}")).await {
                     Ok(bytes) => {
                         with_app(|app| app.request_load(bytes, file));
                     }
