@@ -4,12 +4,15 @@
 //! * [`codec`]: the [`Codec`] trait, its parameter schema and parameter values.
 //! * [`error`]: typed errors; nothing in mpqlab panics on bad input.
 //! * [`limits`]: size bounds applied to every input before any work is done.
+//! * [`sweep`]: what a user types to describe a rate–perception sweep (`jpeg:quality=1..95:8`).
 
 pub mod codec;
 pub mod error;
 pub mod limits;
 pub mod media;
+pub mod sweep;
 
 pub use codec::{Codec, Modality, ParamKind, ParamSpec, ParamValue, Params};
 pub use error::{Error, Result};
 pub use media::{Audio, Image, Media, PixelFormat, Text};
+pub use sweep::CodecSweep;

@@ -8,6 +8,9 @@
 //!   large enough, fewer (with renormalised weights) where it is not.
 //! * [`quality`]: all of the above in one pass where passes can be shared.
 //! * [`rate`]: bytes, bits per pixel and compression ratio of an encoding.
+//! * [`perception`]: machine-perceptual quality, how compression changes a model's output
+//!   (agreement, accuracy, KL divergence, feature distance).
+//! * [`sweep`]: a rate–perception sweep's results and their CSV, JSON and SVG plot.
 //!
 //! Every image metric compares colour: inputs are read as if converted with
 //! [`Image::to_rgb8`](mpq_core::Image::to_rgb8) (gray replicated, alpha dropped), without
@@ -18,18 +21,25 @@
 //! [`Error::Invalid`](mpq_core::Error::Invalid).
 
 mod luma;
+pub mod perception;
 mod psnr;
 mod rate;
 pub mod report;
 mod ssim;
+pub mod sweep;
 
 use mpq_core::{Error, Image, Result};
 use serde::Serialize;
 
+pub use perception::{
+    Activation, ItemVerdict, Prediction, SetAccumulator, SetSummary, argmax, compare,
+    feature_distance, kl_divergence, top_k,
+};
 pub use psnr::{psnr_rgb, psnr_y};
 pub use rate::{RateStats, median, rate};
 pub use report::ImageReport;
 pub use ssim::{MS_SSIM_WEIGHTS, MsSsim, SSIM_MIN_SIDE, ms_ssim, ms_ssim_scales, ssim};
+pub use sweep::{PointAccumulator, SweepPoint, SweepResult, pooled_psnr};
 
 /// Every image quality metric of a pair at once.
 ///
