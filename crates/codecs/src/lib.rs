@@ -12,6 +12,7 @@ pub fn registry() -> Vec<Box<dyn Codec>> {
         Box::new(image::jpeg::Jpeg),
         Box::new(image::avif::Avif),
         Box::new(image::webp::WebpLossless),
+        Box::new(image::webp_down::WebpLosslessDown),
         Box::new(image::png::Png),
         Box::new(image::qoi::Qoi),
     ]

@@ -110,7 +110,7 @@ fn jpeg_keeps_gray_and_odd_sizes() {
 #[test]
 fn bad_params_are_errors_not_panics() {
     let img = Media::Image(gradient(8, 8, PixelFormat::Rgb8));
-    for (id, p) in [("jpeg", "quality=0"), ("jpeg", "quality=101"), ("png", "level=10"), ("qoi", "x=1"), ("jpeg", "subsampling=9")] {
+    for (id, p) in [("jpeg", "quality=0"), ("jpeg", "quality=101"), ("png", "level=10"), ("qoi", "x=1"), ("jpeg", "subsampling=9"), ("webp-ll-down", "scale=9"), ("webp-ll-down", "scale=101")] {
         let params = parse_param_pairs([p]).unwrap();
         assert!(codec(id).unwrap().encode(&img, &params).is_err(), "{id} {p}");
     }
@@ -134,7 +134,8 @@ fn truncated_files_are_errors() {
 #[test]
 fn load_sniffs_every_format_we_write() {
     let img = gradient(20, 10, PixelFormat::Rgb8);
-    for c in registry() {
+    // Codecs with their own container (webp-ll-down: a header, then WebP) write no image file.
+    for c in registry().into_iter().filter(|c| c.mime().starts_with("image/")) {
         let bytes = c.encode(&Media::Image(img.clone()), &Params::new()).unwrap();
         let loaded = load(&bytes).unwrap_or_else(|e| panic!("{}: {e}", c.id()));
         assert_eq!((loaded.width(), loaded.height()), (20, 10), "{}", c.id());

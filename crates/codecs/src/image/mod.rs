@@ -5,6 +5,7 @@ pub mod jpeg;
 pub mod png;
 pub mod qoi;
 pub mod webp;
+pub mod webp_down;
 
 use mpq_core::{Error, Image, Result, limits};
 

@@ -40,24 +40,29 @@ impl Codec for WebpLossless {
     }
     fn encode_resolved(&self, input: &Media, params: &ResolvedParams) -> Result<Vec<u8>> {
         let img = super::expect_image(self.id(), input)?;
-        let color = match img.format() {
-            PixelFormat::Gray8 => ColorType::L8,
-            PixelFormat::Rgb8 => ColorType::Rgb8,
-            PixelFormat::Rgba8 => ColorType::Rgba8,
-        };
         let predictor = matches!(params.as_params().get("predictor"), Some(ParamValue::Bool(true)));
-        let mut enc_params = EncoderParams::default();
-        enc_params.use_predictor_transform = predictor;
-        let mut out = Vec::new();
-        let mut enc = WebPEncoder::new(&mut out);
-        enc.set_params(enc_params);
-        enc.encode(img.data(), img.width(), img.height(), color)
-            .map_err(|e| Error::encode(self.id(), e))?;
-        Ok(out)
+        encode_webp_lossless(img, predictor).map_err(|e| Error::encode(self.id(), e))
     }
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
         decode_webp(bytes).map(Media::Image)
     }
+}
+
+/// Encodes `img` as lossless WebP (VP8L); `predictor` turns on the predictor transform.
+/// Shared with the codecs that wrap WebP lossless (`webp-ll-down`).
+pub fn encode_webp_lossless(img: &Image, predictor: bool) -> Result<Vec<u8>, image_webp::EncodingError> {
+    let color = match img.format() {
+        PixelFormat::Gray8 => ColorType::L8,
+        PixelFormat::Rgb8 => ColorType::Rgb8,
+        PixelFormat::Rgba8 => ColorType::Rgba8,
+    };
+    let mut enc_params = EncoderParams::default();
+    enc_params.use_predictor_transform = predictor;
+    let mut out = Vec::new();
+    let mut enc = WebPEncoder::new(&mut out);
+    enc.set_params(enc_params);
+    enc.encode(img.data(), img.width(), img.height(), color)?;
+    Ok(out)
 }
 
 /// Decodes a still WebP (lossy or lossless) to RGB8 or RGBA8.
