@@ -14,6 +14,8 @@ pub enum GpuError {
     Device(String),
     TooLarge(String),
     Readback(String),
+    /// The caller's input does not fit the matrix (a bad shape).
+    Input(String),
 }
 
 impl std::fmt::Display for GpuError {
@@ -23,6 +25,7 @@ impl std::fmt::Display for GpuError {
             GpuError::Device(e) => write!(f, "GPU device error: {e}"),
             GpuError::TooLarge(e) => write!(f, "too large for this GPU: {e}"),
             GpuError::Readback(e) => write!(f, "GPU readback failed: {e}"),
+            GpuError::Input(e) => write!(f, "bad input for the GPU kernel: {e}"),
         }
     }
 }
@@ -146,12 +149,41 @@ impl Gpu {
 
     /// y = W·x (batch 1) when `batch == 1`, else Y = X·Wᵀ with X `batch × cols`.
     /// `repeats` dispatches run back to back (for timing); the result is the last one's.
+    /// Blocks until the result is read back (native only: the browser cannot block, see
+    /// [`Self::run_async`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn run(&self, w: &GpuMatrix, x: &[f32], batch: usize, repeats: u32) -> Result<Vec<f32>, GpuError> {
-        assert_eq!(x.len(), batch * w.cols, "input does not match the matrix");
+        pollster::block_on(self.run_async(w, x, batch, repeats))
+    }
+
+    /// [`Self::run`] as a future, for WebGPU: the result is copied to a mappable buffer and
+    /// the future resolves when the browser has mapped it (natively the device is polled to
+    /// completion first, so the future is ready when first polled).
+    pub async fn run_async(&self, w: &GpuMatrix, x: &[f32], batch: usize, repeats: u32) -> Result<Vec<f32>, GpuError> {
+        if batch == 0 || batch.checked_mul(w.cols) != Some(x.len()) {
+            return Err(GpuError::Input(format!(
+                "{} inputs are not {batch} rows of {} (the matrix is {}×{})",
+                x.len(),
+                w.cols,
+                w.rows,
+                w.cols
+            )));
+        }
         let kind = if batch == 1 { Kind::MatVec } else { Kind::MatMul };
         let out_len = batch * w.rows;
         self.check_size(out_len * 4, "the output")?;
         self.check_size(x.len() * 4, "the input")?;
+        let (gx, gy) = match kind {
+            Kind::MatVec => (w.rows.min(65535) as u32, w.rows.div_ceil(65535) as u32),
+            Kind::MatMul => (w.rows.div_ceil(16) as u32, batch.div_ceil(16) as u32),
+        };
+        let max_groups = self.limits.max_compute_workgroups_per_dimension;
+        if gx > max_groups || gy > max_groups {
+            return Err(GpuError::TooLarge(format!(
+                "{} rows × batch {batch} needs {gx}×{gy} workgroups; this adapter allows {max_groups} per dimension",
+                w.rows
+            )));
+        }
         let dims = [w.rows as u32, w.cols as u32, batch as u32, blocks_per_row(w.cols) as u32];
         let dims = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("dims"),
@@ -188,10 +220,6 @@ impl Gpu {
                 wgpu::BindGroupEntry { binding: 4, resource: dims.as_entire_binding() },
             ],
         });
-        let (gx, gy) = match kind {
-            Kind::MatVec => (w.rows.min(65535) as u32, w.rows.div_ceil(65535) as u32),
-            Kind::MatMul => (w.rows.div_ceil(16) as u32, batch.div_ceil(16) as u32),
-        };
         let mut enc = self.device.create_command_encoder(&Default::default());
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
@@ -204,20 +232,57 @@ impl Gpu {
         enc.copy_buffer_to_buffer(&yb, 0, &readback, 0, size);
         self.queue.submit([enc.finish()]);
         let slice = readback.slice(..);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
+        let mapped = Oneshot::default();
+        let sender = mapped.clone();
+        slice.map_async(wgpu::MapMode::Read, move |r| sender.send(r));
+        // Natively nothing maps the buffer unless the device is polled; in the browser the
+        // event loop does it (and `poll` would do nothing).
+        #[cfg(not(target_arch = "wasm32"))]
         self.device
             .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
             .map_err(|e| GpuError::Readback(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| GpuError::Readback(e.to_string()))?
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        mapped.await.map_err(|e| GpuError::Readback(e.to_string()))?;
         let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
         let out = bytemuck::cast_slice::<u8, f32>(&view).to_vec();
         drop(view);
         readback.unmap();
         Ok(out)
+    }
+}
+
+/// A one-value channel whose receiving end is a future: `map_async`'s callback sends, the
+/// caller awaits. Written here to avoid an executor/channel dependency for one use.
+struct Oneshot<T>(std::sync::Arc<Mutex<(Option<T>, Option<std::task::Waker>)>>);
+
+impl<T> Default for Oneshot<T> {
+    fn default() -> Self {
+        Oneshot(std::sync::Arc::new(Mutex::new((None, None))))
+    }
+}
+impl<T> Clone for Oneshot<T> {
+    fn clone(&self) -> Self {
+        Oneshot(self.0.clone())
+    }
+}
+impl<T> Oneshot<T> {
+    fn send(&self, v: T) {
+        let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        s.0 = Some(v);
+        if let Some(w) = s.1.take() {
+            w.wake();
+        }
+    }
+}
+impl<T> std::future::Future for Oneshot<T> {
+    type Output = T;
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<T> {
+        let mut s = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match s.0.take() {
+            Some(v) => std::task::Poll::Ready(v),
+            None => {
+                s.1 = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        }
     }
 }

@@ -15,6 +15,11 @@
 //!
 //! Rows whose length is not a multiple of 32 are padded with zeros to whole blocks (llama.cpp
 //! requires multiples of 32; we pad so any shape works). The kernels never read past `k`.
+//!
+//! [`Scale::Search`] keeps each block format's layout and dequantisation but chooses every
+//! block's scale (and its sign, for Q4_0/Q3_0) by trying candidates around the reference rule
+//! and keeping the one with the least squared error after rounding the scale to f16; the
+//! reference quantisation is one of the candidates, so a block never gets worse.
 
 use half::f16;
 
@@ -42,6 +47,11 @@ impl Format {
         }
     }
 
+    /// The format named `s` (`f32`, `f16`, `q8_0`, `q4_0`, `q3_0`; case-insensitive).
+    pub fn parse(s: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(s.trim()))
+    }
+
     /// Storage bits per weight, scales included (llama.cpp: Q8_0 8.5, Q4_0 4.5).
     pub fn bits_per_weight(self) -> f64 {
         match self {
@@ -66,6 +76,129 @@ pub struct QuantMatrix {
     pub data: Vec<u32>,
     /// Block scales as f16 pairs (empty for F32/F16).
     pub scales: Vec<u32>,
+}
+
+/// How a block format picks its per-block scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Scale {
+    /// llama.cpp's reference rule (Q8_0: max|x|/127; Q4_0/Q3_0: signed max / −8 or −4).
+    #[default]
+    Reference,
+    /// Least squared error over [`SEARCH_STEPS`] candidate scales per sign (see
+    /// [`search_block`]). Same packed layout: the same kernels run it.
+    Search,
+}
+
+impl Scale {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::Reference => "reference",
+            Scale::Search => "search",
+        }
+    }
+}
+
+/// Candidate scales per sign in [`search_block`]: max|x| maps to the extreme level times
+/// 0.8, 0.825, …, 1.2 (1.0 is the reference rule).
+pub const SEARCH_STEPS: usize = 17;
+
+/// Squared error of a block quantised to integer levels `q` with scale `d`.
+fn block_error(x: &[f32; BLOCK], d: f32, q: &[i8; BLOCK]) -> f64 {
+    x.iter().zip(q).map(|(&v, &qi)| ((v - qi as f32 * d) as f64).powi(2)).sum()
+}
+
+/// Error-minimising scale search for one block whose values are `q · d` with integer `q` in
+/// `lo..=hi` (Q8_0: −128..=127, Q4_0: −8..=7, Q3_0: −4..=3), starting from the reference
+/// quantisation `reference` (which is kept unless a candidate has strictly less error).
+///
+/// Candidates: for each sign choice (the largest-magnitude value maps to level `hi` or to
+/// `lo`), [`SEARCH_STEPS`] scales `max / (level · f)` with `f` in 0.8…1.2 (f > 1 clips that
+/// value a little to resolve the rest more finely), each also refitted once by least squares
+/// (`d = Σ x·q / Σ q²` for its levels). Every candidate's scale is rounded to f16 first, as
+/// stored, and its levels are the nearest to `x / d` in range, so the error compared is
+/// exactly what the kernels see.
+pub fn search_block(x: &[f32; BLOCK], lo: i8, hi: i8, reference: (f16, [i8; BLOCK])) -> (f16, [i8; BLOCK]) {
+    let mut best = reference;
+    let mut best_err = block_error(x, reference.0.to_f32(), &reference.1);
+    let (mut amax, mut max) = (0f32, 0f32);
+    for &v in x {
+        if amax < v.abs() {
+            amax = v.abs();
+            max = v;
+        }
+    }
+    if amax == 0.0 || !amax.is_finite() || !best_err.is_finite() {
+        return best;
+    }
+    let mut try_scale = |d: f32| -> Option<[i8; BLOCK]> {
+        let d16 = f16::from_f32(d);
+        let dq = d16.to_f32();
+        if dq == 0.0 || !dq.is_finite() {
+            return None;
+        }
+        let mut q = [0i8; BLOCK];
+        for (qi, &v) in q.iter_mut().zip(x) {
+            *qi = (v / dq).round().clamp(lo as f32, hi as f32) as i8;
+        }
+        let err = block_error(x, dq, &q);
+        if err < best_err {
+            best_err = err;
+            best = (d16, q);
+        }
+        Some(q)
+    };
+    for level in [hi, lo] {
+        for k in 0..SEARCH_STEPS {
+            let f = 0.8 + 0.4 * k as f32 / (SEARCH_STEPS - 1) as f32;
+            let Some(q) = try_scale(max / (level as f32 * f)) else { continue };
+            let (xq, qq) = x.iter().zip(&q).fold((0f64, 0f64), |(a, b), (&v, &qi)| {
+                (a + v as f64 * qi as f64, b + (qi as f64).powi(2))
+            });
+            if qq > 0.0 {
+                try_scale((xq / qq) as f32);
+            }
+        }
+    }
+    best
+}
+
+/// [`quantize_block_q8_0`] with [`search_block`].
+pub fn search_block_q8_0(x: &[f32; BLOCK]) -> (f16, [i8; BLOCK]) {
+    search_block(x, -128, 127, quantize_block_q8_0(x))
+}
+
+/// [`quantize_block_q4_0`] with [`search_block`]: same nibble layout (q + 8).
+pub fn search_block_q4_0(x: &[f32; BLOCK]) -> (f16, [u8; BLOCK / 2]) {
+    let (d, qs) = quantize_block_q4_0(x);
+    let mut levels = [0i8; BLOCK];
+    for j in 0..BLOCK / 2 {
+        levels[j] = (qs[j] & 15) as i8 - 8;
+        levels[j + BLOCK / 2] = (qs[j] >> 4) as i8 - 8;
+    }
+    let (d, q) = search_block(x, -8, 7, (d, levels));
+    let mut out = [0u8; BLOCK / 2];
+    for j in 0..BLOCK / 2 {
+        out[j] = (q[j] + 8) as u8 | ((q[j + BLOCK / 2] + 8) as u8) << 4;
+    }
+    (d, out)
+}
+
+/// [`quantize_block_q3_0`] with [`search_block`]: same word layout (q + 4).
+pub fn search_block_q3_0(x: &[f32; BLOCK]) -> (f16, [u32; 3]) {
+    let (d, words) = quantize_block_q3_0(x);
+    let mut levels = [0i8; BLOCK];
+    for (j, l) in levels.iter_mut().enumerate() {
+        let q = ((words[j / 16] >> (2 * (j % 16))) & 3) | ((words[2] >> j) & 1) << 2;
+        *l = q as i8 - 4;
+    }
+    let (d, q) = search_block(x, -4, 3, (d, levels));
+    let mut out = [0u32; 3];
+    for (j, &l) in q.iter().enumerate() {
+        let v = (l + 4) as u32;
+        out[j / 16] |= (v & 3) << (2 * (j % 16));
+        out[2] |= (v >> 2) << j;
+    }
+    (d, out)
 }
 
 pub fn blocks_per_row(cols: usize) -> usize {
@@ -135,9 +268,28 @@ pub fn quantize_block_q3_0(x: &[f32; BLOCK]) -> (f16, [u32; 3]) {
 }
 
 impl QuantMatrix {
-    /// Quantises a row-major `rows × cols` f32 matrix.
+    /// Quantises a row-major `rows × cols` f32 matrix with the reference scales. Panics if
+    /// `w.len() != rows · cols` (a programming error; [`Self::quantize_with`] returns it).
     pub fn quantize(w: &[f32], rows: usize, cols: usize, format: Format) -> QuantMatrix {
-        assert_eq!(w.len(), rows * cols, "weight buffer does not match its shape");
+        Self::quantize_with(w, rows, cols, format, Scale::Reference).expect("weight buffer does not match its shape")
+    }
+
+    /// Quantises a row-major `rows × cols` f32 matrix, choosing block scales by `scale`
+    /// (ignored by F32/F16).
+    pub fn quantize_with(
+        w: &[f32],
+        rows: usize,
+        cols: usize,
+        format: Format,
+        scale: Scale,
+    ) -> Result<QuantMatrix, mpq_core::Error> {
+        if rows.checked_mul(cols) != Some(w.len()) {
+            return Err(mpq_core::Error::Invalid(format!(
+                "{} weights do not make a {rows}×{cols} matrix",
+                w.len()
+            )));
+        }
+        let search = scale == Scale::Search;
         let nb = blocks_per_row(cols);
         let (mut data, mut scales) = (Vec::new(), Vec::new());
         match format {
@@ -155,15 +307,15 @@ impl QuantMatrix {
                     for b in 0..nb {
                         let block: &[f32; BLOCK] = row[b * BLOCK..(b + 1) * BLOCK].try_into().expect("block");
                         if format == Format::Q8_0 {
-                            let (d, q) = quantize_block_q8_0(block);
+                            let (d, q) = if search { search_block_q8_0(block) } else { quantize_block_q8_0(block) };
                             d_all.push(d);
                             data.extend(q.chunks(4).map(|c| u32::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8])));
                         } else if format == Format::Q3_0 {
-                            let (d, words) = quantize_block_q3_0(block);
+                            let (d, words) = if search { search_block_q3_0(block) } else { quantize_block_q3_0(block) };
                             d_all.push(d);
                             data.extend(words);
                         } else {
-                            let (d, q) = quantize_block_q4_0(block);
+                            let (d, q) = if search { search_block_q4_0(block) } else { quantize_block_q4_0(block) };
                             d_all.push(d);
                             data.extend(q.chunks(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
                         }
@@ -172,7 +324,7 @@ impl QuantMatrix {
                 scales = pack_f16_pairs(&d_all);
             }
         }
-        QuantMatrix { format, rows, cols, data, scales }
+        Ok(QuantMatrix { format, rows, cols, data, scales })
     }
 
     /// Stored size in bytes (weights + scales, without row padding overhead of the GPU layout
@@ -183,7 +335,7 @@ impl QuantMatrix {
 
     fn scale(&self, idx: usize) -> f32 {
         let word = self.scales[idx / 2];
-        f16::from_bits(if idx % 2 == 0 { word as u16 } else { (word >> 16) as u16 }).to_f32()
+        f16::from_bits(if idx.is_multiple_of(2) { word as u16 } else { (word >> 16) as u16 }).to_f32()
     }
 
     /// Weight (r, c) as the kernels see it.
@@ -195,7 +347,7 @@ impl QuantMatrix {
             Format::F16 => {
                 let i = r * padded + c;
                 let word = self.data[i / 2];
-                f16::from_bits(if i % 2 == 0 { word as u16 } else { (word >> 16) as u16 }).to_f32()
+                f16::from_bits(if i.is_multiple_of(2) { word as u16 } else { (word >> 16) as u16 }).to_f32()
             }
             Format::Q8_0 => {
                 let i = r * padded + c;

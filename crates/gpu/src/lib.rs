@@ -1,7 +1,8 @@
 //! mpqlab GPU: quantized matrix multiply in WGSL compute shaders through wgpu, with a CPU
 //! reference for every kernel.
 //!
-//! * [`formats`]: f32, f16, and llama.cpp's Q8_0 / Q4_0 block formats, packed for the GPU.
+//! * [`formats`]: f32, f16, llama.cpp's Q8_0 / Q4_0 block formats and our Q3_0, packed for
+//!   the GPU; reference or error-minimising ([`Scale::Search`]) block scales.
 //! * [`cpu`]: reference y = W·x and Y = X·Wᵀ on the stored weights.
 //! * [`device`]: wgpu device setup and the kernels (matrix–vector and tiled matrix–matrix).
 
@@ -12,4 +13,4 @@ pub mod device;
 pub mod formats;
 
 pub use device::{Gpu, GpuError, GpuMatrix, Kind};
-pub use formats::{Format, QuantMatrix};
+pub use formats::{Format, QuantMatrix, Scale};

@@ -3,7 +3,7 @@
 //! multiples of the block (32) or tile (16) sizes; plus the formats' own arithmetic.
 
 use mpq_gpu::formats::{BLOCK, quantize_block_q4_0, quantize_block_q8_0};
-use mpq_gpu::{Format, Gpu, QuantMatrix, cpu};
+use mpq_gpu::{Format, Gpu, QuantMatrix, Scale, cpu};
 
 /// Deterministic pseudo-random values in [-1, 1) (xorshift), with a few outliers so block
 /// scales differ.
@@ -91,8 +91,9 @@ fn dequantisation_error_is_bounded() {
 fn check(gpu: &Gpu, rows: usize, cols: usize, batch: usize) {
     let w = values(rows * cols, (rows * 31 + cols) as u64);
     let x = values(batch * cols, (batch * 7 + cols) as u64 + 1);
-    for format in Format::ALL {
-        let m = QuantMatrix::quantize(&w, rows, cols, format);
+    // Searched scales use the same layout, so the same kernels must run them.
+    for (format, scale) in Format::ALL.into_iter().flat_map(|f| [(f, Scale::Reference), (f, Scale::Search)]) {
+        let m = QuantMatrix::quantize_with(&w, rows, cols, format, scale).unwrap();
         let expect = if batch == 1 { cpu::matvec(&m, &x) } else { cpu::matmul(&m, &x, batch) };
         let got = gpu.run(&gpu.upload(&m).unwrap(), &x, batch, 1).unwrap();
         assert_eq!(got.len(), expect.len());
@@ -102,7 +103,7 @@ fn check(gpu: &Gpu, rows: usize, cols: usize, batch: usize) {
             let (b, r) = (i / rows, i % rows);
             let mag: f32 = (0..cols).map(|c| (deq[r * cols + c] * x[b * cols + c]).abs()).sum();
             let tol = 1e-5 * mag + 1e-6;
-            assert!((g - e).abs() <= tol, "{format:?} {rows}×{cols} batch {batch}, out {i}: gpu {g} cpu {e}");
+            assert!((g - e).abs() <= tol, "{format:?} {scale:?} {rows}×{cols} batch {batch}, out {i}: gpu {g} cpu {e}");
         }
     }
 }
