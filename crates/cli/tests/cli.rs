@@ -75,7 +75,7 @@ fn codecs_lists_schemas_and_bench_reports_rows() {
     let out = mpqlab().arg("codecs").output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["jpeg", "avif", "webp-lossless", "png", "qoi"]);
+    assert_eq!(ids, ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi"]);
     let out = mpqlab().args(["bench", "--runs", "1", "--codecs", "jpeg,qoi", PHOTO]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -138,4 +138,108 @@ fn bench_gpu_reports_every_format() {
     }
     assert_eq!(rows[8]["bits_per_weight"], 4.5);
     assert_eq!(rows[9]["bits_per_weight"], 3.5);
+}
+
+/// `mpqlab quant`: one row per format (and per searched block format), the lossless f16 row,
+/// the SVG plot, and clear errors for a bad format or model.
+#[test]
+fn quant_reports_rows_and_plot() {
+    let svg = tmp("quant.svg");
+    let out = mpqlab()
+        .args(["quant", "--model", "fashion-cnn", "--formats", "f32,q8_0,q4_0", "--search", "--items", "200", "--svg"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["model"], "fashion-cnn");
+    assert_eq!(v["items"], 200);
+    let rows = v["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["variant"].as_str().unwrap()).collect();
+    assert_eq!(names, ["f32", "q8_0", "q8_0+search", "q4_0", "q4_0+search", "f16+lossless"]);
+    for r in rows {
+        for k in ["bits_per_weight", "weight_bytes", "accuracy", "top1_agreement", "mean_kl", "reference_accuracy"] {
+            assert!(r[k].is_number(), "{k} missing in {r}");
+        }
+    }
+    assert_eq!(rows[0]["bits_per_weight"], 32.0);
+    assert_eq!(rows[0]["top1_agreement"], 1.0);
+    assert!(rows[3]["bits_per_weight"].as_f64().unwrap() < 5.0);
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(plot.starts_with("<svg") && plot.contains("q4_0+search") && plot.trim_end().ends_with("</svg>"));
+
+    for bad in [["--formats", "q5_k"], ["--model", "nope"], ["--items", "0"]] {
+        let out = mpqlab().arg("quant").args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("mpqlab: error:"), "{bad:?}");
+    }
+}
+
+/// `mpqlab quant --gpu`: the same table through the WGSL kernels (skipped without an adapter
+/// unless MPQ_REQUIRE_GPU=1).
+#[test]
+fn quant_gpu_matches_cpu() {
+    let args = ["quant", "--model", "cats-dogs-cnn", "--formats", "q4_0", "--items", "8"];
+    let out = mpqlab().args(args).arg("--gpu").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && err.contains("no GPU adapter") && std::env::var("MPQ_REQUIRE_GPU").as_deref() != Ok("1") {
+        eprintln!("skipping: {err}");
+        return;
+    }
+    assert!(out.status.success(), "{err}");
+    let gpu: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cpu = mpqlab().args(args).output().unwrap();
+    let cpu: serde_json::Value = serde_json::from_slice(&cpu.stdout).unwrap();
+    assert_ne!(gpu["backend"], "cpu");
+    for k in ["accuracy", "top1_agreement"] {
+        assert_eq!(gpu["rows"][0][k], cpu["rows"][0][k], "{k}");
+    }
+    let (a, b) = (gpu["rows"][0]["mean_kl"].as_f64().unwrap(), cpu["rows"][0]["mean_kl"].as_f64().unwrap());
+    assert!((a - b).abs() <= 1e-4 * b.max(1e-3), "mean KL {a} vs {b}");
+}
+
+#[test]
+fn sweep_prints_points_and_writes_csv_and_svg() {
+    let (csv, svg) = (tmp("sweep.csv"), tmp("sweep.svg"));
+    let out = mpqlab()
+        .args(["sweep", "--model", "fashion-cnn", "--items", "60", "--codec", "jpeg:quality=1,90"])
+        .args(["--codec", "webp-ll-down:scale=20..100:2", "--csv"])
+        .arg(&csv)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["items"], 60);
+    let points = v["points"].as_array().unwrap();
+    let keys: Vec<String> = points.iter().map(|p| format!("{}:{}={}", p["codec"], p["param"], p["value"])).collect();
+    assert_eq!(keys, ["\"jpeg\":\"quality\"=1.0", "\"jpeg\":\"quality\"=90.0", "\"webp-ll-down\":\"scale\"=20.0", "\"webp-ll-down\":\"scale\"=100.0"]);
+    let f = |i: usize, k: &str| points[i][k].as_f64().unwrap();
+    // More quality costs more bits and keeps more of the model's answers.
+    assert!(f(1, "bits_per_pixel") > f(0, "bits_per_pixel"));
+    assert!(f(1, "top1_agreement") > f(0, "top1_agreement"));
+    // Lossless at full scale: the model sees the original, so it agrees on every item.
+    assert_eq!(f(3, "top1_agreement"), 1.0);
+    assert!(points[3]["psnr_db"].is_null());
+    assert_eq!(f(3, "accuracy"), f(3, "reference_accuracy"));
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv.trim().lines().count(), 5);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+}
+
+#[test]
+fn sweep_rejects_bad_specs_clearly() {
+    for (args, needle) in [
+        (vec!["sweep", "--codec", "jpeg:quality=1..95"], "point"),
+        (vec!["sweep", "--codec", "nosuch:q=1,2"], "nosuch"),
+        (vec!["sweep", "--model", "resnet"], "unknown model"),
+        (vec!["sweep", "--codec", "jpeg:subsampling=4:2:0"], ""),
+    ] {
+        let out = mpqlab().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error") && err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }

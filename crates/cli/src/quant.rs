@@ -1,0 +1,106 @@
+//! `mpqlab quant`: how many bits does a weight need? A bundled model re-run with its weight
+//! matrices in each format (our own forward pass, `mpq_models::quantized`), on its committed
+//! test subset: bits per weight, bytes, accuracy, agreement and KL to the f32 model, as JSON.
+//!
+//! ```text
+//! mpqlab quant --model fashion-cnn --formats f32,f16,q8_0,q4_0,q3_0 --search --svg quant.svg
+//! mpqlab quant --model cats-dogs-cnn --gpu        # the matrix multiplies in our WGSL kernels
+//! ```
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use mpq_gpu::{Format, Gpu};
+use mpq_models::quantized::{Backend, evaluate, plot_svg, variants};
+use mpq_models::{Classifier, ModelId, cpu_device, data};
+
+#[derive(clap::Args)]
+pub struct QuantArgs {
+    /// Model id: fashion-cnn, fashion-cnn-jpeg, cats-dogs-cnn.
+    #[arg(long, default_value = "fashion-cnn")]
+    model: String,
+    /// Weight formats, comma-separated: f32, f16, q8_0, q4_0, q3_0.
+    #[arg(long, default_value = "f32,f16,q8_0,q4_0,q3_0", value_delimiter = ',')]
+    formats: Vec<String>,
+    /// Also each block format with error-minimising scales (a second row per format).
+    #[arg(long)]
+    search: bool,
+    /// Run the matrix multiplies in our WGSL kernels on the first GPU adapter (lavapipe
+    /// without a GPU) instead of their CPU references.
+    #[arg(long)]
+    gpu: bool,
+    /// Test items (the first N of the committed subset; default all).
+    #[arg(long)]
+    items: Option<usize>,
+    /// Also write an accuracy-vs-bits-per-weight plot (SVG) here.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+}
+
+pub fn run(args: QuantArgs) -> Result<()> {
+    let model = ModelId::parse(&args.model).with_context(|| {
+        let ids: Vec<_> = ModelId::ALL.iter().map(|m| m.id()).collect();
+        format!("unknown model '{}' (one of {})", args.model, ids.join(", "))
+    })?;
+    let mut formats = Vec::new();
+    for name in &args.formats {
+        let f = Format::parse(name).with_context(|| {
+            let all: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown weight format '{name}' (one of {})", all.join(", "))
+        })?;
+        if !formats.contains(&f) {
+            formats.push(f);
+        }
+    }
+    if formats.is_empty() {
+        bail!("--formats is empty");
+    }
+    if args.items == Some(0) {
+        bail!("--items must be at least 1");
+    }
+    let task = model.task();
+    let mut set = data::decode_subset(task.bundled_test_subset())?;
+    if let Some(n) = args.items {
+        set = set.take(n);
+    }
+    let gpu = if args.gpu { Some(Gpu::new_blocking()?) } else { None };
+    let backend = match &gpu {
+        Some(g) => {
+            eprintln!("adapter: {} ({:?}, {:?})", g.info.name, g.info.device_type, g.info.backend);
+            Backend::Gpu(g)
+        }
+        None => Backend::Cpu,
+    };
+    let classifier = Classifier::load_bundled(model, &cpu_device())?;
+    let rows = evaluate(&classifier, &variants(&formats, args.search), &set, backend)?;
+    for r in &rows {
+        eprintln!(
+            "{:>13}: {:6.3} bits/weight {:>7} bytes  weight rel. RMSE {:.4}  accuracy {:.4} (f32 {:.4})  agreement {:.4}  KL {:.2e}  {}",
+            r.variant,
+            r.bits_per_weight,
+            r.weight_bytes,
+            r.weight_rel_rmse,
+            r.accuracy,
+            r.reference_accuracy,
+            r.top1_agreement,
+            r.mean_kl,
+            r.ms_per_1000.map_or(String::new(), |ms| format!("{ms:.0} ms/1000 items"))
+        );
+    }
+    if let Some(ms) = rows.first().and_then(|r| r.reference_ms_per_1000) {
+        eprintln!("burn (flex, f32): {ms:.0} ms/1000 items");
+    }
+    let out = serde_json::json!({
+        "model": model.id(),
+        "dataset": task.id(),
+        "items": set.len(),
+        "backend": backend.name(),
+        "rows": rows.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    if let Some(path) = &args.svg {
+        let title = format!("{}: accuracy vs bits per weight ({} items)", model.name(), set.len());
+        std::fs::write(path, plot_svg(&title, &rows)).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}

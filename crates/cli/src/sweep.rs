@@ -1,0 +1,125 @@
+//! `mpqlab sweep`: a rate–perception sweep natively, the same loop the page runs in its worker
+//! (`mpq_models::sweep`), so the two give the same numbers for the same settings.
+//!
+//! ```text
+//! mpqlab sweep --model fashion-cnn --items 1000 \
+//!     --codec jpeg:quality=1..95:8 --codec webp-ll-down:scale=10..100:8 \
+//!     --csv sweep.csv --svg sweep.svg > sweep.json
+//! ```
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use mpq_core::sweep::CodecSweep;
+use mpq_core::{Error, Image, Media, Params};
+use mpq_metrics::sweep::{PointAccumulator, SweepResult};
+use mpq_models::sweep::{DEFAULT_CODEC_SWEEPS, ItemCodec, RoundTrip, SweepRunner};
+use mpq_models::{Classifier, ModelId, classifier::block_on, cpu_device, data};
+
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    /// Model id: fashion-cnn, fashion-cnn-jpeg, cats-dogs-cnn.
+    #[arg(long, default_value = "fashion-cnn")]
+    model: String,
+    /// Test items (the first N of the model's committed test subset).
+    #[arg(long, default_value_t = 1000)]
+    items: usize,
+    /// A codec and the range of one parameter: `jpeg:quality=1..95:8` (8 evenly spaced points),
+    /// `jpeg:quality=5,10,20`, extra `name=value` pairs fixed. Repeatable; default: the page's
+    /// default sweep.
+    #[arg(long = "codec", value_name = "SPEC")]
+    codecs: Vec<String>,
+    /// Also write the points as CSV here.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Also write the plots (accuracy and PSNR vs bits per pixel) as SVG here.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+}
+
+/// One of our codecs at one setting.
+struct NativeCodec {
+    codec: Box<dyn mpq_core::Codec>,
+    params: Params,
+}
+
+impl ItemCodec for NativeCodec {
+    async fn round_trip(&self, item: &Image) -> Result<RoundTrip, Error> {
+        let t = Instant::now();
+        let encoded = self.codec.encode(&Media::Image(item.clone()), &self.params)?;
+        let encode_ms = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let decoded = self.codec.decode(&encoded)?.into_image()?;
+        let decode_ms = t.elapsed().as_secs_f64() * 1e3;
+        Ok(RoundTrip { bytes: encoded.len(), decoded, encode_ms, decode_ms })
+    }
+}
+
+pub fn run(args: SweepArgs) -> Result<()> {
+    let model = ModelId::parse(&args.model).with_context(|| {
+        let ids: Vec<_> = ModelId::ALL.iter().map(|m| m.id()).collect();
+        format!("unknown model '{}' (one of {})", args.model, ids.join(", "))
+    })?;
+    if args.items == 0 {
+        bail!("--items must be at least 1");
+    }
+    let specs: Vec<String> = if args.codecs.is_empty() {
+        DEFAULT_CODEC_SWEEPS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.codecs.clone()
+    };
+    let sweeps = specs.iter().map(|s| CodecSweep::parse(s)).collect::<Result<Vec<_>, _>>()?;
+    // Resolve every codec and value before any work, so a typo fails at once.
+    let mut plan = Vec::new();
+    for sweep in &sweeps {
+        let codec = mpq_codecs::codec(&sweep.codec)?;
+        let values = sweep.resolved_values(&codec.params())?;
+        plan.push((sweep, values));
+    }
+
+    let task = model.task();
+    let set = data::decode_subset(task.bundled_test_subset())?;
+    let classifier = Classifier::load_bundled(model, &cpu_device())?;
+    let t_all = Instant::now();
+    let runner = block_on(SweepRunner::new(&classifier, &set, args.items))?;
+    let mut result = SweepResult {
+        model: model.id().to_string(),
+        dataset: task.id().to_string(),
+        items: runner.len(),
+        points: Vec::new(),
+    };
+    let total: usize = plan.iter().map(|(_, v)| v.len()).sum();
+    for (sweep, values) in &plan {
+        for &value in values {
+            let codec = mpq_codecs::codec(&sweep.codec)?;
+            let params = sweep.params_for(&codec.params(), value)?;
+            let name = codec.name().to_string();
+            let point = PointAccumulator::new(&sweep.codec, &name, &sweep.param, value);
+            let native = NativeCodec { codec, params };
+            let t = Instant::now();
+            let point = block_on(runner.run_point(&native, point, |_| {}))?;
+            eprintln!(
+                "[{}/{total}] {} {}={}: {:.3} bpp, accuracy {}, PSNR {} ({:.1} s)",
+                result.points.len() + 1,
+                sweep.codec,
+                sweep.param,
+                value,
+                point.bits_per_pixel,
+                point.accuracy.map_or("–".into(), |a| format!("{a:.4}")),
+                point.psnr_db.map_or("∞".into(), |p| format!("{p:.2} dB")),
+                t.elapsed().as_secs_f64()
+            );
+            result.points.push(point);
+        }
+    }
+    eprintln!("{} points over {} items in {:.1} s", result.points.len(), result.items, t_all.elapsed().as_secs_f64());
+    if let Some(path) = &args.csv {
+        std::fs::write(path, result.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.svg {
+        std::fs::write(path, result.plot_svg()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!("{}", result.to_json());
+    Ok(())
+}
