@@ -25,5 +25,6 @@ for _ in $(seq 100); do grep -q 'serving' "$port_file" && break; sleep 0.1; done
 MPQ_URL="$(grep -o 'http://[^ ]*' "$port_file")"
 [ -n "$MPQ_URL" ] || die "static server did not start: $(cat "$port_file")"
 log "page served at $MPQ_URL"
-MPQ_URL="$MPQ_URL" timed node --test --test-reporter=spec "$ROOT"/tests/e2e/*.test.mjs
+# One test file at a time: each drives its own Chromium, and the sweep timing is reported.
+MPQ_URL="$MPQ_URL" timed node --test --test-concurrency=1 --test-reporter=spec "$ROOT"/tests/e2e/*.test.mjs
 log "all tests passed"

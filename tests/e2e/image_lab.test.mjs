@@ -233,7 +233,7 @@ test('image lab: first screen, codecs side by side, split, file input, errors, C
     const rows = JSON.parse(await page.textContent('[data-testid=bench-json]'));
     fs.writeFileSync(path.join(OUT, 'bench-wasm.json'), JSON.stringify(rows, null, 2));
     const ours = rows.filter((r) => !r.codec.startsWith('browser-'));
-    assert.equal(ours.length, 3 * 5, 'three photos × five codecs');
+    assert.equal(ours.length, 3 * 6, "three photos × six codecs");
     for (const r of ours) assert.ok(!r.error && r.encode_ms > 0 && r.decode_ms > 0, JSON.stringify(r));
     await page.screenshot({ path: path.join(OUT, '06-timing-table.png'), fullPage: true });
   });

@@ -1,9 +1,11 @@
 //! The worker side: every heavy step runs here, one message at a time (www/worker.js awaits
 //! each call before the next). Messages in and out are plain objects with a `kind`.
 //!
-//! In:  `load {job, bytes, name}` · `encode {job, side, codec, params}` · `bench {job, urls, runs}`
+//! In:  `load {job, bytes, name}` · `load-item {job, task, index}` ·
+//!      `encode {job, side, codec, params, model?, backend?}` · `bench {job, urls, runs}` ·
+//!      `sweep {job, model, backend, items, specs}` · `agreement {job, model, items}`
 //! Out: `loaded` · `progress {job, stage, done, total}` · `result` · `bench-row` · `bench-done` ·
-//!      `error {job, message}`
+//!      `sweep-point` · `sweep-done` · `agreement-done` · `error {job, message}`
 
 use std::cell::RefCell;
 
@@ -13,14 +15,17 @@ use mpq_metrics::ImageReport;
 use wasm_bindgen::prelude::*;
 
 use crate::browser_codec;
+use crate::machine::{self, Backend, DatasetItem};
 use crate::js::{self, obj};
 
 thread_local! {
     /// The lab's current input, as decoded by us (so page and CLI see the same pixels).
     static SOURCE: RefCell<Option<Image>> = const { RefCell::new(None) };
+    /// Which test item the input is, when it is one (the models' labels then mean something).
+    static ITEM: RefCell<Option<DatasetItem>> = const { RefCell::new(None) };
 }
 
-fn post(msg: &js_sys::Object, transfer: &[&JsValue]) {
+pub(crate) fn post(msg: &js_sys::Object, transfer: &[&JsValue]) {
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let list = Array::new();
     for t in transfer {
@@ -31,7 +36,7 @@ fn post(msg: &js_sys::Object, transfer: &[&JsValue]) {
     }
 }
 
-fn progress(job: f64, stage: &str, done: u32, total: u32) {
+pub(crate) fn progress(job: f64, stage: &str, done: u32, total: u32) {
     post(
         &obj(&[
             ("kind", "progress".into()),
@@ -52,7 +57,10 @@ pub async fn worker_handle(msg: JsValue) {
     let kind = js::get_str(&msg, "kind");
     let outcome = match kind.as_str() {
         "load" => load(job, &msg).await,
+        "load-item" => load_item(job, &msg).await,
         "encode" => encode(job, &msg).await,
+        "sweep" => machine::sweep(job, &msg).await,
+        "agreement" => machine::agreement(job, &msg).await,
         "bench" => bench(job, &msg).await,
         other => Err(Error::Invalid(format!("unknown message kind '{other}'"))),
     };
@@ -108,6 +116,30 @@ async fn load(job: f64, msg: &JsValue) -> Result<()> {
         ("rgba", rgba.clone().into()),
     ]);
     SOURCE.with(|s| *s.borrow_mut() = Some(img));
+    ITEM.with(|i| *i.borrow_mut() = None);
+    post(&reply, &[&rgba.buffer()]);
+    Ok(())
+}
+
+/// A test item of a bundled data set as the lab's input.
+async fn load_item(job: f64, msg: &JsValue) -> Result<()> {
+    let task = machine::parse_task(&js::get_str(msg, "task"))?;
+    let index = js::get_u32(msg, "index") as usize;
+    progress(job, "fetching the test items", 0, 1);
+    let (img, label) = machine::item_image(task, index).await?;
+    let rgba = js::bytes(img.to_rgba8().data());
+    let reply = obj(&[
+        ("kind", "loaded".into()),
+        ("job", job.into()),
+        ("width", img.width().into()),
+        ("height", img.height().into()),
+        ("format", format!("{:?}", img.format()).into()),
+        ("note", JsValue::NULL),
+        ("label", task.classes()[label].into()),
+        ("rgba", rgba.clone().into()),
+    ]);
+    SOURCE.with(|s| *s.borrow_mut() = Some(img));
+    ITEM.with(|i| *i.borrow_mut() = Some(DatasetItem { task, index, label }));
     post(&reply, &[&rgba.buffer()]);
     Ok(())
 }
@@ -122,25 +154,31 @@ struct Outcome {
 }
 
 /// A codec as the page runs it: ours (the CLI's code), or the browser's own encoder.
-enum PageCodec {
+pub(crate) enum PageCodec {
     Ours(Box<dyn mpq_core::Codec>),
     Browser(&'static browser_codec::BrowserCodec),
 }
 
 impl PageCodec {
-    fn find(id: &str) -> Result<PageCodec> {
+    pub(crate) fn find(id: &str) -> Result<PageCodec> {
         match browser_codec::find(id) {
             Some(bc) => Ok(PageCodec::Browser(bc)),
             None => Ok(PageCodec::Ours(mpq_codecs::codec(id)?)),
         }
     }
-    fn params(&self) -> Vec<mpq_core::ParamSpec> {
+    pub(crate) fn name(&self) -> String {
+        match self {
+            PageCodec::Ours(c) => c.name().to_string(),
+            PageCodec::Browser(bc) => bc.name.to_string(),
+        }
+    }
+    pub(crate) fn params(&self) -> Vec<mpq_core::ParamSpec> {
         match self {
             PageCodec::Ours(c) => c.params(),
             PageCodec::Browser(bc) => bc.params(),
         }
     }
-    fn mime(&self) -> &'static str {
+    pub(crate) fn mime(&self) -> &'static str {
         match self {
             PageCodec::Ours(c) => c.mime(),
             PageCodec::Browser(bc) => bc.mime,
@@ -152,15 +190,15 @@ impl PageCodec {
             PageCodec::Browser(bc) => bc.extension,
         }
     }
-    async fn encode(&self, img: &Image, params: &ResolvedParams) -> Result<Vec<u8>> {
+    pub(crate) async fn encode(&self, img: &Image, params: &ResolvedParams) -> Result<Vec<u8>> {
         match self {
             PageCodec::Ours(c) => c.encode(&Media::Image(img.clone()), params.as_params()),
             PageCodec::Browser(bc) => bc.encode(img, params.int("quality")).await,
         }
     }
-    async fn decode(&self, bytes: &[u8]) -> Result<Image> {
+    pub(crate) async fn decode(&self, bytes: &[u8]) -> Result<Image> {
         match self {
-            PageCodec::Browser(bc) => bc.decode(bytes).await,
+            PageCodec::Browser(bc) => bc.decode(bytes),
             // rav1d (our native AV1 decoder) does not build for wasm32-unknown-unknown, so the
             // page decodes AVIF with the browser's own decoder. The bytes are the CLI's; the
             // decoded pixels can differ from the CLI's by YUV→RGB rounding.
@@ -196,6 +234,23 @@ async fn encode(job: f64, msg: &JsValue) -> Result<()> {
         .with(|s| s.borrow().clone())
         .ok_or_else(|| Error::Invalid("no image loaded yet".into()))?;
     let out = run_codec(job, &img, &id, &params).await?;
+    // The model's verdict: a failure here (say, no WebGPU) must not hide the codec's result.
+    let model = js::get_str(msg, "model");
+    let (perception, perception_error) = if model.is_empty() {
+        (JsValue::NULL, JsValue::NULL)
+    } else {
+        progress(job, "asking the model", 2, 3);
+        let verdict = async {
+            let model = machine::parse_model(&model)?;
+            let backend = Backend::parse(&js::get_str(msg, "backend"))?;
+            let item = ITEM.with(|i| *i.borrow());
+            machine::judge(model, backend, &img, item.as_ref(), &out.decoded).await
+        };
+        match verdict.await {
+            Ok(v) => (JsValue::from(v.to_string()), JsValue::NULL),
+            Err(e) => (JsValue::NULL, JsValue::from(e.to_string())),
+        }
+    };
     let rgba = js::bytes(out.decoded.to_rgba8().data());
     let encoded = js::bytes(&out.encoded);
     let report = serde_json::to_string(&out.report).map_err(|e| Error::Invalid(e.to_string()))?;
@@ -209,7 +264,9 @@ async fn encode(job: f64, msg: &JsValue) -> Result<()> {
             ("encoded", encoded.clone().into()),
             ("mime", out.mime.into()),
             ("extension", out.extension.into()),
-            ("browser_decoded", (browser_codec::find(&id).is_some() || decoded_by_browser(&id)).into()),
+            ("browser_decoded", decoded_by_browser(&id).into()),
+            ("perception", perception),
+            ("perception_error", perception_error),
         ]),
         &[&rgba.buffer(), &encoded.buffer()],
     );

@@ -9,6 +9,7 @@
 //! dropped (superseded). Cancel terminates the worker and starts a fresh one.
 
 mod dom;
+mod machine;
 
 use std::cell::RefCell;
 
@@ -49,6 +50,24 @@ enum Task {
     Load,
     Encode(usize),
     Bench,
+    Sweep,
+    Agreement,
+}
+
+/// What the lab compares: a file (gallery photo, picked, dropped or pasted) or a test item of
+/// one of the models' data sets.
+#[derive(Clone, PartialEq, Debug)]
+enum Input {
+    File(Vec<u8>, String),
+    Item { task: String, index: u32, name: String },
+}
+
+impl Input {
+    fn name(&self) -> &str {
+        match self {
+            Input::File(_, name) | Input::Item { name, .. } => name,
+        }
+    }
 }
 
 struct Side {
@@ -61,6 +80,8 @@ struct Side {
     stage: HtmlElement,
     cancel: HtmlButtonElement,
     metrics: HtmlElement,
+    /// What the model makes of this side's result.
+    perception: HtmlElement,
     download: HtmlAnchorElement,
     canvas: HtmlCanvasElement,
     tag: HtmlElement,
@@ -80,12 +101,12 @@ struct App {
     worker: Worker,
     sides: Vec<Side>,
     source: Option<Source>,
-    /// The file behind the current input, kept to reload a restarted worker.
-    source_file: Option<(Vec<u8>, String)>,
-    /// A file to load next (a new input, or the current one again after a worker restart).
-    load_wanted: Option<(Vec<u8>, String)>,
-    /// The file the worker is decoding now; it becomes `source_file` only once it loaded.
-    loading: Option<(Vec<u8>, String)>,
+    /// What the current input is, kept to reload a restarted worker.
+    source_file: Option<Input>,
+    /// An input to load next (a new one, or the current one again after a worker restart).
+    load_wanted: Option<Input>,
+    /// The input the worker is loading now; it becomes `source_file` only once it loaded.
+    loading: Option<Input>,
     busy: Option<(f64, Task)>,
     next_job: f64,
     view: Viewport,
@@ -93,6 +114,11 @@ struct App {
     bench_wanted: bool,
     bench_rows: Vec<Value>,
     browser_support: Vec<(&'static str, bool)>,
+    /// The model judging both sides and the backend it runs on ("cpu" or "webgpu").
+    model: String,
+    backend: String,
+    sweep: machine::SweepState,
+    agreement_wanted: bool,
 }
 
 /// Every codec the page offers: ours, then the browser's own.
@@ -170,6 +196,10 @@ pub fn run() {
         bench_wanted: false,
         bench_rows: Vec::new(),
         browser_support,
+        model: mpq_models::ModelId::ALL[0].id().to_string(),
+        backend: "cpu".to_string(),
+        sweep: machine::SweepState::default(),
+        agreement_wanted: false,
     };
     APP.with(|cell| *cell.borrow_mut() = Some(app));
     with_app(|app| {
@@ -183,10 +213,12 @@ pub fn run() {
     wire_input();
     wire_viewer();
     wire_bench();
+    machine::wire();
     if let Some(b) = by_id::<HtmlButtonElement>("error-close") {
         on::<Event>(&b, "click", |_| hide_error());
     }
     wasm_bindgen_futures::spawn_local(load_gallery());
+    wasm_bindgen_futures::spawn_local(machine::load_dataset_gallery());
     if let Some(status) = by_id::<HtmlElement>("app-status") {
         status.set_text_content(Some("ready"));
         let _ = status.set_attribute("data-ready", "1");
@@ -213,9 +245,10 @@ fn build_side(index: usize, codec: &str, params: &[(&str, ParamValue)]) -> Side 
     cancel.set_hidden(true);
     append(&status, &[&progress, &stage, &cancel]);
     let metrics = el("dl", "metrics", &[("data-testid", &format!("metrics-{index}"))]);
+    let perception = el("div", "perception", &[("data-testid", &format!("perception-{index}")), ("aria-live", "polite")]);
     let download: HtmlAnchorElement = text_el("a", "download", "Download").unchecked_into();
     download.set_hidden(true);
-    append(&root, &[&title, &label, &params_el, &status, &metrics, &download]);
+    append(&root, &[&title, &label, &params_el, &status, &metrics, &perception, &download]);
 
     on::<Event>(&select, "change", move |e| {
         let id = e.target().map(|t| t.unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
@@ -235,6 +268,7 @@ fn build_side(index: usize, codec: &str, params: &[(&str, ParamValue)]) -> Side 
         stage,
         cancel,
         metrics,
+        perception,
         download,
         canvas: by_id(&format!("canvas-{index}")).expect("canvas in index.html"),
         tag: by_id(&format!("tag-{index}")).expect("tag in index.html"),
@@ -343,14 +377,22 @@ impl App {
             return;
         }
         let job = self.next_job;
-        if let Some((bytes, name)) = self.load_wanted.take() {
-            let msg = obj(&[
-                ("kind", "load".into()),
-                ("job", job.into()),
-                ("bytes", js::bytes(&bytes).into()),
-                ("name", name.as_str().into()),
-            ]);
-            self.loading = Some((bytes, name));
+        if let Some(input) = self.load_wanted.take() {
+            let msg = match &input {
+                Input::File(bytes, name) => obj(&[
+                    ("kind", "load".into()),
+                    ("job", job.into()),
+                    ("bytes", js::bytes(bytes).into()),
+                    ("name", name.as_str().into()),
+                ]),
+                Input::Item { task, index, .. } => obj(&[
+                    ("kind", "load-item".into()),
+                    ("job", job.into()),
+                    ("task", task.as_str().into()),
+                    ("index", (*index).into()),
+                ]),
+            };
+            self.loading = Some(input);
             self.post(&msg, Task::Load);
             return;
         }
@@ -367,10 +409,27 @@ impl App {
                     ("side", (i as f64).into()),
                     ("codec", side.codec.as_str().into()),
                     ("params", params.into()),
+                    ("model", self.model.as_str().into()),
+                    ("backend", self.backend.as_str().into()),
                 ]);
                 self.post(&msg, Task::Encode(i));
                 return;
             }
+        }
+        if let Some(msg) = self.sweep.take_request(job) {
+            self.post(&msg, Task::Sweep);
+            return;
+        }
+        if self.agreement_wanted {
+            self.agreement_wanted = false;
+            let msg = obj(&[
+                ("kind", "agreement".into()),
+                ("job", job.into()),
+                ("model", self.model.as_str().into()),
+                ("items", 200.into()),
+            ]);
+            self.post(&msg, Task::Agreement);
+            return;
         }
         if self.bench_wanted {
             self.bench_wanted = false;
@@ -423,12 +482,21 @@ impl App {
                 self.busy = None;
                 bench_finished(&self.bench_rows, None);
             }
+            "sweep-point" => self.sweep.on_point(data),
+            "sweep-done" => {
+                self.busy = None;
+                self.sweep.on_done(data);
+            }
+            "agreement-done" => {
+                self.busy = None;
+                machine::agreement_done(data);
+            }
             "error" => {
                 self.busy = None;
                 let message = js::get_str(data, "message");
                 match task {
                     Task::Load => {
-                        let failed = self.loading.take().map(|f| f.1).unwrap_or_default();
+                        let failed = self.loading.take().map(|f| f.name().to_string()).unwrap_or_default();
                         show_error(&format!("Could not open {failed}: {message}"));
                         // The previous input stays (the worker keeps it too).
                         set_source_info(&self.source_description());
@@ -446,6 +514,14 @@ impl App {
                     Task::Bench => {
                         show_error(&format!("Timing table: {message}"));
                         bench_finished(&self.bench_rows, Some(&message));
+                    }
+                    Task::Sweep => {
+                        show_error(&format!("Sweep: {message}"));
+                        self.sweep.finish(Some(&message));
+                    }
+                    Task::Agreement => {
+                        show_error(&format!("CPU ↔ WebGPU check: {message}"));
+                        machine::agreement_failed(&message);
                     }
                 }
                 if js::get(data, "fatal").as_bool() == Some(true) {
@@ -477,6 +553,8 @@ impl App {
                 }
             }
             Task::Load => set_source_info("Decoding…"),
+            Task::Sweep => self.sweep.on_progress(&stage, done, total),
+            Task::Agreement => machine::agreement_progress(&stage),
         }
     }
 
@@ -486,8 +564,11 @@ impl App {
         if let Some(file) = self.loading.take() {
             self.source_file = Some(file);
         }
-        let name = self.source_file.as_ref().map(|f| f.1.clone()).unwrap_or_default();
+        let name = self.source_file.as_ref().map(|f| f.name().to_string()).unwrap_or_default();
         let mut info = format!("{name} — {w}×{h}, {}", js::get_str(data, "format").to_lowercase());
+        if let Some(label) = js::get(data, "label").as_string() {
+            info.push_str(&format!(", true class: {label}"));
+        }
         if let Some(note) = js::get(data, "note").as_string() {
             info.push_str(&format!(" ({note})"));
         }
@@ -499,6 +580,7 @@ impl App {
             for side in &self.sides {
                 draw(&side.canvas, w, h, &rgba);
                 side.metrics.set_inner_html("");
+                side.perception.set_inner_html("");
                 side.download.set_hidden(true);
             }
             self.fit_mode = true;
@@ -528,6 +610,7 @@ impl App {
         if js::get(data, "browser_decoded").as_bool() == Some(true) {
             append(&side.metrics, &[&text_el("dd", "note", "Decoded by this browser's own decoder.")]);
         }
+        machine::render_perception(&side.perception, i, data);
         // Download link for the encoded bytes (identical to `mpqlab compress` for our codecs).
         let encoded = js::get(data, "encoded");
         if let Some(url) = side.blob_url.take() {
@@ -596,10 +679,10 @@ impl App {
         self.pump();
     }
 
-    fn request_load(&mut self, bytes: Vec<u8>, name: String) {
+    fn request_load(&mut self, input: Input) {
         hide_error();
-        set_source_info(&format!("Loading {name}…"));
-        self.load_wanted = Some((bytes, name));
+        set_source_info(&format!("Loading {}…", input.name()));
+        self.load_wanted = Some(input);
         if matches!(self.busy, Some((_, Task::Encode(_)))) {
             // Work on the old input is worthless now.
             self.restart_worker();
@@ -807,7 +890,7 @@ async fn load_gallery() {
             wasm_bindgen_futures::spawn_local(async move {
                 match js::fetch_bytes(&format!("gallery/{file}")).await {
                     Ok(bytes) => {
-                        with_app(|app| app.request_load(bytes, file));
+                        with_app(|app| app.request_load(Input::File(bytes, file)));
                     }
                     Err(e) => show_error(&format!("Cannot load {file}: {e}")),
                 }
@@ -822,7 +905,7 @@ async fn load_gallery() {
 }
 
 fn select_thumb(target: Option<web_sys::EventTarget>) {
-    if let Ok(list) = document().query_selector_all("#gallery .thumb") {
+    if let Ok(list) = document().query_selector_all(".gallery .thumb, .dataset-gallery .thumb") {
         for i in 0..list.length() {
             if let Some(n) = list.item(i) {
                 let _ = n.unchecked_into::<HtmlElement>().set_attribute("aria-pressed", "false");
@@ -850,7 +933,7 @@ fn load_file(file: web_sys::File) {
         match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
             Ok(buf) => {
                 let bytes = js_sys::Uint8Array::new(&buf).to_vec();
-                with_app(|app| app.request_load(bytes, name));
+                with_app(|app| app.request_load(Input::File(bytes, name)));
             }
             Err(e) => show_error(&format!("Cannot read {name}: {}", js::error_text(&e))),
         }
