@@ -105,19 +105,7 @@ async fn load(job: f64, msg: &JsValue) -> Result<()> {
         Err(e) => return Err(e),
     };
     let (img, note) = lab_input(decoded);
-    let rgba = js::bytes(img.to_rgba8().data());
-    let reply = obj(&[
-        ("kind", "loaded".into()),
-        ("job", job.into()),
-        ("width", img.width().into()),
-        ("height", img.height().into()),
-        ("format", format!("{:?}", img.format()).into()),
-        ("note", note.map(JsValue::from).unwrap_or(JsValue::NULL)),
-        ("rgba", rgba.clone().into()),
-    ]);
-    SOURCE.with(|s| *s.borrow_mut() = Some(img));
-    ITEM.with(|i| *i.borrow_mut() = None);
-    post(&reply, &[&rgba.buffer()]);
+    set_source(job, img, note, None);
     Ok(())
 }
 
@@ -127,21 +115,27 @@ async fn load_item(job: f64, msg: &JsValue) -> Result<()> {
     let index = js::get_u32(msg, "index") as usize;
     progress(job, "fetching the test items", 0, 1);
     let (img, label) = machine::item_image(task, index).await?;
+    set_source(job, img, None, Some(DatasetItem { task, index, label }));
+    Ok(())
+}
+
+/// Makes `img` the lab's input (a test item when `item` is given) and tells the page.
+fn set_source(job: f64, img: Image, note: Option<&str>, item: Option<DatasetItem>) {
     let rgba = js::bytes(img.to_rgba8().data());
+    let label = item.map(|d| JsValue::from(d.task.classes()[d.label])).unwrap_or(JsValue::UNDEFINED);
     let reply = obj(&[
         ("kind", "loaded".into()),
         ("job", job.into()),
         ("width", img.width().into()),
         ("height", img.height().into()),
         ("format", format!("{:?}", img.format()).into()),
-        ("note", JsValue::NULL),
-        ("label", task.classes()[label].into()),
+        ("note", note.map(JsValue::from).unwrap_or(JsValue::NULL)),
+        ("label", label),
         ("rgba", rgba.clone().into()),
     ]);
     SOURCE.with(|s| *s.borrow_mut() = Some(img));
-    ITEM.with(|i| *i.borrow_mut() = Some(DatasetItem { task, index, label }));
+    ITEM.with(|i| *i.borrow_mut() = item);
     post(&reply, &[&rgba.buffer()]);
-    Ok(())
 }
 
 /// Encoded bytes, the decoded image and the report for one codec on one image.

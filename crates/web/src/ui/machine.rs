@@ -138,7 +138,21 @@ pub async fn load_dataset_gallery() {
         };
         let row = el("div", "dataset-row", &[("role", "group"), ("aria-label", task.name())]);
         append(&row, &[&text_el("span", "dataset-name", task.name())]);
-        for index in 0..GALLERY_ITEMS.min(set.len()) {
+        // The first items of each class in turn (the cats-vs-dogs subset lists all cats first).
+        let per_class = (GALLERY_ITEMS / task.classes().len()).max(1);
+        let mut shown = vec![0usize; task.classes().len()];
+        let picks: Vec<usize> = (0..set.len())
+            .filter(|&i| {
+                let c = set.labels[i] as usize;
+                let keep = shown.get(c).is_some_and(|&n| n < per_class);
+                if keep {
+                    shown[c] += 1;
+                }
+                keep
+            })
+            .take(GALLERY_ITEMS)
+            .collect();
+        for index in picks {
             let class = task.classes()[set.labels[index] as usize];
             let button = el(
                 "button",
