@@ -16,11 +16,11 @@
 //! backend (2-core development machine). Dropout is active only while training (on an
 //! autodiff device). 0.8025 on the 400-image test split (`weights/README.md`).
 
-use burn::module::{Module, ModuleMapper, Param, ParamId};
+use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
-use burn::store::{BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
+use burn::store::{BurnpackStore, HalfPrecisionAdapter};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -129,30 +129,12 @@ impl CatsDogsCnn {
     }
 
     fn apply_store(store: &mut BurnpackStore, config: CatsDogsCnnConfig, device: &Device) -> Result<Self, ModelError> {
-        let mut model = config.init(device);
-        let result = model.load_from(store).map_err(|e| ModelError::Weights(e.to_string()))?;
-        if !result.errors.is_empty() || !result.missing.is_empty() {
-            return Err(ModelError::Weights(format!("{result}")));
-        }
-        Ok(model)
+        crate::weights::load_into(config.init(device), store)
     }
 
-    /// The weights as a burnpack file, stored in f16. Parameter ids (random per process in
-    /// burn) are renumbered 0, 1, 2, … so that the same weights give the same bytes.
+    /// The weights as a burnpack file, stored in f16 (see [`crate::weights::to_f16_bytes`]).
     pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
-        struct Renumber(u64);
-        impl ModuleMapper for Renumber {
-            fn map_float<const D: usize>(&mut self, mut param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-                param.id = ParamId::from(self.0);
-                self.0 += 1;
-                param
-            }
-        }
-        let model = self.clone().map(&mut Renumber(0));
-        let mut store = BurnpackStore::from_bytes(None).with_to_adapter(HalfPrecisionAdapter::new());
-        model.save_into(&mut store).map_err(|e| ModelError::Weights(e.to_string()))?;
-        let bytes = store.get_bytes().map_err(|e| ModelError::Weights(e.to_string()))?;
-        Ok(bytes.to_vec())
+        crate::weights::to_f16_bytes(self)
     }
 
     /// Logits `[n, 2]` for normalised images `[n, 3, 32, 32]`.

@@ -25,6 +25,7 @@ pub mod fashion_cnn;
 pub mod float_codec;
 pub mod quantized;
 pub mod sweep;
+mod weights;
 #[cfg(feature = "train")]
 pub mod train;
 
