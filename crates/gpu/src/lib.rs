@@ -5,9 +5,11 @@
 //!   the GPU; reference or error-minimising ([`Scale::Search`]) block scales.
 //! * [`cpu`]: reference y = W·x and Y = X·Wᵀ on the stored weights.
 //! * [`device`]: wgpu device setup and the kernels (matrix–vector and tiled matrix–matrix).
+//! * [`check`]: every kernel against its CPU reference (native tests and the page).
+//! * [`bench`]: kernel timing (`mpqlab bench gpu`, the page's bench panel).
 
-#[cfg(not(target_arch = "wasm32"))]
 pub mod bench;
+pub mod check;
 pub mod cpu;
 pub mod device;
 pub mod formats;

@@ -5,20 +5,7 @@
 use mpq_gpu::formats::{BLOCK, quantize_block_q4_0, quantize_block_q8_0};
 use mpq_gpu::{Format, Gpu, QuantMatrix, Scale, cpu};
 
-/// Deterministic pseudo-random values in [-1, 1) (xorshift), with a few outliers so block
-/// scales differ.
-fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
-    (0..n)
-        .map(|i| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let v = (s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
-            if i % 97 == 3 { v * 6.0 } else { v }
-        })
-        .collect()
-}
+use mpq_gpu::check::test_values as values;
 
 fn gpu() -> Option<Gpu> {
     match Gpu::new_blocking() {
@@ -88,40 +75,17 @@ fn dequantisation_error_is_bounded() {
     }
 }
 
-fn check(gpu: &Gpu, rows: usize, cols: usize, batch: usize) {
-    let w = values(rows * cols, (rows * 31 + cols) as u64);
-    let x = values(batch * cols, (batch * 7 + cols) as u64 + 1);
-    // Searched scales use the same layout, so the same kernels must run them.
-    for (format, scale) in Format::ALL.into_iter().flat_map(|f| [(f, Scale::Reference), (f, Scale::Search)]) {
-        let m = QuantMatrix::quantize_with(&w, rows, cols, format, scale).unwrap();
-        let expect = if batch == 1 { cpu::matvec(&m, &x) } else { cpu::matmul(&m, &x, batch) };
-        let got = gpu.run(&gpu.upload(&m).unwrap(), &x, batch, 1).unwrap();
-        assert_eq!(got.len(), expect.len());
-        let deq = m.dequantize();
-        for (i, (g, e)) in got.iter().zip(&expect).enumerate() {
-            // Float tolerance: summation order differs; bound by the sum of |w·x| terms.
-            let (b, r) = (i / rows, i % rows);
-            let mag: f32 = (0..cols).map(|c| (deq[r * cols + c] * x[b * cols + c]).abs()).sum();
-            let tol = 1e-5 * mag + 1e-6;
-            assert!((g - e).abs() <= tol, "{format:?} {scale:?} {rows}×{cols} batch {batch}, out {i}: gpu {g} cpu {e}");
-        }
-    }
-}
-
 #[test]
 fn kernels_equal_cpu_reference_for_odd_shapes() {
     let Some(gpu) = gpu() else { return };
-    for (rows, cols, batch) in [
-        (1, 1, 1),
-        (7, 33, 1),
-        (64, 100, 1),
-        (130, 257, 1),
-        (5, 64, 1),
-        (33, 65, 17),
-        (100, 96, 16),
-        (17, 31, 20),
-        (48, 200, 33),
-    ] {
-        check(&gpu, rows, cols, batch);
+    // The same checks the page runs on the browser's WebGPU (`mpq_gpu::check`).
+    let checks = pollster::block_on(mpq_gpu::check::check_all(&gpu, |_, _, _| {})).unwrap();
+    assert_eq!(checks.len(), (2 + 3 * 2) * mpq_gpu::check::SHAPES.len());
+    for c in &checks {
+        assert!(
+            c.passed,
+            "{:?} {:?} {}×{} batch {}: max error {} ({}× the tolerance)",
+            c.format, c.scale, c.rows, c.cols, c.batch, c.max_abs_error, c.worst_share_of_tolerance
+        );
     }
 }

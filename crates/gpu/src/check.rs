@@ -1,0 +1,116 @@
+//! Every kernel against its CPU reference, as a library function: the native test suite runs it
+//! on whatever adapter wgpu finds (lavapipe in CI), and the page runs the very same checks on
+//! the browser's WebGPU (SwiftShader in headless Chromium) and shows the table.
+
+use crate::{Format, Gpu, GpuError, Kind, QuantMatrix, Scale, cpu};
+
+/// Shapes that are not multiples of the block (32) or tile (16) sizes, plus exact multiples;
+/// batch 1 runs the matrix–vector kernel, larger batches the tiled matrix–matrix kernel.
+pub const SHAPES: [(usize, usize, usize); 9] = [
+    (1, 1, 1),
+    (7, 33, 1),
+    (64, 100, 1),
+    (130, 257, 1),
+    (5, 64, 1),
+    (33, 65, 17),
+    (100, 96, 16),
+    (17, 31, 20),
+    (48, 200, 33),
+];
+
+/// Deterministic pseudo-random values in [-1, 1) (xorshift), with a few outliers (×6) so block
+/// scales differ between blocks.
+pub fn test_values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
+    (0..n)
+        .map(|i| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let v = (s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
+            if i % 97 == 3 { v * 6.0 } else { v }
+        })
+        .collect()
+}
+
+/// One kernel run compared with the CPU reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelCheck {
+    pub format: Format,
+    pub scale: Scale,
+    pub kind: Kind,
+    pub rows: usize,
+    pub cols: usize,
+    pub batch: usize,
+    /// Largest |gpu − cpu| over the outputs.
+    pub max_abs_error: f64,
+    /// Largest error as a share of its output's tolerance (≤ 1 passes).
+    pub worst_share_of_tolerance: f64,
+    pub passed: bool,
+}
+
+/// Runs one kernel (format, scale rule, shape) on the GPU and on the CPU reference.
+///
+/// Tolerance: the two sum in different orders, so each output may differ by rounding bounded by
+/// 1e-5 · Σ|wᵢ·xᵢ| (+1e-6). The integer parts (block codes, scales) are the same stored words on
+/// both sides, so any unpacking mistake shows up as an error of the size of a weight.
+pub async fn check_kernel(
+    gpu: &Gpu,
+    format: Format,
+    scale: Scale,
+    rows: usize,
+    cols: usize,
+    batch: usize,
+) -> Result<KernelCheck, GpuError> {
+    let w = test_values(rows * cols, (rows * 31 + cols) as u64);
+    let x = test_values(batch * cols, (batch * 7 + cols) as u64 + 1);
+    let m = QuantMatrix::quantize_with(&w, rows, cols, format, scale).map_err(|e| GpuError::Input(e.to_string()))?;
+    let expect = if batch == 1 { cpu::matvec(&m, &x) } else { cpu::matmul(&m, &x, batch) };
+    let got = gpu.run_async(&gpu.upload(&m)?, &x, batch, 1).await?;
+    if got.len() != expect.len() {
+        return Err(GpuError::Readback(format!("{} outputs, expected {}", got.len(), expect.len())));
+    }
+    let deq = m.dequantize();
+    let (mut max_abs_error, mut worst) = (0f64, 0f64);
+    for (i, (g, e)) in got.iter().zip(&expect).enumerate() {
+        let (b, r) = (i / rows, i % rows);
+        let mag: f32 = (0..cols).map(|c| (deq[r * cols + c] * x[b * cols + c]).abs()).sum();
+        let tol = (1e-5 * mag + 1e-6) as f64;
+        let err = (g - e).abs() as f64;
+        // NaN from the GPU must fail, not compare false everywhere.
+        let err = if err.is_nan() { f64::INFINITY } else { err };
+        max_abs_error = max_abs_error.max(err);
+        worst = worst.max(err / tol);
+    }
+    Ok(KernelCheck {
+        format,
+        scale,
+        kind: if batch == 1 { Kind::MatVec } else { Kind::MatMul },
+        rows,
+        cols,
+        batch,
+        max_abs_error,
+        worst_share_of_tolerance: worst,
+        passed: worst <= 1.0,
+    })
+}
+
+/// Every format × scale rule × [`SHAPES`]; `each` sees each result as it arrives (the page
+/// fills its table live).
+pub async fn check_all(gpu: &Gpu, mut each: impl FnMut(usize, usize, &KernelCheck)) -> Result<Vec<KernelCheck>, GpuError> {
+    let cases: Vec<(Format, Scale, (usize, usize, usize))> = Format::ALL
+        .into_iter()
+        .flat_map(|f| {
+            let scales: &[Scale] =
+                if matches!(f, Format::F32 | Format::F16) { &[Scale::Reference] } else { &[Scale::Reference, Scale::Search] };
+            scales.iter().flat_map(move |&s| SHAPES.into_iter().map(move |shape| (f, s, shape)))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(cases.len());
+    for (k, (format, scale, (rows, cols, batch))) in cases.iter().copied().enumerate() {
+        let c = check_kernel(gpu, format, scale, rows, cols, batch).await?;
+        each(k, cases.len(), &c);
+        out.push(c);
+    }
+    Ok(out)
+}
