@@ -113,7 +113,16 @@ pub fn run(args: SweepArgs) -> Result<()> {
             result.points.push(point);
         }
     }
-    eprintln!("{} points over {} items in {:.1} s", result.points.len(), result.items, t_all.elapsed().as_secs_f64());
+    let times = runner.stage_times();
+    eprintln!(
+        "{} points over {} items in {:.1} s (codecs {:.1} s, model {:.1} s, metrics {:.1} s)",
+        result.points.len(),
+        result.items,
+        t_all.elapsed().as_secs_f64(),
+        times.codec_ms / 1e3,
+        times.model_ms / 1e3,
+        times.metrics_ms / 1e3
+    );
     if let Some(path) = &args.csv {
         std::fs::write(path, result.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
     }

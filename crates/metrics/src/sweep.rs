@@ -476,12 +476,14 @@ mod plot {
 
         if let Some((value, label)) = &panel.reference {
             let y = py(*value);
-            // Label above the line, or below it where above would touch the panel's top.
-            let label_y = if y - 6.0 - FONT < top { y + FONT + 4.0 } else { y - 6.0 };
+            // Label at the left end, below the line (above it where below would leave the
+            // panel): curves reach the reference at high rates, on the right. A white halo
+            // keeps it readable where a curve still crosses it.
+            let label_y = if y + FONT + 4.0 > bottom { y - 6.0 } else { y + FONT + 4.0 };
             let _ = write!(
                 out,
-                r##"<line class="reference" x1="{left:.1}" y1="{y:.1}" x2="{right:.1}" y2="{y:.1}" stroke="#000" stroke-width="1.5" stroke-dasharray="7 5"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
-                right - 6.0,
+                r##"<line class="reference" x1="{left:.1}" y1="{y:.1}" x2="{right:.1}" y2="{y:.1}" stroke="#000" stroke-width="1.5" stroke-dasharray="7 5"/><text x="{:.1}" y="{:.1}" text-anchor="start" stroke="#fff" stroke-width="4" paint-order="stroke">{}</text>"##,
+                left + 6.0,
                 label_y,
                 xml(label)
             );

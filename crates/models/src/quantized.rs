@@ -653,6 +653,18 @@ pub async fn evaluate_async(
     subset: &LabeledImages,
     backend: Backend<'_>,
 ) -> Result<Vec<QuantRow>, ModelError> {
+    evaluate_each_async(classifier, variants, subset, backend, |_, _, _| {}).await
+}
+
+/// [`evaluate_async`], calling `each(done, total, row)` as each row is ready (the page fills
+/// its table and plot live).
+pub async fn evaluate_each_async(
+    classifier: &Classifier,
+    variants: &[Variant],
+    subset: &LabeledImages,
+    backend: Backend<'_>,
+    mut each: impl FnMut(usize, usize, &QuantRow),
+) -> Result<Vec<QuantRow>, ModelError> {
     let task = classifier.task();
     if subset.rows != task.side() || subset.cols != task.side() || subset.channels != task.channels() {
         return Err(ModelError::Input(format!(
@@ -731,6 +743,7 @@ pub async fn evaluate_async(
             f16_bits = net.weights_f16_bits();
         }
         if !(extra_f16 && k == wanted.len() - 1) {
+            each(rows.len(), variants.len() + 1, &row);
             rows.push(row);
         }
     }
@@ -745,6 +758,9 @@ pub async fn evaluate_async(
         ms_per_1000: None,
         ..f16_row
     });
+    if let Some(row) = rows.last() {
+        each(rows.len() - 1, variants.len() + 1, row);
+    }
     Ok(rows)
 }
 
@@ -839,8 +855,7 @@ pub fn plot_svg(title: &str, rows: &[QuantRow]) -> String {
             y - 5.0
         );
     }
-    // Okabe & Ito colours, as the sweep plots use. Labels: reference scales above the point,
-    // searched scales and the lossless row below, so neighbours do not overwrite each other.
+    // Okabe & Ito colours, as the sweep plots use.
     for r in &finite {
         let (x, y) = (px(r.bits_per_weight), py(100.0 * r.accuracy));
         let tip = format!(
@@ -861,8 +876,22 @@ pub fn plot_svg(title: &str, rows: &[QuantRow]) -> String {
             let colour = if r.scale == Scale::Search { "#D55E00" } else { "#0072B2" };
             let _ = write!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="5" fill="{colour}"><title>{}</title></circle>"#, esc(&tip));
         }
-        let dy = if r.scale == Scale::Search || r.lossless { 19.0 } else { -9.0 };
-        let _ = write!(s, r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11">{}</text>"#, y + dy, esc(&r.variant));
+        // Labels: reference scales to the left of the point, searched scales to the right (the
+        // two share their bits per weight), the lossless row below it.
+        let (dx, dy, anchor) = if r.lossless {
+            (0.0, 19.0, "middle")
+        } else if r.scale == Scale::Search {
+            (8.0, 4.0, "start")
+        } else {
+            (-8.0, 4.0, "end")
+        };
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11">{}</text>"#,
+            x + dx,
+            y + dy,
+            esc(&r.variant)
+        );
     }
     let ly = height - 14.0;
     let _ = write!(

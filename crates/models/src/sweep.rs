@@ -54,6 +54,34 @@ pub struct SweepRunner<'a> {
     items: Vec<Image>,
     labels: Vec<usize>,
     reference: Vec<Prediction>,
+    clock: fn() -> f64,
+    times: std::cell::Cell<StageTimes>,
+}
+
+/// Where a sweep's time went, summed over the points run so far (ms of the runner's clock).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// Encoding and decoding (the codec's round trips).
+    pub codec_ms: f64,
+    /// The model on the decoded items.
+    pub model_ms: f64,
+    /// Pixel conversion, PSNR and the perception metrics.
+    pub metrics_ms: f64,
+}
+
+/// A monotonic clock in ms for [`SweepRunner`]: `Instant` natively; on the web there is no
+/// `Instant`, so the page passes `performance.now` through [`SweepRunner::with_clock`].
+fn default_clock() -> f64 {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use std::sync::OnceLock;
+        static START: OnceLock<std::time::Instant> = OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1e3
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        0.0
+    }
 }
 
 impl<'a> SweepRunner<'a> {
@@ -81,7 +109,25 @@ impl<'a> SweepRunner<'a> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ModelError::Input(e.to_string()))?;
         let reference = classifier.predict_async(&set.pixels, count).await?;
-        Ok(Self { classifier, items, labels: set.labels.iter().map(|&l| l as usize).collect(), reference })
+        Ok(Self {
+            classifier,
+            items,
+            labels: set.labels.iter().map(|&l| l as usize).collect(),
+            reference,
+            clock: default_clock,
+            times: Default::default(),
+        })
+    }
+
+    /// Times the stages with this clock (ms) instead of the default one.
+    pub fn with_clock(mut self, clock: fn() -> f64) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Where the time of the points run so far went.
+    pub fn stage_times(&self) -> StageTimes {
+        self.times.get()
     }
 
     pub fn len(&self) -> usize {
@@ -108,7 +154,11 @@ impl<'a> SweepRunner<'a> {
         for (b, batch) in self.items.chunks(BATCH).enumerate() {
             let start = b * BATCH;
             let mut pixels = Vec::with_capacity(batch.len() * item_bytes);
+            let mut times = self.times.get();
+            let t0 = (self.clock)();
             let trips = codec.round_trip_batch(batch).await.map_err(|e| ModelError::Input(e.to_string()))?;
+            let t1 = (self.clock)();
+            times.codec_ms += t1 - t0;
             if trips.len() != batch.len() {
                 return Err(ModelError::Input(format!("the codec returned {} items for {}", trips.len(), batch.len())));
             }
@@ -125,7 +175,10 @@ impl<'a> SweepRunner<'a> {
                 }
                 pixels.extend_from_slice(&decoded);
             }
+            let t2 = (self.clock)();
             let predictions = self.classifier.predict_async(&pixels, batch.len()).await?;
+            let t3 = (self.clock)();
+            times.model_ms += t3 - t2;
             for (i, (trip, prediction)) in trips.iter().zip(&predictions).enumerate() {
                 let k = start + i;
                 let original = self.items[k].data();
@@ -144,6 +197,8 @@ impl<'a> SweepRunner<'a> {
                     trip.decode_ms,
                 );
             }
+            times.metrics_ms += (t2 - t1) + ((self.clock)() - t3);
+            self.times.set(times);
             progress(start + batch.len());
         }
         Ok(point.finish())
