@@ -7,17 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
-
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const OUT = path.join(ROOT, 'tests/out');
-const URL_ = process.env.MPQ_URL;
-const CLI = process.env.MPQLAB_BIN;
-const BROWSER = process.env.MPQ_CHROMIUM || '/usr/bin/chromium';
-fs.mkdirSync(OUT, { recursive: true });
+import { OUT, URL_, launch, cli } from './lib.mjs';
 
 // Fashion-MNIST test item whose prediction JPEG q=1 changes (Shirt → T-shirt/top; found with
 // `cargo run -p mpq-cli --example flip_items`; the
@@ -27,33 +18,15 @@ const FLIP_ITEM = Number(process.env.MPQ_FLIP_ITEM || 4);
 // different order: observed differences are ~1e-6).
 const BACKEND_TOLERANCE = 1e-3;
 
-let context, page;
-const consoleErrors = [];
+let context, page, consoleErrors;
 
 before(async () => {
-  assert.ok(URL_, 'MPQ_URL must point at the served dist/');
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mpq-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: BROWSER,
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  ({ context, page, consoleErrors } = await launch({ webgpu: true }));
 });
 
 after(async () => {
   await context?.close();
 });
-
-function cli(...args) {
-  assert.ok(CLI, 'MPQLAB_BIN must name the mpqlab binary');
-  return execFileSync(CLI, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-}
 
 async function markStale(i) {
   await page.evaluate((i) => { document.querySelector(`[data-testid=stage-${i}]`).dataset.state = 'stale'; }, i);
@@ -151,6 +124,18 @@ test('machine perception: verdicts, flag, sweeps equal to the CLI, CPU ↔ WebGP
     assert.match(why, /labels would mean nothing/);
   });
 
+  await t.test('a running sweep can be cancelled, and the next one runs', async () => {
+    await chooseSweep({ jpeg: 'jpeg:quality=1..95:8' });
+    await page.locator('[data-testid=sweep-items]').fill('1000');
+    await page.click('[data-testid=sweep-run]');
+    await page.waitForFunction(() => /item runs/.test(document.querySelector('[data-testid=sweep-status]').textContent),
+      null, { timeout: 120_000 });
+    await page.click('[data-testid=sweep-cancel]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=sweep-status]').dataset.state === 'stopped');
+    assert.match(await page.textContent('[data-testid=sweep-status]'), /cancelled/);
+    assert.equal(await page.isDisabled('[data-testid=sweep-run]'), false);
+  });
+
   await t.test('a short sweep: points plotted, table equal to mpqlab sweep', async () => {
     await page.click(`[data-testid=item-fashion-mnist-${FLIP_ITEM}]`);
     await chooseSweep({ jpeg: 'jpeg:quality=1..95:8', 'webp-ll-down': 'webp-ll-down:scale=10..100:8' });
@@ -193,7 +178,8 @@ test('machine perception: verdicts, flag, sweeps equal to the CLI, CPU ↔ WebGP
       'browser-webp': 'browser-webp:quality=1..95:8' });
     const { json, seconds, elapsedMs } = await runSweep(1000, 600_000);
     assert.equal(json.points.length, 40);
-    console.log(`default sweep: 40 points × 1000 items in ${(elapsedMs / 1000).toFixed(1)} s in the worker (${seconds.toFixed(1)} s wall)`);
+    const workers = await page.getAttribute('[data-testid=sweep-status]', 'data-workers');
+    console.log(`default sweep: 40 points × 1000 items in ${(elapsedMs / 1000).toFixed(1)} s in the page on ${workers} workers (${seconds.toFixed(1)} s wall)`);
     fs.writeFileSync(path.join(OUT, 'sweep-page-1000.json'), JSON.stringify(json, null, 1));
     await page.locator('[data-testid=sweep-plot]').screenshot({ path: path.join(OUT, '11-sweep-plot.png') });
     // Our codecs' points equal the CLI's (AVIF: the page decodes with the browser, so only
@@ -213,8 +199,11 @@ test('machine perception: verdicts, flag, sweeps equal to the CLI, CPU ↔ WebGP
 
   await t.test('CPU ↔ WebGPU: same predictions within the stated tolerance', async () => {
     await page.selectOption('[data-testid=model]', 'fashion-cnn');
-    await markStale(0); await markStale(1);
-    await page.click(`[data-testid=item-fashion-mnist-${FLIP_ITEM}]`);
+    // The input is still item FLIP_ITEM (clicking it again would not re-encode): a new
+    // setting on the left makes the worker judge that side again, on the CPU.
+    assert.match(await page.textContent('[data-testid=source-info]'), /true class/);
+    await markStale(0);
+    await setQuality(0, 2);
     const cpu = await verdict(0);
     await markStale(0);
     await page.selectOption('[data-testid=backend]', 'webgpu');

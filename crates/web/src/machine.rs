@@ -10,7 +10,7 @@ use burn::tensor::Device;
 use mpq_core::sweep::CodecSweep;
 use mpq_core::{Error, Image, PixelFormat, Result, codec::ResolvedParams};
 use mpq_metrics::perception::{Prediction, argmax, compare, feature_distance, top_k};
-use mpq_metrics::sweep::{PointAccumulator, SweepResult};
+use mpq_metrics::sweep::PointAccumulator;
 use mpq_models::data::{LabeledImages, decode_subset};
 use mpq_models::sweep::{ItemCodec, RoundTrip, SweepRunner, task_pixels};
 use mpq_models::{Classifier, ModelId, Task};
@@ -262,12 +262,21 @@ impl ItemCodec for PageItemCodec<'_> {
     }
 }
 
-/// `sweep {job, model, backend, items, specs}`: every codec setting over the model's test
-/// items; posts `sweep-point` after each point and `sweep-done` with the CSV, JSON and SVG.
+/// `sweep {job, model, backend, items, specs, shard?, shards?}`: the codec settings over the
+/// model's test items. The page runs one sweep on several workers at once: this worker takes
+/// the points whose index (in plan order) is `shard` modulo `shards`. Posts `sweep-point
+/// {index, point}` after each point and `sweep-done` at the end; the page merges the points in
+/// index order and builds the CSV, JSON and SVG itself (each point does not depend on the
+/// others, so the merged result equals a one-worker run and `mpqlab sweep`).
 pub async fn sweep(job: f64, msg: &JsValue) -> Result<()> {
     let model = parse_model(&js::get_str(msg, "model"))?;
     let backend = Backend::parse(&js::get_str(msg, "backend"))?;
     let items = js::get_u32(msg, "items").max(1) as usize;
+    let shards = (js::get_u32(msg, "shards") as usize).max(1);
+    let shard = js::get_u32(msg, "shard") as usize;
+    if shard >= shards {
+        return Err(Error::Invalid(format!("shard {shard} of {shards} does not exist")));
+    }
     let specs: Vec<String> = serde_json::from_str(&js::get_str(msg, "specs"))
         .map_err(|e| Error::Invalid(format!("bad sweep request: {e}")))?;
     if specs.is_empty() {
@@ -280,44 +289,59 @@ pub async fn sweep(job: f64, msg: &JsValue) -> Result<()> {
         let values = sweep.resolved_values(&codec.params())?;
         plan.push((sweep, codec, values));
     }
+    // (index in plan order, which codec, which value): this worker's share.
+    let mine: Vec<(usize, usize, f64)> = plan
+        .iter()
+        .enumerate()
+        .flat_map(|(c, p)| p.2.iter().map(move |&v| (c, v)))
+        .enumerate()
+        .filter(|(index, _)| index % shards == shard)
+        .map(|(index, (c, v))| (index, c, v))
+        .collect();
     let t_all = js::now_ms();
     progress(job, "loading the model and the test items", 0, 1);
     let c = classifier(model, backend).await?;
     let set = subset(model.task()).await?;
-    let runner = SweepRunner::new(&c, &set, items).await.map_err(model_error)?;
+    let runner = SweepRunner::new(&c, &set, items).await.map_err(model_error)?.with_clock(js::now_ms);
     let n = runner.len();
-    let total_points: usize = plan.iter().map(|p| p.2.len()).sum();
-    let total = (total_points * n) as u32;
-    let mut result =
-        SweepResult { model: model.id().into(), dataset: model.task().id().into(), items: n, points: Vec::new() };
-    for (sweep, codec, values) in &plan {
-        for &value in values {
-            let params = sweep.params_for(&codec.params(), value)?;
-            let resolved = ResolvedParams::resolve(&sweep.codec, &codec.params(), &params)?;
-            let label = format!("{} {}={}", sweep.codec, sweep.param, value);
-            let before = (result.points.len() * n) as u32;
-            progress(job, &label, before, total);
-            let point = PointAccumulator::new(&sweep.codec, &codec.name(), &sweep.param, value);
-            let item_codec = PageItemCodec { codec, params: resolved };
-            let point = runner
-                .run_point(&item_codec, point, |done| progress(job, &label, before + done as u32, total))
-                .await
-                .map_err(model_error)?;
-            let text = serde_json::to_string(&point).map_err(|e| Error::Invalid(e.to_string()))?;
-            post(&obj(&[("kind", "sweep-point".into()), ("job", job.into()), ("point", text.into())]), &[]);
-            result.points.push(point);
-        }
+    let total = (mine.len() * n) as u32;
+    for (k, &(index, c, value)) in mine.iter().enumerate() {
+        let (sweep, codec, _) = &plan[c];
+        let params = sweep.params_for(&codec.params(), value)?;
+        let resolved = ResolvedParams::resolve(&sweep.codec, &codec.params(), &params)?;
+        let label = format!("{} {}={}", sweep.codec, sweep.param, value);
+        let before = (k * n) as u32;
+        progress(job, &label, before, total);
+        let point = PointAccumulator::new(&sweep.codec, &codec.name(), &sweep.param, value);
+        let item_codec = PageItemCodec { codec, params: resolved };
+        let point = runner
+            .run_point(&item_codec, point, |done| progress(job, &label, before + done as u32, total))
+            .await
+            .map_err(model_error)?;
+        let text = serde_json::to_string(&point).map_err(|e| Error::Invalid(e.to_string()))?;
+        post(
+            &obj(&[
+                ("kind", "sweep-point".into()),
+                ("job", job.into()),
+                ("index", (index as u32).into()),
+                ("point", text.into()),
+            ]),
+            &[],
+        );
     }
-    let elapsed_ms = js::now_ms() - t_all;
     post(
         &obj(&[
             ("kind", "sweep-done".into()),
             ("job", job.into()),
-            ("json", result.to_json().into()),
-            ("csv", result.to_csv().into()),
-            ("svg", result.plot_svg().into()),
-            ("elapsed_ms", elapsed_ms.into()),
+            ("items", (n as u32).into()),
+            ("elapsed_ms", (js::now_ms() - t_all).into()),
             ("backend", backend.id().into()),
+            ("stage_times", serde_json::to_string(&{
+                let t = runner.stage_times();
+                json!({ "codec_ms": t.codec_ms, "model_ms": t.model_ms, "metrics_ms": t.metrics_ms })
+            })
+            .unwrap_or_default()
+            .into()),
         ]),
         &[],
     );

@@ -3,9 +3,13 @@
 //!
 //! In:  `load {job, bytes, name}` · `load-item {job, task, index}` ·
 //!      `encode {job, side, codec, params, model?, backend?}` · `bench {job, urls, runs}` ·
-//!      `sweep {job, model, backend, items, specs}` · `agreement {job, model, items}`
+//!      `sweep {job, model, backend, items, specs, shard?, shards?}` · `agreement {job, model, items}` ·
+//!      `quant-eval {job, model, backend, items, search}` · `kernel-check {job}` ·
+//!      `kernel-bench {job, sizes, batch, repeats, formats}`
 //! Out: `loaded` · `progress {job, stage, done, total}` · `result` · `bench-row` · `bench-done` ·
-//!      `sweep-point` · `sweep-done` · `agreement-done` · `error {job, message}`
+//!      `sweep-point {job, index, point}` · `sweep-done` · `agreement-done` · `adapter` ·
+//!      `quant-row` · `quant-done` · `check-row` · `check-done` · `bench-kernel` ·
+//!      `bench-kernel-done` · `error {job, message}`
 
 use std::cell::RefCell;
 
@@ -62,6 +66,9 @@ pub async fn worker_handle(msg: JsValue) {
         "sweep" => machine::sweep(job, &msg).await,
         "agreement" => machine::agreement(job, &msg).await,
         "bench" => bench(job, &msg).await,
+        "quant-eval" => crate::model_lab::evaluate(job, &msg).await,
+        "kernel-check" => crate::model_lab::kernel_check(job).await,
+        "kernel-bench" => crate::model_lab::kernel_bench(job, &msg).await,
         other => Err(Error::Invalid(format!("unknown message kind '{other}'"))),
     };
     if let Err(e) = outcome {

@@ -14,7 +14,8 @@ use web_sys::{
 };
 
 use super::dom::{append, by_id, el, on, text_el};
-use super::{Input, Task, select_thumb, show_error, with_app};
+use super::pool::{self, JobWorker};
+use super::{Input, select_thumb, show_error, with_app};
 use crate::js::{self, obj};
 
 /// Test items of each data set shown in the gallery.
@@ -291,13 +292,22 @@ fn sweep_defaults() -> Vec<String> {
     v
 }
 
+/// The sweep panel's state. A sweep runs on its own pool of workers ([`JobWorker`]), each
+/// taking every `shards`-th point; the page merges their points in plan order.
 #[derive(Default)]
 pub struct SweepState {
-    /// A sweep to start when the worker is free: model, backend, items, specs.
-    wanted: Option<(String, String, u32, Vec<String>)>,
-    running: Option<(String, u32)>,
+    /// Workers kept warm between sweeps (models and test items loaded); replaced after a
+    /// cancel or an error.
+    pool: Vec<JobWorker>,
+    pool_dead: bool,
+    /// The current run's job id (messages from older runs are ignored); 0 = none.
+    job: f64,
+    running: Option<(String, u32, String)>,
     started_ms: f64,
-    points: Vec<SweepPoint>,
+    /// Per worker: items done, items in its share, finished.
+    shards: Vec<(f64, f64, bool)>,
+    /// (index in plan order, point), sorted by index.
+    points: Vec<(usize, SweepPoint)>,
     urls: Vec<String>,
 }
 
@@ -351,39 +361,119 @@ fn wire_sweep() {
                 return;
             }
             with_app(|app| {
-                app.sweep.wanted = Some((app.model.clone(), app.backend.clone(), items, specs));
-                app.sweep.start_ui();
-                app.pump();
+                let (model, backend) = (app.model.clone(), app.backend.clone());
+                app.sweep.start(&model, &backend, items, specs);
             });
         });
     }
     if let Some(b) = sweep_el::<HtmlButtonElement>("sweep-cancel") {
         on::<Event>(&b, "click", |_| {
-            with_app(|app| {
-                app.sweep.wanted = None;
-                if app.busy.map(|b| b.1) == Some(Task::Sweep) {
-                    app.restart_worker();
-                }
-                app.sweep.finish(Some("cancelled"));
-                app.pump();
-            });
+            with_app(|app| app.sweep.stop("cancelled"));
         });
     }
 }
 
 impl SweepState {
-    pub fn take_request(&mut self, job: f64) -> Option<js_sys::Object> {
-        let (model, backend, items, specs) = self.wanted.take()?;
-        self.running = Some((model.clone(), items));
+    /// Starts a sweep on the pool (spawning it if needed): shard k of W gets every W-th point.
+    fn start(&mut self, model: &str, backend: &str, items: u32, specs: Vec<String>) {
+        self.start_ui();
+        self.job += 1.0;
+        self.running = Some((model.to_string(), items, backend.to_string()));
         self.started_ms = js::now_ms();
-        Some(obj(&[
-            ("kind", "sweep".into()),
-            ("job", job.into()),
-            ("model", model.as_str().into()),
-            ("backend", backend.as_str().into()),
-            ("items", items.into()),
-            ("specs", serde_json::to_string(&specs).unwrap_or_default().into()),
-        ]))
+        let want = pool::sweep_workers();
+        if self.pool_dead || self.pool.len() != want {
+            self.pool.clear();
+            self.pool_dead = false;
+            for k in 0..want {
+                let spawned = JobWorker::spawn(
+                    move |data| {
+                        with_app(|app| app.sweep.on_message(k, &data));
+                    },
+                    |msg| {
+                        with_app(|app| app.sweep.fail(&format!("a sweep worker stopped: {msg}")));
+                    },
+                );
+                match spawned {
+                    Ok(w) => self.pool.push(w),
+                    Err(e) => {
+                        self.fail(&format!("cannot start a worker: {}", js::error_text(&e)));
+                        return;
+                    }
+                }
+            }
+        }
+        self.shards = vec![(0.0, 0.0, false); self.pool.len()];
+        let specs = serde_json::to_string(&specs).unwrap_or_default();
+        for (k, w) in self.pool.iter().enumerate() {
+            let msg = obj(&[
+                ("kind", "sweep".into()),
+                ("job", self.job.into()),
+                ("model", model.into()),
+                ("backend", backend.into()),
+                ("items", items.into()),
+                ("specs", specs.as_str().into()),
+                ("shard", (k as u32).into()),
+                ("shards", (self.pool.len() as u32).into()),
+            ]);
+            if let Err(e) = w.post(&msg) {
+                self.fail(&format!("cannot reach a sweep worker: {}", js::error_text(&e)));
+                return;
+            }
+        }
+        set_status(&format!("starting {} workers…", self.pool.len()), "running");
+    }
+
+    fn on_message(&mut self, shard: usize, data: &JsValue) {
+        if self.running.is_none() || js::get_f64(data, "job") != self.job || shard >= self.shards.len() {
+            return; // from a run that was cancelled or replaced
+        }
+        match js::get_str(data, "kind").as_str() {
+            "progress" => {
+                let (done, total) = (js::get_f64(data, "done"), js::get_f64(data, "total"));
+                self.shards[shard].0 = done;
+                self.shards[shard].1 = total;
+                let (done, total) = self.shards.iter().fold((0.0, 0.0), |a, s| (a.0 + s.0, a.1 + s.1));
+                self.on_progress(&js::get_str(data, "stage"), done, total);
+            }
+            "sweep-point" => {
+                let index = js::get_u32(data, "index") as usize;
+                if let Ok(p) = serde_json::from_str::<SweepPoint>(&js::get_str(data, "point")) {
+                    let at = self.points.partition_point(|(i, _)| *i < index);
+                    self.points.insert(at, (index, p));
+                    self.render();
+                }
+            }
+            "sweep-done" => {
+                self.shards[shard].2 = true;
+                if let Some(r) = &mut self.running {
+                    r.1 = js::get_u32(data, "items");
+                }
+                if self.shards.iter().all(|s| s.2) {
+                    self.on_done();
+                }
+            }
+            "error" => self.fail(&js::get_str(data, "message")),
+            _ => {}
+        }
+    }
+
+    /// Stops the pool (terminating is the only way to stop wasm work) and says why.
+    fn stop(&mut self, why: &str) {
+        if self.running.is_some() {
+            for w in &self.pool {
+                w.terminate();
+            }
+            self.pool_dead = true;
+        }
+        self.finish(Some(why));
+    }
+
+    fn fail(&mut self, message: &str) {
+        if self.running.is_none() {
+            return;
+        }
+        show_error(&format!("Sweep: {message}"));
+        self.stop(message);
     }
 
     fn start_ui(&mut self) {
@@ -412,17 +502,10 @@ impl SweepState {
         set_status(&format!("{stage}{of} ({elapsed:.0} s{eta})"), "running");
     }
 
-    pub fn on_point(&mut self, data: &JsValue) {
-        if let Ok(p) = serde_json::from_str::<SweepPoint>(&js::get_str(data, "point")) {
-            self.points.push(p);
-            self.render();
-        }
-    }
-
     fn result(&self) -> SweepResult {
-        let (model, items) = self.running.clone().unwrap_or_default();
+        let (model, items, _) = self.running.clone().unwrap_or_default();
         let dataset = ModelId::parse(&model).map(|m| m.task().id().to_string()).unwrap_or_default();
-        SweepResult { model, dataset, items: items as usize, points: self.points.clone() }
+        SweepResult { model, dataset, items: items as usize, points: self.points.iter().map(|p| p.1.clone()).collect() }
     }
 
     /// Plots and table from the points so far (the plot is the same code as `mpqlab sweep --svg`).
@@ -440,7 +523,7 @@ impl SweepState {
             "<thead><tr><th scope=col>Codec</th><th scope=col>Setting</th><th scope=col>bpp</th><th scope=col>Accuracy</th><th scope=col>Top-1 agreement</th><th scope=col>Mean KL</th><th scope=col>Feature distance</th><th scope=col>PSNR</th></tr></thead><tbody>",
         );
         let opt = |v: Option<f64>, scale: f64, digits: usize| v.map_or("–".to_string(), |x| format!("{:.*}", digits, x * scale));
-        for p in &self.points {
+        for (_, p) in &self.points {
             html.push_str(&format!(
                 "<tr data-codec=\"{}\" data-value=\"{}\" data-bpp=\"{}\" data-accuracy=\"{}\" data-psnr=\"{}\"><td>{}</td><td>{}={}</td><td>{:.3}</td><td>{} %</td><td>{:.1} %</td><td>{:.4}</td><td>{:.4}</td><td>{}</td></tr>",
                 esc(&p.codec),
@@ -463,13 +546,16 @@ impl SweepState {
         table.set_inner_html(&html);
     }
 
-    pub fn on_done(&mut self, data: &JsValue) {
-        let elapsed = js::get_f64(data, "elapsed_ms") / 1000.0;
+    /// Every worker finished: exports (the same code as `mpqlab sweep --csv/--json/--svg`)
+    /// and the time from the click to the last point.
+    fn on_done(&mut self) {
+        let elapsed_ms = js::now_ms() - self.started_ms;
         let result = self.result();
+        let json = result.to_json();
         for (id, text, mime, ext) in [
-            ("sweep-csv", js::get_str(data, "csv"), "text/csv", "csv"),
-            ("sweep-json", js::get_str(data, "json"), "application/json", "json"),
-            ("sweep-svg", js::get_str(data, "svg"), "image/svg+xml", "svg"),
+            ("sweep-csv", result.to_csv(), "text/csv", "csv"),
+            ("sweep-json", json.clone(), "application/json", "json"),
+            ("sweep-svg", result.plot_svg(), "image/svg+xml", "svg"),
         ] {
             let Some(a) = sweep_el::<HtmlAnchorElement>(id) else { continue };
             let parts = js_sys::Array::of1(&JsValue::from(text));
@@ -484,23 +570,26 @@ impl SweepState {
                 self.urls.push(url);
             }
         }
+        let backend = self.running.as_ref().map(|r| r.2.clone()).unwrap_or_default();
         let status = format!(
-            "Done: {} points × {} items in {:.1} s ({}).",
+            "Done: {} points × {} items in {:.1} s on {} workers ({}).",
             result.points.len(),
             result.items,
-            elapsed,
-            if js::get_str(data, "backend") == "webgpu" { "model on WebGPU" } else { "model on the CPU" }
+            elapsed_ms / 1000.0,
+            self.pool.len(),
+            if backend == "webgpu" { "model on WebGPU" } else { "model on the CPU" }
         );
         set_running(false);
         set_status(&status, "done");
         if let Some(s) = sweep_el::<HtmlElement>("sweep-status") {
-            let _ = s.set_attribute("data-elapsed-ms", &js::get_f64(data, "elapsed_ms").to_string());
-            let _ = s.set_attribute("data-json", &js::get_str(data, "json"));
+            let _ = s.set_attribute("data-elapsed-ms", &elapsed_ms.to_string());
+            let _ = s.set_attribute("data-workers", &self.pool.len().to_string());
+            let _ = s.set_attribute("data-json", &json);
         }
         self.running = None;
     }
 
-    pub fn finish(&mut self, problem: Option<&str>) {
+    fn finish(&mut self, problem: Option<&str>) {
         set_running(false);
         let text = match problem {
             Some(p) => format!("Stopped ({p}) after {} points.", self.points.len()),

@@ -10,6 +10,8 @@
 
 mod dom;
 mod machine;
+mod model_lab;
+mod pool;
 
 use std::cell::RefCell;
 
@@ -50,7 +52,6 @@ enum Task {
     Load,
     Encode(usize),
     Bench,
-    Sweep,
     Agreement,
 }
 
@@ -214,6 +215,7 @@ pub fn run() {
     wire_viewer();
     wire_bench();
     machine::wire();
+    model_lab::wire();
     if let Some(b) = by_id::<HtmlButtonElement>("error-close") {
         on::<Event>(&b, "click", |_| hide_error());
     }
@@ -416,10 +418,6 @@ impl App {
                 return;
             }
         }
-        if let Some(msg) = self.sweep.take_request(job) {
-            self.post(&msg, Task::Sweep);
-            return;
-        }
         if self.agreement_wanted {
             self.agreement_wanted = false;
             let msg = obj(&[
@@ -482,11 +480,6 @@ impl App {
                 self.busy = None;
                 bench_finished(&self.bench_rows, None);
             }
-            "sweep-point" => self.sweep.on_point(data),
-            "sweep-done" => {
-                self.busy = None;
-                self.sweep.on_done(data);
-            }
             "agreement-done" => {
                 self.busy = None;
                 machine::agreement_done(data);
@@ -514,10 +507,6 @@ impl App {
                     Task::Bench => {
                         show_error(&format!("Timing table: {message}"));
                         bench_finished(&self.bench_rows, Some(&message));
-                    }
-                    Task::Sweep => {
-                        show_error(&format!("Sweep: {message}"));
-                        self.sweep.finish(Some(&message));
                     }
                     Task::Agreement => {
                         show_error(&format!("CPU ↔ WebGPU check: {message}"));
@@ -553,7 +542,6 @@ impl App {
                 }
             }
             Task::Load => set_source_info("Decoding…"),
-            Task::Sweep => self.sweep.on_progress(&stage, done, total),
             Task::Agreement => machine::agreement_progress(&stage),
         }
     }

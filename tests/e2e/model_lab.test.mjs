@@ -1,0 +1,114 @@
+// End-to-end test of the model lab in headless Chromium's WebGPU (SwiftShader with
+// --enable-unsafe-webgpu): every WGSL kernel equals its CPU reference there, the kernels are
+// timed (4096² f32 vs Q4_0 is reported), and a bundled model evaluated in every weight format
+// through our kernels gives the same table as `mpqlab quant`.
+//
+//   MPQ_URL=http://127.0.0.1:PORT/ MPQLAB_BIN=target/debug/mpqlab node --test tests/e2e/model_lab.test.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { OUT, URL_, launch, cli } from './lib.mjs';
+
+let context, page, consoleErrors;
+
+before(async () => {
+  ({ context, page, consoleErrors } = await launch({ webgpu: true }));
+});
+
+after(async () => {
+  await context?.close();
+});
+
+async function waitLab(timeout) {
+  await page.waitForFunction(() => ['done', 'stopped'].includes(document.querySelector('[data-testid=lab-status]').dataset.state),
+    null, { timeout, polling: 250 });
+  const state = await page.getAttribute('[data-testid=lab-status]', 'data-state');
+  const text = await page.textContent('[data-testid=lab-status]');
+  assert.equal(state, 'done', text);
+  return text;
+}
+
+test('model lab: kernels checked and timed on WebGPU, formats evaluated like mpqlab quant', { timeout: 1_200_000 }, async (t) => {
+  await t.test('every kernel equals its CPU reference on the browser\'s WebGPU', async () => {
+    await page.goto(URL_);
+    await page.waitForSelector('[data-ready="1"]');
+    await page.click('[data-testid=kcheck-run]');
+    const text = await waitLab(300_000);
+    const total = Number(await page.getAttribute('[data-testid=kcheck-table]', 'data-total'));
+    const failed = Number(await page.getAttribute('[data-testid=kcheck-table]', 'data-failed'));
+    // f32 and f16 with one scale rule, Q8_0/Q4_0/Q3_0 with two, over mpq_gpu::check::SHAPES (9).
+    assert.equal(total, 72, text);
+    assert.equal(failed, 0, text);
+    const rows = await page.locator('[data-testid=kcheck-table] tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => ({ format: tr.dataset.format, scale: tr.dataset.scale, runs: +tr.dataset.runs, passed: +tr.dataset.passed })));
+    assert.deepEqual(rows.map((r) => `${r.format}/${r.scale}`),
+      ['f32/reference', 'f16/reference', 'q8_0/reference', 'q8_0/search', 'q4_0/reference', 'q4_0/search', 'q3_0/reference', 'q3_0/search']);
+    for (const r of rows) assert.equal(r.passed, r.runs, `${r.format}/${r.scale}`);
+    const adapter = await page.textContent('[data-testid=lab-adapter]');
+    assert.match(adapter, /^Adapter: /);
+    console.log(`${text} ${adapter}`);
+  });
+
+  await t.test('the kernels are timed: 4096×4096 times a vector, f32 vs Q4_0', async () => {
+    await page.locator('[data-testid=kbench-sizes]').fill('4096');
+    await page.locator('[data-testid=kbench-batch]').fill('1');
+    await page.locator('[data-testid=kbench-repeats]').fill('3');
+    await page.click('[data-testid=kbench-run]');
+    await waitLab(600_000);
+    const rows = JSON.parse(await page.getAttribute('[data-testid=kbench-table]', 'data-json'));
+    assert.deepEqual(rows.map((r) => r.format), ['f32', 'f16', 'q8_0', 'q4_0', 'q3_0']);
+    for (const r of rows) {
+      assert.equal(r.rows, 4096);
+      assert.ok(r.ms > 0 && Number.isFinite(r.gflops) && Number.isFinite(r.weight_gbps), JSON.stringify(r));
+    }
+    const ms = (f) => rows.find((r) => r.format === f).ms;
+    const adapter = await page.getAttribute('[data-testid=lab-adapter]', 'data-name');
+    fs.writeFileSync(path.join(OUT, 'kernel-bench-webgpu.json'), JSON.stringify({ adapter, rows }, null, 1));
+    console.log(`WebGPU (${adapter}) 4096² matvec: f32 ${ms('f32').toFixed(2)} ms, f16 ${ms('f16').toFixed(2)} ms, `
+      + `q8_0 ${ms('q8_0').toFixed(2)} ms, q4_0 ${ms('q4_0').toFixed(2)} ms, q3_0 ${ms('q3_0').toFixed(2)} ms: `
+      + `Q4_0 is ${(ms('f32') / ms('q4_0')).toFixed(2)}× f32`);
+  });
+
+  await t.test('a bad bench size gets a clear error, and the lab still works', async () => {
+    await page.locator('[data-testid=kbench-sizes]').fill('4k');
+    await page.click('[data-testid=kbench-run]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=lab-status]').dataset.state === 'stopped');
+    assert.match(await page.textContent('[data-testid=lab-status]'), /'4k' is not a matrix size/);
+    assert.match(await page.textContent('#error'), /'4k' is not a matrix size/);
+    await page.click('#error-close');
+  });
+
+  await t.test('every weight format of the Fashion CNN through our kernels equals mpqlab quant', async () => {
+    await page.selectOption('[data-testid=lab-model]', 'fashion-cnn');
+    await page.selectOption('[data-testid=lab-backend]', 'webgpu');
+    await page.locator('[data-testid=lab-items]').fill('200');
+    await page.locator('[data-testid=lab-search]').check();
+    await page.click('[data-testid=lab-run]');
+    const text = await waitLab(900_000);
+    const rows = await page.locator('[data-testid=lab-table] tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+      variant: tr.dataset.variant, bits: +tr.dataset.bits, accuracy: +tr.dataset.accuracy,
+      agreement: +tr.dataset.agreement, reference: +tr.dataset.reference })));
+    const native = JSON.parse(cli('quant', '--model', 'fashion-cnn', '--search', '--items', '200'));
+    fs.writeFileSync(path.join(OUT, 'quant-page-fashion-200.json'), JSON.stringify(rows, null, 1));
+    assert.deepEqual(rows.map((r) => r.variant), native.rows.map((r) => r.variant));
+    for (const [a, b] of rows.map((r, i) => [r, native.rows[i]])) {
+      // Storage is the same code: exact. Accuracy: the GPU sums in another order than the
+      // native CPU reference, which may move an item sitting on a class boundary: ≤ 1 item.
+      assert.equal(a.bits, b.bits_per_weight, `${a.variant} bits per weight`);
+      assert.equal(a.reference, b.reference_accuracy, `${a.variant} f32 model accuracy`);
+      assert.ok(Math.abs(a.accuracy - b.accuracy) <= 1 / 200 + 1e-12, `${a.variant}: page ${a.accuracy} vs native ${b.accuracy}`);
+    }
+    const q8 = rows.find((r) => r.variant === 'q8_0');
+    const f32 = rows.find((r) => r.variant === 'f32');
+    assert.ok(Math.abs(q8.accuracy - f32.accuracy) <= 0.005, `q8_0 ${q8.accuracy} vs f32 ${f32.accuracy}`);
+    const markers = await page.locator('[data-testid=lab-plot] svg circle').count();
+    assert.ok(markers >= rows.length - 1, `${markers} plotted points for ${rows.length} rows`);
+    await page.locator('.model-lab').screenshot({ path: path.join(OUT, '20-model-lab.png') });
+    console.log(`${text} ${rows.map((r) => `${r.variant} ${r.bits.toFixed(2)} b/w ${(100 * r.accuracy).toFixed(1)} %`).join('; ')}`);
+  });
+
+  await t.test('no console errors', async () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});
