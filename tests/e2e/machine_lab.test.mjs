@@ -136,6 +136,18 @@ test('machine perception: verdicts, flag, sweeps equal to the CLI, CPU ↔ WebGP
     assert.equal(await page.isDisabled('[data-testid=sweep-run]'), false);
   });
 
+  await t.test('a bad range gets a clear error and stops the sweep', async () => {
+    await chooseSweep({ jpeg: 'jpeg:quality=1..abc:8' });
+    await page.click('[data-testid=sweep-run]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=sweep-status]').dataset.state === 'stopped',
+      null, { timeout: 60_000 });
+    const status = await page.textContent('[data-testid=sweep-status]');
+    assert.match(status, /abc/, status);
+    assert.match(await page.textContent('#error-text'), /^Sweep: .*abc/);
+    assert.equal(await page.isDisabled('[data-testid=sweep-run]'), false);
+    await page.click('#error-close');
+  });
+
   await t.test('a short sweep: points plotted, table equal to mpqlab sweep', async () => {
     await page.click(`[data-testid=item-fashion-mnist-${FLIP_ITEM}]`);
     await chooseSweep({ jpeg: 'jpeg:quality=1..95:8', 'webp-ll-down': 'webp-ll-down:scale=10..100:8' });

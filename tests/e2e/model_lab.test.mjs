@@ -112,3 +112,42 @@ test('model lab: kernels checked and timed on WebGPU, formats evaluated like mpq
     assert.deepEqual(consoleErrors, []);
   });
 });
+
+test('model lab with no GPU adapter: a clear error, and the CPU reference still evaluates', { timeout: 600_000 }, async () => {
+  // --disable-gpu: Chromium still has navigator.gpu, but requestAdapter() finds no adapter
+  // (as on a machine whose GPU the browser blocks).
+  const { context: ctx, page: p, consoleErrors: errors } = await launch({ webgpu: false });
+  try {
+    await p.goto(URL_);
+    await p.waitForSelector('[data-ready="1"]');
+    await p.click('[data-testid=kcheck-run]');
+    await p.waitForFunction(() => document.querySelector('[data-testid=lab-status]').dataset.state === 'stopped',
+      null, { timeout: 120_000 });
+    const why = await p.textContent('[data-testid=lab-status]');
+    assert.match(why, /WebGPU could not start: this browser offers no GPU adapter/, why);
+    assert.match(await p.textContent('#error-text'), /^Model lab: /);
+    await p.click('#error-close');
+    await p.selectOption('[data-testid=lab-backend]', 'cpu');
+    await p.selectOption('[data-testid=lab-model]', 'cats-dogs-cnn');
+    await p.locator('[data-testid=lab-items]').fill('100');
+    await p.locator('[data-testid=lab-search]').uncheck();
+    await p.click('[data-testid=lab-run]');
+    await p.waitForFunction(() => ['done', 'stopped'].includes(document.querySelector('[data-testid=lab-status]').dataset.state),
+      null, { timeout: 300_000, polling: 250 });
+    const text = await p.textContent('[data-testid=lab-status]');
+    assert.equal(await p.getAttribute('[data-testid=lab-status]', 'data-state'), 'done', text);
+    const rows = await p.locator('[data-testid=lab-table] tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+      variant: tr.dataset.variant, accuracy: +tr.dataset.accuracy })));
+    assert.deepEqual(rows.map((r) => r.variant), ['f32', 'f16', 'q8_0', 'q4_0', 'q3_0', 'f16+lossless']);
+    const native = JSON.parse(cli('quant', '--model', 'cats-dogs-cnn', '--items', '100'));
+    for (const [a, b] of rows.map((r, i) => [r, native.rows[i]])) {
+      assert.equal(a.variant, b.variant);
+      assert.ok(Math.abs(a.accuracy - b.accuracy) <= 1 / 100 + 1e-12, `${a.variant}: page ${a.accuracy} vs native ${b.accuracy}`);
+    }
+    console.log(`no adapter: "${why}"; then ${text} ${rows.map((r) => `${r.variant} ${(100 * r.accuracy).toFixed(0)} %`).join('; ')}`);
+    // The failed WebGPU start is reported in the page, not as a console error.
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});

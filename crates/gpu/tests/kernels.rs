@@ -3,7 +3,7 @@
 //! multiples of the block (32) or tile (16) sizes; plus the formats' own arithmetic.
 
 use mpq_gpu::formats::{BLOCK, quantize_block_q4_0, quantize_block_q8_0};
-use mpq_gpu::{Format, Gpu, QuantMatrix, Scale, cpu};
+use mpq_gpu::{Format, Gpu, QuantMatrix};
 
 use mpq_gpu::check::test_values as values;
 

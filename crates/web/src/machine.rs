@@ -62,10 +62,7 @@ async fn gpu_device() -> Result<Device> {
     }
     let supported = !js::get(&js::get(&js_sys::global(), "navigator"), "gpu").is_undefined();
     if !supported {
-        return Err(Error::Unsupported {
-            codec: "webgpu".into(),
-            reason: "this browser has no WebGPU (navigator.gpu is missing); use the CPU backend".into(),
-        });
+        return Err(Error::Invalid("this browser has no WebGPU (navigator.gpu is missing); use the CPU backend".into()));
     }
     let device = Device::wgpu_options()
         .init_async()

@@ -29,12 +29,15 @@ async fn gpu() -> Result<(Rc<Gpu>, String)> {
     }
     let navigator_gpu = js::get(&js::get(&js_sys::global(), "navigator"), "gpu");
     if navigator_gpu.is_undefined() {
-        return Err(Error::Unsupported {
-            codec: "webgpu".into(),
-            reason: "this browser has no WebGPU (navigator.gpu is missing); the model lab can still run the CPU references".into(),
-        });
+        return Err(Error::Invalid("this browser has no WebGPU (navigator.gpu is missing); the model lab can still run the CPU references".into()));
     }
-    let g = Rc::new(Gpu::new().await.map_err(|e| Error::Invalid(format!("WebGPU could not start: {e}")))?);
+    let g = Rc::new(Gpu::new().await.map_err(|e| match e {
+        // wgpu lists every native backend it lacks; on the web only this matters.
+        mpq_gpu::GpuError::NoAdapter(_) => Error::Invalid(
+            "WebGPU could not start: this browser offers no GPU adapter (its GPU may be blocked or switched off); the kernels' CPU reference still runs".into(),
+        ),
+        e => Error::Invalid(format!("WebGPU could not start: {e}")),
+    })?);
     let name = if g.info.name.is_empty() { browser_adapter_name(&navigator_gpu).await } else { g.info.name.clone() };
     GPU.with(|c| *c.borrow_mut() = Some((g.clone(), name.clone())));
     Ok((g, name))
