@@ -7,37 +7,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import zlib from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { ROOT, OUT, URL_, launch, cliBytes as cli } from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const OUT = path.join(ROOT, 'tests/out');
-const URL_ = process.env.MPQ_URL;
-const CLI = process.env.MPQLAB_BIN;
-const BROWSER = process.env.MPQ_CHROMIUM || '/usr/bin/chromium';
-fs.mkdirSync(OUT, { recursive: true });
-
-let context, page;
-const consoleErrors = [];
+let context, page, consoleErrors;
 
 before(async () => {
-  assert.ok(URL_, 'MPQ_URL must point at the served dist/');
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mpq-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: BROWSER,
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1400, height: 950 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
-  context.on('weberror', (e) => consoleErrors.push(`web error: ${e.error().message}`));
+  // No WebGPU here: the image lab must not need it.
+  ({ context, page, consoleErrors } = await launch({ webgpu: false, viewport: { width: 1400, height: 950 } }));
 });
 
 after(async () => {
@@ -87,11 +65,6 @@ function pngHeaderOnly(w, h) {
 async function setNumber(testid, value) {
   const box = page.locator(`[data-testid=${testid}-number]`);
   await box.fill(String(value)); // fires `input`
-}
-
-function cli(...args) {
-  assert.ok(CLI, 'MPQLAB_BIN must name the mpqlab binary');
-  return execFileSync(CLI, args, { cwd: ROOT, encoding: 'buffer', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 async function downloadSide(i, file) {

@@ -30,11 +30,17 @@ export async function launch({ webgpu = true, viewport = { width: 1400, height: 
   const consoleErrors = [];
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  context.on('weberror', (e) => consoleErrors.push(`web error: ${e.error().message}`));
   return { context, page, consoleErrors };
 }
 
-/** Runs the native `mpqlab` (MPQLAB_BIN) and returns its stdout. */
+/** Runs the native `mpqlab` (MPQLAB_BIN) and returns its stdout as text. */
 export function cli(...args) {
+  return cliBytes(...args).toString('utf8');
+}
+
+/** Runs the native `mpqlab` (MPQLAB_BIN) and returns its stdout as bytes. */
+export function cliBytes(...args) {
   assert.ok(CLI, 'MPQLAB_BIN must name the mpqlab binary');
-  return execFileSync(CLI, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  return execFileSync(CLI, args, { cwd: ROOT, encoding: 'buffer', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 }
