@@ -134,6 +134,13 @@ pub async fn module_params<M: burn::module::Module>(module: &M) -> Result<Vec<Na
     c.read().await
 }
 
+/// Every float parameter of a bundled classifier's network.
+async fn classifier_params(classifier: &Classifier) -> Result<Vec<NamedParam>, ModelError> {
+    let mut c = Collector::default();
+    classifier.visit_network(&mut c);
+    c.read().await
+}
+
 /// One conv or linear layer with its weight matrix in the chosen format.
 #[derive(Debug, Clone)]
 pub struct QuantLayer {
@@ -286,9 +293,7 @@ impl QuantizedNet {
     /// A bundled classifier's network with its weight matrices in `format` (the classifier's
     /// device may be any burn device; its weights are read back asynchronously).
     pub async fn from_classifier_async(classifier: &Classifier, format: Format, scale: Scale) -> Result<Self, ModelError> {
-        let mut c = Collector::default();
-        classifier.visit_network(&mut c);
-        let params = c.read().await?;
+        let params = classifier_params(classifier).await?;
         Self::from_params(classifier.task(), architecture(classifier.id()), &params, format, scale)
     }
 
@@ -703,9 +708,12 @@ pub async fn evaluate_each_async(
         wanted.push(f16);
     }
     let mut f16_bits = Vec::new();
-    let f32_net = QuantizedNet::from_classifier_async(classifier, Format::F32, Scale::Reference).await?;
+    // The weights are read back from the classifier's device once, for every variant.
+    let params = classifier_params(classifier).await?;
+    let net_in = |format, scale| QuantizedNet::from_params(task, architecture(classifier.id()), &params, format, scale);
+    let f32_net = net_in(Format::F32, Scale::Reference)?;
     for (k, v) in wanted.iter().enumerate() {
-        let net = QuantizedNet::from_classifier_async(classifier, v.format, v.scale).await?;
+        let net = net_in(v.format, v.scale)?;
         #[cfg(not(target_arch = "wasm32"))]
         let t0 = std::time::Instant::now();
         let probs = match backend {
