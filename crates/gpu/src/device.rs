@@ -100,6 +100,24 @@ impl Gpu {
         pollster::block_on(Gpu::new())
     }
 
+    /// For tests: the adapter wgpu finds, or `None` (said on stderr) when there is none —
+    /// unless `MPQ_REQUIRE_GPU=1` (set by scripts/test.sh: CI has lavapipe), which makes a
+    /// missing adapter a panic so GPU tests cannot pass by skipping.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn for_tests() -> Option<Gpu> {
+        match Gpu::new_blocking() {
+            Ok(g) => {
+                eprintln!("adapter: {} ({:?}, {:?})", g.info.name, g.info.device_type, g.info.backend);
+                Some(g)
+            }
+            Err(e) => {
+                assert!(std::env::var("MPQ_REQUIRE_GPU").as_deref() != Ok("1"), "MPQ_REQUIRE_GPU=1 but {e}");
+                eprintln!("skipping GPU test: {e}");
+                None
+            }
+        }
+    }
+
     fn pipeline(&self, format: Format, kind: Kind) -> wgpu::ComputePipeline {
         let mut cache = self.pipelines.lock().unwrap_or_else(|p| p.into_inner());
         cache

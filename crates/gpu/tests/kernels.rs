@@ -7,20 +7,6 @@ use mpq_gpu::{Format, Gpu, QuantMatrix};
 
 use mpq_gpu::check::test_values as values;
 
-fn gpu() -> Option<Gpu> {
-    match Gpu::new_blocking() {
-        Ok(g) => {
-            eprintln!("adapter: {} ({:?}, {:?})", g.info.name, g.info.device_type, g.info.backend);
-            Some(g)
-        }
-        Err(e) => {
-            assert!(std::env::var("MPQ_REQUIRE_GPU").as_deref() != Ok("1"), "MPQ_REQUIRE_GPU=1 but {e}");
-            eprintln!("skipping GPU test: {e}");
-            None
-        }
-    }
-}
-
 #[test]
 fn q8_0_and_q4_0_follow_llama_cpp() {
     let mut block = [0f32; BLOCK];
@@ -77,7 +63,7 @@ fn dequantisation_error_is_bounded() {
 
 #[test]
 fn kernels_equal_cpu_reference_for_odd_shapes() {
-    let Some(gpu) = gpu() else { return };
+    let Some(gpu) = Gpu::for_tests() else { return };
     // The same checks the page runs on the browser's WebGPU (`mpq_gpu::check`).
     let checks = pollster::block_on(mpq_gpu::check::check_all(&gpu, |_, _, _| {})).unwrap();
     assert_eq!(checks.len(), (2 + 3 * 2) * mpq_gpu::check::SHAPES.len());

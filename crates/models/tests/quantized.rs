@@ -11,20 +11,6 @@ fn subset(id: ModelId) -> data::LabeledImages {
     data::decode_subset(id.task().bundled_test_subset()).unwrap()
 }
 
-fn gpu() -> Option<Gpu> {
-    match Gpu::new_blocking() {
-        Ok(g) => {
-            eprintln!("adapter: {} ({:?}, {:?})", g.info.name, g.info.device_type, g.info.backend);
-            Some(g)
-        }
-        Err(e) => {
-            assert!(std::env::var("MPQ_REQUIRE_GPU").as_deref() != Ok("1"), "MPQ_REQUIRE_GPU=1 but {e}");
-            eprintln!("skipping GPU test: {e}");
-            None
-        }
-    }
-}
-
 fn max_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).flat_map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).abs())).fold(0.0, f32::max)
@@ -96,7 +82,7 @@ fn accuracy_holds_cats_dogs_cnn() {
 
 #[test]
 fn gpu_path_equals_cpu_path() {
-    let Some(gpu) = gpu() else { return };
+    let Some(gpu) = Gpu::for_tests() else { return };
     for id in [ModelId::FashionCnn, ModelId::CatsDogsCnn] {
         let classifier = Classifier::load_bundled(id, &cpu_device()).unwrap();
         // Few items: lavapipe runs ≈ 0.2 G multiply–adds/s here. With 1 item the linear
