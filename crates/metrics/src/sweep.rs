@@ -476,15 +476,12 @@ mod plot {
 
         if let Some((value, label)) = &panel.reference {
             let y = py(*value);
-            // Label at the left end, below the line (above it where below would leave the
-            // panel): curves reach the reference at high rates, on the right. A white halo
-            // keeps it readable where a curve still crosses it.
-            let label_y = if y + FONT + 4.0 > bottom { y - 6.0 } else { y + FONT + 4.0 };
+            // The label goes above the plot area, right-aligned under the title: inside it,
+            // curves climb towards the reference and cross any place the label could take.
             let _ = write!(
                 out,
-                r##"<line class="reference" x1="{left:.1}" y1="{y:.1}" x2="{right:.1}" y2="{y:.1}" stroke="#000" stroke-width="1.5" stroke-dasharray="7 5"/><text x="{:.1}" y="{:.1}" text-anchor="start" stroke="#fff" stroke-width="4" paint-order="stroke">{}</text>"##,
-                left + 6.0,
-                label_y,
+                r##"<line class="reference" x1="{left:.1}" y1="{y:.1}" x2="{right:.1}" y2="{y:.1}" stroke="#000" stroke-width="1.5" stroke-dasharray="7 5"/><text x="{right:.1}" y="{:.1}" text-anchor="end" font-size="13">- - {}</text>"##,
+                top - 4.0,
                 xml(label)
             );
         }
