@@ -21,11 +21,13 @@ use crate::js::{self, obj};
 /// Test items of each data set shown in the gallery.
 const GALLERY_ITEMS: usize = 10;
 
-fn esc(s: &str) -> String {
+/// Text made safe for HTML (tables and labels built as markup).
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn has_webgpu() -> bool {
+/// Does this page's browser have the WebGPU API at all (it may still offer no adapter)?
+pub(super) fn has_webgpu() -> bool {
     web_sys::window().is_some_and(|w| !js::get(&w.navigator(), "gpu").is_undefined())
 }
 
@@ -296,10 +298,9 @@ fn sweep_defaults() -> Vec<String> {
 /// taking every `shards`-th point; the page merges their points in plan order.
 #[derive(Default)]
 pub struct SweepState {
-    /// Workers kept warm between sweeps (models and test items loaded); replaced after a
-    /// cancel or an error.
+    /// Workers kept warm between sweeps (models and test items loaded); dropped after a
+    /// cancel or an error, so the next sweep spawns fresh ones.
     pool: Vec<JobWorker>,
-    pool_dead: bool,
     /// The current run's job id (messages from older runs are ignored); 0 = none.
     job: f64,
     running: Option<(String, u32, String)>,
@@ -381,9 +382,8 @@ impl SweepState {
         self.running = Some((model.to_string(), items, backend.to_string()));
         self.started_ms = js::now_ms();
         let want = pool::sweep_workers();
-        if self.pool_dead || self.pool.len() != want {
+        if self.pool.len() != want {
             self.pool.clear();
-            self.pool_dead = false;
             for k in 0..want {
                 let spawned = JobWorker::spawn(
                     move |data| {
@@ -460,10 +460,7 @@ impl SweepState {
     /// Stops the pool (terminating is the only way to stop wasm work) and says why.
     fn stop(&mut self, why: &str) {
         if self.running.is_some() {
-            for w in &self.pool {
-                w.terminate();
-            }
-            self.pool_dead = true;
+            self.pool.clear();
         }
         self.finish(Some(why));
     }

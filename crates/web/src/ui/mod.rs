@@ -17,14 +17,15 @@ use std::cell::RefCell;
 
 use mpq_core::{ParamKind, ParamSpec, ParamValue, Params};
 use serde_json::Value;
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     CanvasRenderingContext2d, DragEvent, Event, HtmlAnchorElement, HtmlButtonElement,
     HtmlCanvasElement, HtmlElement, HtmlInputElement, HtmlProgressElement, HtmlSelectElement,
-    KeyboardEvent, MessageEvent, PointerEvent, WheelEvent, Worker,
+    KeyboardEvent, PointerEvent, WheelEvent,
 };
 
 use self::dom::{append, by_id, document, el, on, set_style, text_el};
+use self::pool::JobWorker;
 use crate::js::{self, obj};
 use crate::viewport::Viewport;
 use crate::{browser_codec, format};
@@ -99,7 +100,7 @@ struct Source {
 }
 
 struct App {
-    worker: Worker,
+    worker: JobWorker,
     sides: Vec<Side>,
     source: Option<Source>,
     /// What the current input is, kept to reload a restarted worker.
@@ -148,27 +149,16 @@ fn canvas_can_encode(mime: &str) -> bool {
     canvas.to_data_url_with_type(mime).map(|u| u.starts_with(&format!("data:{mime}"))).unwrap_or(false)
 }
 
-fn new_worker() -> Result<Worker, JsValue> {
-    let opts = web_sys::WorkerOptions::new();
-    opts.set_type(web_sys::WorkerType::Module);
-    let worker = Worker::new_with_options("./worker.js", &opts)?;
-    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
-        let data = e.data();
-        with_app(|app| app.on_worker_message(&data));
-    });
-    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-    onmessage.forget();
-    let onerror = Closure::<dyn FnMut(Event)>::new(|e: Event| {
-        e.prevent_default();
-        let msg = e
-            .dyn_ref::<web_sys::ErrorEvent>()
-            .map(|ev| ev.message())
-            .unwrap_or_else(|| "the worker could not start".into());
-        with_app(|app| app.worker_crashed(&msg));
-    });
-    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-    onerror.forget();
-    Ok(worker)
+/// The lab's own worker: its messages go to [`App::on_worker_message`], a crash restarts it.
+fn new_worker() -> Result<JobWorker, JsValue> {
+    JobWorker::spawn(
+        |data| {
+            with_app(|app| app.on_worker_message(&data));
+        },
+        |msg| {
+            with_app(|app| app.worker_crashed(&msg));
+        },
+    )
 }
 
 pub fn run() {
@@ -445,7 +435,7 @@ impl App {
     fn post(&mut self, msg: &js_sys::Object, task: Task) {
         let job = self.next_job;
         self.next_job += 1.0;
-        match self.worker.post_message(msg) {
+        match self.worker.post(msg) {
             Ok(()) => self.busy = Some((job, task)),
             Err(e) => show_error(&format!("Cannot reach the worker: {}", js::error_text(&e))),
         }

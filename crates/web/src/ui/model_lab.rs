@@ -12,6 +12,7 @@ use web_sys::{Event, HtmlButtonElement, HtmlElement, HtmlInputElement, HtmlProgr
 
 use super::dom::{append, by_id, on, text_el};
 use super::pool::JobWorker;
+use super::machine::{esc, has_webgpu};
 use super::show_error;
 use crate::js::{self, obj};
 
@@ -24,9 +25,9 @@ enum Job {
 
 #[derive(Default)]
 struct Lab {
+    /// Spawned for the first job; dropped after a cancel or a failure, so the next job gets
+    /// a fresh one.
     worker: Option<JobWorker>,
-    /// The worker was terminated (cancel, crash): spawn a new one for the next job.
-    worker_dead: bool,
     job: f64,
     running: Option<Job>,
     started_ms: f64,
@@ -44,10 +45,6 @@ fn with_lab<R>(f: impl FnOnce(&mut Lab) -> R) -> Option<R> {
         Ok(mut lab) => Some(f(&mut lab)),
         Err(_) => None,
     })
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn input_u32(id: &str, default: u32) -> u32 {
@@ -84,8 +81,7 @@ pub fn wire() {
             append(&select, &[&opt]);
         }
     }
-    let has_webgpu = web_sys::window().is_some_and(|w| !js::get(&w.navigator(), "gpu").is_undefined());
-    if !has_webgpu {
+    if !has_webgpu() {
         if let Some(select) = by_id::<HtmlSelectElement>("lab-backend") {
             select.set_value("cpu");
             if let Some(opt) = select.query_selector("option[value=webgpu]").ok().flatten() {
@@ -156,9 +152,7 @@ impl Lab {
         if self.running.is_some() {
             return;
         }
-        if self.worker_dead || self.worker.is_none() {
-            self.worker = None;
-            self.worker_dead = false;
+        if self.worker.is_none() {
             match JobWorker::spawn(
                 |data| {
                     with_lab(|lab| lab.on_message(&data));
@@ -208,10 +202,7 @@ impl Lab {
         if self.running.take().is_none() {
             return;
         }
-        if let Some(w) = &self.worker {
-            w.terminate();
-        }
-        self.worker_dead = true;
+        self.worker = None;
         set_running(false);
         set_status(&format!("Stopped ({why})."), "stopped");
     }

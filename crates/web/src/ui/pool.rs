@@ -7,7 +7,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Event, MessageEvent, Worker};
 
 /// A worker with its message and error handlers. Terminated when dropped; the handlers live as
-/// long as it does (do not drop one from inside its own handler: terminate it and drop later).
+/// long as it does. Dropping one from inside its own handler is fine: wasm-bindgen frees a
+/// closure only once its running call has returned.
 pub struct JobWorker {
     worker: Worker,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
