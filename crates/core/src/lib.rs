@@ -4,15 +4,18 @@
 //! * [`codec`]: the [`Codec`] trait, its parameter schema and parameter values.
 //! * [`error`]: typed errors; nothing in mpqlab panics on bad input.
 //! * [`limits`]: size bounds applied to every input before any work is done.
+//! * [`experiment`]: what a lab shows, versioned: the page's state and its share link.
 //! * [`sweep`]: what a user types to describe a rate–perception sweep (`jpeg:quality=1..95:8`).
 
 pub mod codec;
 pub mod error;
+pub mod experiment;
 pub mod limits;
 pub mod media;
 pub mod sweep;
 
 pub use codec::{Codec, Modality, ParamKind, ParamSpec, ParamValue, Params};
 pub use error::{Error, Result};
+pub use experiment::Experiment;
 pub use media::{Audio, Image, Media, PixelFormat, Text};
 pub use sweep::CodecSweep;

@@ -95,6 +95,28 @@ impl Image {
     pub fn is_opaque(&self) -> bool {
         self.format != PixelFormat::Rgba8 || self.data.chunks_exact(4).all(|p| p[3] == 255)
     }
+
+    /// The image as the labs compare it: transparency flattened onto white (the lab compares
+    /// colour; several codecs have no alpha), an opaque RGBA image as RGB, gray and RGB as they
+    /// are. `true` when there was transparency to flatten.
+    pub fn flattened_onto_white(self) -> (Image, bool) {
+        if self.format != PixelFormat::Rgba8 {
+            return (self, false);
+        }
+        if self.is_opaque() {
+            return (self.to_rgb8(), false);
+        }
+        let data = self
+            .data
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let a = p[3] as u32;
+                let mix = |c: u8| ((c as u32 * a + 255 * (255 - a) + 127) / 255) as u8;
+                [mix(p[0]), mix(p[1]), mix(p[2])]
+            })
+            .collect();
+        (Image { width: self.width, height: self.height, format: PixelFormat::Rgb8, data }, true)
+    }
 }
 
 /// Audio as interleaved f32 samples in [-1, 1].

@@ -284,7 +284,7 @@ fn clamp(v: f64, min: f64, max: f64) -> f64 {
     v.min(max).max(min)
 }
 
-fn is_name(s: &str) -> bool {
+pub(crate) fn is_name(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
@@ -297,7 +297,7 @@ fn known_names(schema: &[ParamSpec]) -> String {
 }
 
 /// The input as quoted in messages, shortened so that a huge paste does not flood the screen.
-fn shown(s: &str) -> String {
+pub(crate) fn shown(s: &str) -> String {
     const KEEP: usize = 60;
     if s.chars().count() <= KEEP {
         s.to_string()
