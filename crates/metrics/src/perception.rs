@@ -34,7 +34,7 @@
 //! Nothing here panics on any input: shape mismatches are [`Error::Invalid`].
 
 use mpq_core::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One layer's activations of one item, channel-major: `values.len() == channels * positions`
 /// (positions = H·W, 1 for a dense layer).
@@ -168,7 +168,7 @@ fn layer_distance(layer: usize, r: &Activation, o: &Activation) -> Result<f64> {
 }
 
 /// How one compressed item fared against its uncompressed reference.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemVerdict {
     /// The model's class for the uncompressed input.
     pub reference_class: usize,
@@ -222,6 +222,70 @@ pub fn compare(
         kl: kl_divergence(&reference.probs, &other.probs),
         feature_distance,
     })
+}
+
+/// A class and the probability a model gives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassProb {
+    pub class: String,
+    pub p: f32,
+}
+
+/// What a model makes of one compressed input, as the page shows it under a side and
+/// `mpqlab run` prints it. For a test item of the model's own task, its classes and how they
+/// moved; for anything else (a photo), only the feature distance of its convolution blocks,
+/// with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Verdict {
+    Classes {
+        model: String,
+        model_name: String,
+        /// Where it ran (`cpu`, `webgpu`): set by the caller.
+        backend: String,
+        infer_ms: f64,
+        /// Items per model call (original and compressed together).
+        batch: usize,
+        /// The item's index in its test subset.
+        item: usize,
+        true_class: String,
+        reference_class: String,
+        class: String,
+        /// Top classes (at most 5) for the original and for the compressed input.
+        reference_top: Vec<ClassProb>,
+        top: Vec<ClassProb>,
+        verdict: ItemVerdict,
+    },
+    Features {
+        model: String,
+        model_name: String,
+        backend: String,
+        infer_ms: f64,
+        feature_distance: f64,
+        /// The size both images were compared at (photos are shrunk first).
+        width: u32,
+        height: u32,
+        why: String,
+    },
+}
+
+impl Verdict {
+    pub fn infer_ms(&self) -> f64 {
+        match self {
+            Verdict::Classes { infer_ms, .. } | Verdict::Features { infer_ms, .. } => *infer_ms,
+        }
+    }
+    pub fn feature_distance(&self) -> f64 {
+        match self {
+            Verdict::Classes { verdict, .. } => verdict.feature_distance,
+            Verdict::Features { feature_distance, .. } => *feature_distance,
+        }
+    }
+}
+
+/// The `k` most probable classes, most probable first.
+pub fn top_classes(p: &Prediction, names: &[&str], k: usize) -> Vec<ClassProb> {
+    top_k(&p.probs, k.min(names.len())).into_iter().map(|i| ClassProb { class: names[i].to_string(), p: p.probs[i] }).collect()
 }
 
 /// Machine-perceptual quality over a test set: each [`ItemVerdict`] field averaged over items

@@ -2,12 +2,12 @@
 //! with plainly named fields, the same in the page and the CLI.
 
 use mpq_core::{Image, Params, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{quality, rate};
 
 /// Everything measured for one (image, codec, parameters) triple.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageReport {
     pub codec: String,
     pub params: Params,

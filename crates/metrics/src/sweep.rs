@@ -16,6 +16,17 @@ use serde::{Deserialize, Serialize};
 use crate::perception::{ItemVerdict, SetAccumulator};
 
 /// One codec setting over the whole test set.
+/// Where a sweep's time went, summed over the points run so far (ms of the runner's clock).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageTimes {
+    /// Encoding and decoding (the codec's round trips).
+    pub codec_ms: f64,
+    /// The model on the decoded items.
+    pub model_ms: f64,
+    /// Pixel conversion, PSNR and the perception metrics.
+    pub metrics_ms: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepPoint {
     /// Codec id, e.g. `jpeg`.

