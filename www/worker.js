@@ -1,18 +1,25 @@
-// The lab's Web Worker: loads the same wasm module as the page and hands it each message,
-// one at a time, in order. All the logic is in Rust (crates/web/src/worker.rs).
-import init, { worker_handle } from './mpq-web.js';
+// A lab's Web Worker. The page first posts the compiled worker module ({ module }); this
+// instantiates it (its main then posts Ready), and hands every later message to the module, one
+// at a time and in order. The module is compiled once by the page and shared by every worker.
+//
+// A trap leaves the module unusable: it is reported as { Crashed: { message } } (the shape of
+// mpq_web::bridge::FromWorker::Crashed, pinned by a test there) and the page starts a new worker.
+import init, { worker_receive } from './mpq-worker.js';
 
-const ready = init();
+let started = null;
 let queue = Promise.resolve();
 
+function crashed(err) {
+  const message = 'internal error: ' + (err && err.message ? err.message : String(err));
+  self.postMessage({ Crashed: { message } });
+}
+
 self.onmessage = (event) => {
+  if (started === null) {
+    started = init({ module_or_path: event.data.module });
+    started.catch(crashed);
+    return;
+  }
   const msg = event.data;
-  queue = queue
-    .then(() => ready)
-    .then(() => worker_handle(msg))
-    .catch((err) => {
-      // A trap in wasm leaves the module unusable: say so, and let the page restart us.
-      self.postMessage({ kind: 'error', job: msg && msg.job, fatal: true,
-                         message: 'internal error: ' + (err && err.message ? err.message : String(err)) });
-    });
+  queue = queue.then(() => started).then(() => worker_receive(msg)).catch(crashed);
 };

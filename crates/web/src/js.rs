@@ -1,4 +1,4 @@
-//! Small helpers over js-sys for the message objects the page and the worker exchange.
+//! Small helpers over js-sys, for the page and the worker alike.
 
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -15,27 +15,6 @@ pub fn obj(pairs: &[(&str, JsValue)]) -> Object {
 
 pub fn get(o: &JsValue, key: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-pub fn get_str(o: &JsValue, key: &str) -> String {
-    get(o, key).as_string().unwrap_or_default()
-}
-
-pub fn get_f64(o: &JsValue, key: &str) -> f64 {
-    get(o, key).as_f64().unwrap_or(f64::NAN)
-}
-
-pub fn get_u32(o: &JsValue, key: &str) -> u32 {
-    let x = get_f64(o, key);
-    if x.is_finite() && x >= 0.0 { x as u32 } else { 0 }
-}
-
-pub fn get_bytes(o: &JsValue, key: &str) -> Vec<u8> {
-    get(o, key).dyn_into::<Uint8Array>().map(|a| a.to_vec()).unwrap_or_default()
-}
-
-pub fn bytes(b: &[u8]) -> Uint8Array {
-    Uint8Array::from(b)
 }
 
 /// `performance.now()` of whichever global we run in (page or worker): `Instant` does not

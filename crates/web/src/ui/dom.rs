@@ -1,4 +1,6 @@
-//! Tiny DOM helpers so the UI code reads as structure, not as web-sys plumbing.
+//! Tiny DOM helpers so the UI code reads as structure, not as web-sys plumbing. Text always
+//! goes in as text ([`text_el`], [`table`]): nothing from a file, a link or a worker is ever
+//! parsed as HTML.
 
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{Document, Element, Event, EventTarget, HtmlElement};
@@ -46,4 +48,45 @@ pub fn on<E: JsCast + 'static>(target: &EventTarget, event: &str, mut f: impl Fn
 
 pub fn set_style(e: &HtmlElement, prop: &str, value: &str) {
     let _ = e.style().set_property(prop, value);
+}
+
+/// A table row: its cells' texts and `data-*` attributes for the row.
+pub struct Row {
+    pub cells: Vec<String>,
+    pub data: Vec<(&'static str, String)>,
+    /// A cell with this class (`err`) spanning the rest of the row, if any.
+    pub note: Option<(String, &'static str)>,
+}
+
+/// Fills `table` with a header row and `rows`, all as text.
+pub fn table(table: &Element, headers: &[&str], rows: &[Row]) {
+    table.set_text_content(None);
+    if rows.is_empty() {
+        return;
+    }
+    let thead = el("thead", "", &[]);
+    let tr = el("tr", "", &[]);
+    for h in headers {
+        let th = text_el("th", "", h);
+        let _ = th.set_attribute("scope", "col");
+        append(&tr, &[&th]);
+    }
+    append(&thead, &[&tr]);
+    let tbody = el("tbody", "", &[]);
+    for r in rows {
+        let tr = el("tr", "", &[]);
+        for (k, v) in &r.data {
+            let _ = tr.set_attribute(&format!("data-{k}"), v);
+        }
+        for c in &r.cells {
+            append(&tr, &[&text_el("td", "", c)]);
+        }
+        if let Some((text, class)) = &r.note {
+            let td = text_el("td", class, text);
+            let _ = td.set_attribute("colspan", &(headers.len().saturating_sub(r.cells.len())).to_string());
+            append(&tr, &[&td]);
+        }
+        append(&tbody, &[&tr]);
+    }
+    append(table, &[&thead, &tbody]);
 }

@@ -1,0 +1,644 @@
+//! The image lab's page side. The page renders from its [`ImageExperiment`] and writes every
+//! change to the URL; the worker is brought in line with it by [`Page::pump`].
+//!
+//! Reconciliation: the page remembers what the worker holds (`worker_input`, forgotten when the
+//! worker restarts) and what each side shows (the [`SideKey`] of its result). When the worker
+//! is free, `pump` sends the first thing that differs from the experiment: the input, then the
+//! left and right side. So a setting moved quickly queues nothing (stale settings are never
+//! encoded), a result that arrives after its side changed is dropped, and after any failure or
+//! restart the page and the worker agree again on what is loaded: a refused file puts the
+//! experiment back to the input that is shown, which the worker then reloads if it lost it.
+
+use std::cell::RefCell;
+
+use mpq_core::experiment::image::{Backend, FileRef, ImageExperiment, Input, Side as SideSpec, Zoom, param_from_text};
+use mpq_core::{Experiment, ParamKind, ParamSpec, ParamValue};
+use mpq_metrics::perception::Verdict;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    CanvasRenderingContext2d, DragEvent, Event, HtmlAnchorElement, HtmlButtonElement, HtmlCanvasElement, HtmlElement, HtmlInputElement,
+    HtmlProgressElement, HtmlSelectElement, KeyboardEvent, PointerEvent, WheelEvent,
+};
+
+mod input;
+mod side;
+mod view;
+
+use input::*;
+use side::*;
+use view::*;
+
+use super::bench::BenchPanel;
+use super::sweep::SweepPanel;
+use super::{AgreementReport, Catalog, CodecInfo, Encoded, Event as LabEvent, Judge, Lab, Loaded, Request, Source};
+use crate::bridge::page::{Bridge, Incoming};
+use crate::bridge::{JobId, Notice};
+use crate::ui::history::{self, Step};
+use crate::ui::{self, LabEntry, append, by_id, el, on, set_data, set_style, text_el};
+use crate::viewport::Viewport;
+use crate::{format, js};
+
+thread_local! {
+    static PAGE: RefCell<Option<Page>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the page. Handlers never nest (JS is single-threaded and nothing here
+/// dispatches events synchronously), so a failed borrow would be a bug: logged, not a panic.
+pub(super) fn with_page<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
+    PAGE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut guard) => guard.as_mut().map(f),
+        Err(_) => {
+            web_sys::console::warn_1(&"mpqlab: re-entrant UI event ignored".into());
+            None
+        }
+    })
+}
+
+pub fn entry() -> LabEntry {
+    LabEntry {
+        id: "image",
+        title: "Image lab",
+        mount,
+        apply: |e| {
+            if let Experiment::Image(e) = e {
+                with_page(|p| p.apply(e));
+            }
+        },
+        current: || Experiment::Image(with_page(|p| p.exp.clone()).unwrap_or_default()),
+        visible: |v| {
+            with_page(|p| p.set_visible(v));
+        },
+    }
+}
+
+/// What the worker runs now.
+#[derive(Debug, Clone, PartialEq)]
+enum Job {
+    Catalog,
+    Load(Input),
+    Encode(usize, SideKey),
+    Agreement,
+    Bench,
+}
+
+/// Everything a side's result depends on: a result is shown only while this is still wanted.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct SideKey {
+    input: Input,
+    side: SideSpec,
+    model: String,
+    backend: Backend,
+}
+
+/// The input the page displays.
+struct Shown {
+    input: Input,
+    width: u32,
+    height: u32,
+    name: String,
+    description: String,
+}
+
+/// A file the user gave, kept while the experiment may need it again (a restarted worker
+/// reloads it).
+struct UserFile {
+    sha256: String,
+    bytes: Vec<u8>,
+}
+
+#[derive(serde::Deserialize, Clone)]
+struct GalleryItem {
+    id: String,
+    file: String,
+    title: String,
+    credit: String,
+}
+
+struct SideView {
+    select: HtmlSelectElement,
+    params_el: HtmlElement,
+    progress: HtmlProgressElement,
+    stage: HtmlElement,
+    cancel: HtmlButtonElement,
+    metrics: HtmlElement,
+    perception: HtmlElement,
+    download: HtmlAnchorElement,
+    canvas: HtmlCanvasElement,
+    tag: HtmlElement,
+    /// The key of the result on screen.
+    shown: Option<SideKey>,
+    /// A key that failed (or was cancelled): not retried until the side changes.
+    failed: Option<SideKey>,
+}
+
+pub(super) struct Page {
+    pub(super) exp: ImageExperiment,
+    pub(super) catalog: Option<Catalog>,
+    catalog_failed: bool,
+    browser_support: Vec<(String, bool)>,
+    gallery: Option<Vec<GalleryItem>>,
+    bridge: Bridge<Lab>,
+    worker_generation: u32,
+    /// The input the worker holds, as far as the page knows.
+    worker_input: Option<Input>,
+    job: Option<(JobId, Job)>,
+    shown: Option<Shown>,
+    files: Vec<UserFile>,
+    /// Inputs that failed to load: not tried again until the user picks them again.
+    failed_inputs: Vec<Input>,
+    sides: Vec<SideView>,
+    view: Viewport,
+    visible: bool,
+    pub(super) sweep: SweepPanel,
+    pub(super) bench: BenchPanel,
+    agreement_wanted: bool,
+}
+
+fn mount(root: &HtmlElement) {
+    // Our own static markup, compiled in (nothing from outside is parsed as HTML).
+    root.set_inner_html(include_str!("page.html"));
+    let bridge = Bridge::new(|generation, incoming| {
+        with_page(|p| p.on_incoming(generation, incoming));
+    });
+    let exp = ImageExperiment::default();
+    let sides = (0..2).map(build_side).collect();
+    let page = Page {
+        exp,
+        catalog: None,
+        catalog_failed: false,
+        browser_support: Vec::new(),
+        gallery: None,
+        bridge,
+        worker_generation: 0,
+        worker_input: None,
+        job: None,
+        shown: None,
+        files: Vec::new(),
+        failed_inputs: Vec::new(),
+        sides,
+        view: Viewport::default(),
+        visible: false,
+        sweep: SweepPanel::default(),
+        bench: BenchPanel::default(),
+        agreement_wanted: false,
+    };
+    PAGE.with(|cell| *cell.borrow_mut() = Some(page));
+    wire_input();
+    wire_viewer();
+    wire_model_bar();
+    super::sweep::wire();
+    super::bench::wire();
+    with_page(|p| {
+        p.render_all();
+        p.pump();
+    });
+    wasm_bindgen_futures::spawn_local(load_gallery());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The state: applying an experiment, changing it, reconciling the worker with it.
+
+impl Page {
+    fn key(&self, i: usize) -> SideKey {
+        SideKey { input: self.exp.input.clone(), side: self.exp.sides[i].clone(), model: self.exp.model.clone(), backend: self.exp.backend }
+    }
+
+    /// Shows `exp` (a link, or back/forward): every control is set from it, then the worker
+    /// is brought in line.
+    fn apply(&mut self, exp: ImageExperiment) {
+        let input_changed = exp.input != self.exp.input;
+        let view_changed = exp.view != self.exp.view;
+        self.exp = exp;
+        if input_changed {
+            self.failed_inputs.retain(|i| *i != self.exp.input);
+        }
+        self.validate();
+        if view_changed || input_changed {
+            self.view.set_split(self.exp.view.split);
+            self.refit();
+        }
+        self.render_all();
+        self.sweep.apply(&self.exp.sweep, &self.exp.model, self.exp.backend, self.catalog.as_ref());
+        self.pump();
+    }
+
+    /// Replaces what this page cannot show (an unknown codec or model from a link) by the
+    /// defaults, and says so.
+    fn validate(&mut self) {
+        let Some(catalog) = &self.catalog else { return };
+        let d = ImageExperiment::default();
+        let mut problems = Vec::new();
+        for (i, side) in self.exp.sides.iter_mut().enumerate() {
+            if !catalog.codecs.iter().any(|c| c.id == side.codec) {
+                problems.push(format!("there is no codec '{}'", side.codec));
+                *side = d.sides[i].clone();
+            }
+        }
+        if !catalog.models.iter().any(|m| m.id == self.exp.model) {
+            problems.push(format!("there is no model '{}'", self.exp.model));
+            self.exp.model = d.model.clone();
+        }
+        if let (Input::Gallery { id }, Some(gallery)) = (&self.exp.input, &self.gallery) {
+            if !gallery.iter().any(|g| &g.id == id) {
+                problems.push(format!("there is no gallery photo '{id}'"));
+                self.exp.input = d.input.clone();
+            }
+        }
+        if let Input::Item { dataset, .. } = &self.exp.input {
+            if !catalog.datasets.iter().any(|s| &s.id == dataset) {
+                problems.push(format!("there is no data set '{dataset}'"));
+                self.exp.input = d.input.clone();
+            }
+        }
+        if !problems.is_empty() {
+            ui::show_error(&format!("Part of this link cannot be shown: {}; the defaults are used instead.", problems.join("; ")));
+            self.commit(Step::Replace);
+        }
+    }
+
+    fn commit(&self, step: Step) {
+        history::commit(&Experiment::Image(self.exp.clone()), step);
+    }
+
+    fn set_visible(&mut self, visible: bool) {
+        self.visible = visible;
+        if visible {
+            // Sizes are known only now (a hidden viewer has none).
+            self.refit();
+        }
+    }
+
+    /// A new input chosen by the user.
+    fn choose_input(&mut self, input: Input) {
+        ui::hide_error();
+        self.failed_inputs.retain(|i| *i != input);
+        if input == self.exp.input {
+            return;
+        }
+        self.exp.input = input;
+        self.exp.view.zoom = None;
+        self.commit(Step::Push);
+        self.render_input();
+        self.pump();
+    }
+
+    fn set_codec(&mut self, i: usize, id: &str) {
+        if self.exp.sides[i].codec == id {
+            return;
+        }
+        self.exp.sides[i] = SideSpec { codec: id.to_string(), params: Default::default() };
+        self.render_params(i);
+        self.commit(Step::Push);
+        self.pump();
+    }
+
+    fn set_param(&mut self, i: usize, name: &str, value: ParamValue, step: Step) {
+        self.exp.sides[i].params.insert(name.to_string(), param_from_text(&value.to_string()));
+        self.update_tag(i);
+        self.commit(step);
+        self.pump();
+    }
+
+    fn set_model(&mut self, model: Option<&str>, backend: Option<Backend>) {
+        if let Some(m) = model {
+            self.exp.model = m.to_string();
+        }
+        if let Some(b) = backend {
+            self.exp.backend = b;
+        }
+        self.render_model_bar();
+        self.commit(Step::Push);
+        self.pump();
+    }
+
+    /// Where an input comes from, when the page has what it needs (the gallery's index, the
+    /// user's file).
+    fn source(&self, input: &Input) -> Option<Source> {
+        match input {
+            Input::Gallery { id } => {
+                let item = self.gallery.as_ref()?.iter().find(|g| &g.id == id)?;
+                Some(Source::Url { url: format!("gallery/{}", item.file), name: item.file.clone() })
+            }
+            Input::Item { dataset, index } => Some(Source::Item { dataset: dataset.clone(), index: *index }),
+            Input::File(f) => {
+                let file = self.files.iter().find(|u| u.sha256 == f.sha256)?;
+                Some(Source::Bytes { bytes: file.bytes.clone(), name: f.name.clone() })
+            }
+        }
+    }
+
+    fn submit(&mut self, request: Request, job: Job) {
+        let id = self.bridge.submit(request);
+        self.job = Some((id, job));
+    }
+
+    /// Sends the next thing the worker must do to match the experiment, when it is free.
+    pub(super) fn pump(&mut self) {
+        self.mark_waiting();
+        // Work on an input that is no longer wanted is worthless: stop it.
+        if let Some((id, Job::Encode(_, SideKey { input, .. }) | Job::Load(input))) = &self.job {
+            if *input != self.exp.input {
+                let id = *id;
+                self.bridge.cancel(id);
+                self.job = None;
+                for side in &self.sides {
+                    side.cancel.set_hidden(true);
+                }
+            }
+        }
+        self.sync_generation();
+        if !self.bridge.is_idle() {
+            return;
+        }
+        if self.catalog.is_none() {
+            if !self.catalog_failed {
+                self.submit(Request::Catalog, Job::Catalog);
+            }
+            return;
+        }
+        let want = self.exp.input.clone();
+        self.render_needs_file();
+        if self.worker_input.as_ref() != Some(&want) {
+            if self.failed_inputs.contains(&want) {
+                return;
+            }
+            if let Some(source) = self.source(&want) {
+                set_source_info(&format!("Loading {}…", input_name(&want, self.gallery.as_deref())));
+                self.submit(Request::Load { source }, Job::Load(want));
+            }
+            return;
+        }
+        for i in 0..self.sides.len() {
+            let key = self.key(i);
+            let side = &self.sides[i];
+            if side.shown.as_ref() == Some(&key) || side.failed.as_ref() == Some(&key) {
+                continue;
+            }
+            side.stage.set_text_content(Some("encoding…"));
+            set_data(&side.stage, "state", "running");
+            side.progress.set_hidden(false);
+            side.cancel.set_hidden(false);
+            let request = Request::Encode {
+                codec: key.side.codec.clone(),
+                params: key.side.params.clone(),
+                judge: Some(Judge { model: key.model.clone(), backend: key.backend }),
+            };
+            self.submit(request, Job::Encode(i, key));
+            return;
+        }
+        if self.agreement_wanted {
+            self.agreement_wanted = false;
+            self.submit(Request::Agreement { model: self.exp.model.clone(), items: 200 }, Job::Agreement);
+            return;
+        }
+        if let Some(request) = self.bench.take_request() {
+            self.submit(request, Job::Bench);
+        }
+    }
+
+    /// A side whose result no longer matches the experiment says so at once (not only when its
+    /// encode starts), so nobody reads an old result as the new one.
+    fn mark_waiting(&self) {
+        let running = match &self.job {
+            Some((_, Job::Encode(i, key))) => Some((*i, key)),
+            _ => None,
+        };
+        for i in 0..self.sides.len() {
+            let key = self.key(i);
+            let side = &self.sides[i];
+            let encoding_it = running.is_some_and(|(j, k)| j == i && *k == key);
+            if side.shown.as_ref() != Some(&key) && side.failed.as_ref() != Some(&key) && !encoding_it {
+                if side.stage.get_attribute("data-state").as_deref() != Some("waiting") {
+                    side.stage.set_text_content(Some("waiting…"));
+                    set_data(&side.stage, "state", "waiting");
+                }
+            }
+        }
+    }
+
+    /// A restarted worker has lost its input.
+    fn sync_generation(&mut self) {
+        if self.bridge.generation() != self.worker_generation {
+            self.worker_generation = self.bridge.generation();
+            self.worker_input = None;
+        }
+    }
+
+    fn on_incoming(&mut self, generation: u32, incoming: Incoming) {
+        for notice in self.bridge.handle(generation, incoming) {
+            self.on_notice(notice);
+        }
+        self.pump();
+    }
+
+    fn on_notice(&mut self, notice: Notice<LabEvent>) {
+        let Some((id, job)) = self.job.clone() else { return };
+        if notice.job() != id {
+            return;
+        }
+        match notice {
+            Notice::Progress { stage, done, total, .. } => self.on_progress(&job, &stage, done, total),
+            Notice::Event { event, .. } => self.on_event(&job, event),
+            Notice::Done { .. } => {
+                self.job = None;
+                if let Job::Encode(i, _) = job {
+                    self.sides[i].cancel.set_hidden(true);
+                }
+            }
+            Notice::Failed { message, crashed, .. } => {
+                self.job = None;
+                if crashed {
+                    ui::show_error(&format!("{message} — the worker was restarted; what the page shows is kept."));
+                }
+                self.on_failed(job, &message, crashed);
+            }
+        }
+    }
+
+    fn on_progress(&mut self, job: &Job, stage: &str, done: f64, total: f64) {
+        match job {
+            Job::Encode(i, _) => {
+                let side = &self.sides[*i];
+                side.stage.set_text_content(Some(&format!("{stage}…")));
+                side.progress.set_hidden(false);
+                if total > 0.0 {
+                    side.progress.set_value(done / total);
+                }
+            }
+            Job::Load(_) => set_source_info(&format!("{}…", capitalized(stage))),
+            Job::Bench => self.bench.on_progress(stage, done, total),
+            Job::Agreement => agreement_status(&format!("{stage}…"), "running"),
+            Job::Catalog => {}
+        }
+    }
+
+    fn on_event(&mut self, job: &Job, event: LabEvent) {
+        match (job, event) {
+            (Job::Catalog, LabEvent::Catalog(c)) => self.set_catalog(c),
+            (Job::Load(input), LabEvent::Loaded(l)) => self.on_loaded(input.clone(), l),
+            (Job::Encode(i, key), LabEvent::Encoded(e)) => self.on_encoded(*i, key.clone(), &e),
+            (Job::Agreement, LabEvent::Agreement(r)) => agreement_done(&r),
+            (Job::Bench, LabEvent::BenchRow(row)) => self.bench.add_row(row, self.catalog.as_ref()),
+            (Job::Bench, LabEvent::BenchDone) => self.bench.finish(None),
+            _ => {}
+        }
+    }
+
+    fn on_failed(&mut self, job: Job, message: &str, crashed: bool) {
+        match job {
+            Job::Catalog => {
+                self.catalog_failed = true;
+                if !crashed {
+                    ui::show_error(&format!("The image lab cannot start: {message}"));
+                }
+            }
+            Job::Load(input) => {
+                let name = input_name(&input, self.gallery.as_deref());
+                if !crashed {
+                    ui::show_error(&format!("Could not open {name}: {message}"));
+                }
+                self.failed_inputs.push(input.clone());
+                if self.exp.input == input {
+                    // The input shown stays; the experiment (and the URL) say so again.
+                    self.exp.input = match &self.shown {
+                        Some(s) => s.input.clone(),
+                        None => ImageExperiment::default().input,
+                    };
+                    self.commit(Step::Replace);
+                }
+                let keep: Vec<String> = [&self.exp.input]
+                    .iter()
+                    .filter_map(|i| if let Input::File(f) = i { Some(f.sha256.clone()) } else { None })
+                    .collect();
+                self.files.retain(|f| keep.contains(&f.sha256));
+                self.render_input();
+            }
+            Job::Encode(i, key) => {
+                let side = &mut self.sides[i];
+                side.progress.set_hidden(true);
+                side.cancel.set_hidden(true);
+                if side.failed.as_ref() != Some(&key) {
+                    side.stage.set_text_content(Some(&format!("⚠ {message}")));
+                    set_data(&side.stage, "state", "error");
+                    if !crashed {
+                        ui::show_error(&format!("{} side: {message}", if i == 0 { "Left" } else { "Right" }));
+                    }
+                }
+                side.failed = Some(key);
+            }
+            Job::Bench => {
+                if !crashed {
+                    ui::show_error(&format!("Timing table: {message}"));
+                }
+                self.bench.finish(Some(message));
+            }
+            Job::Agreement => {
+                if !crashed {
+                    ui::show_error(&format!("CPU ↔ WebGPU check: {message}"));
+                }
+                agreement_status(&format!("⚠ {message}"), "error");
+            }
+        }
+    }
+
+    fn set_catalog(&mut self, catalog: Catalog) {
+        self.browser_support = catalog
+            .codecs
+            .iter()
+            .filter_map(|c| c.browser_mime.as_ref().map(|m| (c.id.clone(), canvas_can_encode(m))))
+            .collect();
+        self.catalog = Some(catalog);
+        self.validate();
+        self.render_dataset_gallery();
+        self.render_all();
+        self.sweep.apply(&self.exp.sweep, &self.exp.model, self.exp.backend, self.catalog.as_ref());
+    }
+
+    fn on_loaded(&mut self, input: Input, l: Loaded) {
+        self.worker_input = Some(input.clone());
+        let name = input_name(&input, self.gallery.as_deref());
+        let mut info = format!("{name} — {}×{}, {}", l.width, l.height, l.format.to_lowercase());
+        if let Some(label) = &l.label {
+            info.push_str(&format!(", true class: {label}"));
+        }
+        if let Some(note) = &l.note {
+            info.push_str(&format!(" ({note})"));
+        }
+        set_source_info(&info);
+        if self.shown.as_ref().is_some_and(|s| s.input == input) {
+            return; // the worker reloaded what the page already shows
+        }
+        for side in &mut self.sides {
+            draw(&side.canvas, l.width, l.height, &l.rgba);
+            side.metrics.set_text_content(None);
+            side.perception.set_text_content(None);
+            side.download.set_hidden(true);
+            side.shown = None;
+            side.failed = None;
+            side.stage.set_text_content(Some("waiting…"));
+            set_data(&side.stage, "state", "waiting");
+        }
+        self.shown = Some(Shown { input, width: l.width, height: l.height, name, description: info });
+        self.refit();
+    }
+
+    fn on_encoded(&mut self, i: usize, key: SideKey, e: &Encoded) {
+        if key != self.key(i) {
+            return; // superseded: the side changed while this ran; the newer job is next
+        }
+        let Some(src) = &self.shown else { return };
+        let (w, h) = (src.width, src.height);
+        let base = src.name.rsplit_once('.').map(|(b, _)| b.to_string()).unwrap_or_else(|| src.name.clone());
+        let side = &mut self.sides[i];
+        side.shown = Some(key);
+        side.failed = None;
+        side.progress.set_hidden(true);
+        side.cancel.set_hidden(true);
+        draw(&side.canvas, w, h, &e.rgba);
+        side.stage.set_text_content(Some("done"));
+        set_data(&side.stage, "state", "done");
+        render_metrics(&side.metrics, &e.report);
+        if e.browser_decoded {
+            append(&side.metrics, &[&text_el("dd", "note", "Decoded by this browser's own decoder.")]);
+        }
+        render_perception(&side.perception, i, &e.verdict);
+        // Download link for the encoded bytes (identical to `mpqlab compress` for our codecs).
+        let settings: Vec<String> = e.report.params.iter().map(|(k, v)| format!("{k}{}", v.to_string().replace(':', ""))).collect();
+        let codec = &e.report.codec;
+        let file = format!("{base}-{codec}{}{}.{}", if settings.is_empty() { "" } else { "-" }, settings.join("-"), e.extension);
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(e.encoded.as_slice()));
+        let label = format!("Download {file} ({})", format::bytes(e.report.bytes));
+        ui::set_download(&side.download, &parts, &e.mime, &file, &label);
+    }
+
+    fn cancel_side(&mut self, i: usize) {
+        if let Some((id, Job::Encode(j, key))) = self.job.clone() {
+            if j == i {
+                self.bridge.cancel(id);
+                self.job = None;
+                self.sides[i].failed = Some(key);
+            }
+        }
+        let side = &self.sides[i];
+        side.progress.set_hidden(true);
+        side.cancel.set_hidden(true);
+        side.stage.set_text_content(Some("cancelled — change a setting to encode again"));
+        set_data(&side.stage, "state", "cancelled");
+        self.pump();
+    }
+
+    pub(super) fn is_busy_with_bench(&self) -> Option<JobId> {
+        match &self.job {
+            Some((id, Job::Bench)) => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub(super) fn cancel_job(&mut self, id: JobId) {
+        self.bridge.cancel(id);
+        if self.job.as_ref().is_some_and(|(j, _)| *j == id) {
+            self.job = None;
+        }
+        self.pump();
+    }
+}

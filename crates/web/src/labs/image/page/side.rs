@@ -1,0 +1,431 @@
+//! Each side's controls (generated from its codec's schema), numbers and verdict, and the model
+//! bar with the CPU ↔ WebGPU check.
+
+use super::*;
+
+impl Page {
+
+    pub(super) fn render_all(&mut self) {
+        for i in 0..self.sides.len() {
+            self.fill_codec_select(i);
+            self.render_params(i);
+        }
+        self.render_model_bar();
+        self.render_input();
+        self.apply_view();
+    }
+
+    pub(super) fn codec(&self, id: &str) -> Option<&CodecInfo> {
+        self.catalog.as_ref()?.codecs.iter().find(|c| c.id == id)
+    }
+
+    pub(super) fn fill_codec_select(&self, i: usize) {
+        let side = &self.sides[i];
+        side.select.set_text_content(None);
+        let Some(catalog) = &self.catalog else {
+            let opt = text_el("option", "", &format!("{} (loading the codecs…)", self.exp.sides[i].codec));
+            let _ = opt.set_attribute("value", &self.exp.sides[i].codec);
+            append(&side.select, &[&opt]);
+            side.select.set_disabled(true);
+            return;
+        };
+        side.select.set_disabled(false);
+        let mut group: Option<(&str, HtmlElement)> = None;
+        for c in &catalog.codecs {
+            let native = c.browser_mime.is_some();
+            let supported = !native || self.browser_support.iter().any(|(b, ok)| *b == c.id && *ok);
+            let mut label = format!("{}{}", c.name, if c.lossless { " (lossless)" } else { "" });
+            if !supported {
+                label.push_str(" — not supported by this browser");
+            }
+            let opt = text_el("option", "", &label);
+            let _ = opt.set_attribute("value", &c.id);
+            if !supported {
+                let _ = opt.set_attribute("disabled", "");
+            }
+            let group_label = if native { "Browser-native encoders" } else { "mpqlab (same bytes as the CLI)" };
+            if group.as_ref().is_none_or(|(l, _)| *l != group_label) {
+                let g = el("optgroup", "", &[("label", group_label)]);
+                append(&side.select, &[&g]);
+                group = Some((group_label, g));
+            }
+            append(&group.as_ref().expect("just set").1, &[&opt]);
+        }
+        side.select.set_value(&self.exp.sides[i].codec);
+    }
+
+    /// Builds the controls for side `i` from its codec's schema: no per-codec UI code.
+    pub(super) fn render_params(&self, i: usize) {
+        let side = &self.sides[i];
+        side.params_el.set_text_content(None);
+        if let Some(codec) = self.codec(&self.exp.sides[i].codec) {
+            if codec.params.is_empty() {
+                append(&side.params_el, &[&text_el("p", "no-params", "This codec has no settings.")]);
+            }
+            for spec in &codec.params {
+                let value = self.exp.sides[i].params.get(&spec.name).cloned().unwrap_or_else(|| spec.default.clone());
+                append(&side.params_el, &[&param_control(i, spec, &value)]);
+            }
+        }
+        self.update_tag(i);
+    }
+
+    pub(super) fn update_tag(&self, i: usize) {
+        let spec = &self.exp.sides[i];
+        let label = match self.codec(&spec.codec) {
+            Some(codec) => {
+                let settings: Vec<String> = codec
+                    .params
+                    .iter()
+                    .map(|s| format!("{} {}", s.label.to_lowercase(), spec.params.get(&s.name).unwrap_or(&s.default)))
+                    .collect();
+                let name = format!("{}{}", codec.name, if codec.lossless { " (lossless)" } else { "" });
+                if settings.is_empty() { name } else { format!("{name} · {}", settings.join(", ")) }
+            }
+            None => spec.to_link_value(),
+        };
+        self.sides[i].tag.set_text_content(Some(&label));
+    }
+
+    pub(super) fn render_model_bar(&self) {
+        if let (Some(select), Some(catalog)) = (by_id::<HtmlSelectElement>("model"), &self.catalog) {
+            if select.length() == 0 {
+                for m in &catalog.models {
+                    let dataset = catalog.datasets.iter().find(|d| d.id == m.dataset).map_or(m.dataset.as_str(), |d| d.name.as_str());
+                    let opt = text_el("option", "", &format!("{} — {dataset}", m.name));
+                    let _ = opt.set_attribute("value", &m.id);
+                    append(&select, &[&opt]);
+                }
+            }
+            select.set_value(&self.exp.model);
+        }
+        if let Some(select) = by_id::<HtmlSelectElement>("backend") {
+            select.set_value(self.exp.backend.id());
+        }
+    }
+}
+
+pub(super) fn canvas_can_encode(mime: &str) -> bool {
+    let canvas: HtmlCanvasElement = el("canvas", "", &[]).unchecked_into();
+    canvas.set_width(1);
+    canvas.set_height(1);
+    canvas.to_data_url_with_type(mime).map(|u| u.starts_with(&format!("data:{mime}"))).unwrap_or(false)
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Sides: codec choice, parameter controls generated from the schema, numbers, verdict.
+
+pub(super) fn build_side(index: usize) -> SideView {
+    let root: HtmlElement = by_id(&format!("side-{index}")).expect("side container in page.html");
+    let title = text_el("h2", "side-title", if index == 0 { "Left" } else { "Right" });
+    let label = el("label", "field", &[]);
+    append(&label, &[&text_el("span", "field-name", "Codec")]);
+    let select: HtmlSelectElement = el("select", "codec", &[("data-testid", &format!("codec-{index}"))]).unchecked_into();
+    append(&label, &[&select]);
+    let params_el = el("div", "params", &[]);
+    let status = el("div", "status", &[("aria-live", "polite")]);
+    let progress: HtmlProgressElement = el("progress", "", &[("max", "1")]).unchecked_into();
+    progress.set_hidden(true);
+    let stage = el("span", "stage", &[("data-testid", &format!("stage-{index}"))]);
+    stage.set_text_content(Some("waiting…"));
+    let cancel: HtmlButtonElement = text_el("button", "cancel", "Cancel").unchecked_into();
+    cancel.set_hidden(true);
+    append(&status, &[&progress, &stage, &cancel]);
+    let metrics = el("dl", "metrics", &[("data-testid", &format!("metrics-{index}"))]);
+    let perception = el("div", "perception", &[("data-testid", &format!("perception-{index}")), ("aria-live", "polite")]);
+    let download: HtmlAnchorElement = text_el("a", "download", "Download").unchecked_into();
+    download.set_hidden(true);
+    append(&root, &[&title, &label, &params_el, &status, &metrics, &perception, &download]);
+
+    on::<Event>(&select, "change", move |e| {
+        let id = e.target().map(|t| t.unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
+        with_page(|p| p.set_codec(index, &id));
+    });
+    on::<Event>(&cancel, "click", move |_| {
+        with_page(|p| p.cancel_side(index));
+    });
+    SideView {
+        select,
+        params_el,
+        progress,
+        stage,
+        cancel,
+        metrics,
+        perception,
+        download,
+        canvas: by_id(&format!("canvas-{index}")).expect("canvas in page.html"),
+        tag: by_id(&format!("tag-{index}")).expect("tag in page.html"),
+        shown: None,
+        failed: None,
+    }
+}
+
+pub(super) fn param_control(side: usize, spec: &ParamSpec, value: &ParamValue) -> HtmlElement {
+    let wrap = el("label", "field", &[("title", &spec.help)]);
+    append(&wrap, &[&text_el("span", "field-name", &spec.label)]);
+    let testid = format!("param-{side}-{}", spec.name);
+    let pname = spec.name.clone();
+    match &spec.kind {
+        ParamKind::Int { .. } | ParamKind::Float { .. } => numeric_control(&wrap, side, spec, value, &testid),
+        ParamKind::Choice { options } => {
+            let select: HtmlSelectElement = el("select", "", &[("data-testid", &testid)]).unchecked_into();
+            for o in options {
+                let opt = text_el("option", "", o);
+                let _ = opt.set_attribute("value", o);
+                append(&select, &[&opt]);
+            }
+            select.set_value(&value.to_string());
+            on::<Event>(&select, "change", move |e| {
+                let v = e.target().map(|t| t.unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
+                with_page(|p| p.set_param(side, &pname, ParamValue::Choice(v), Step::Push));
+            });
+            append(&wrap, &[&select]);
+        }
+        ParamKind::Bool => {
+            let input: HtmlInputElement = el("input", "", &[("type", "checkbox"), ("data-testid", &testid)]).unchecked_into();
+            input.set_checked(matches!(value, ParamValue::Bool(true)));
+            on::<Event>(&input, "change", move |e| {
+                let v = e.target().map(|t| t.unchecked_into::<HtmlInputElement>().checked()).unwrap_or(false);
+                with_page(|p| p.set_param(side, &pname, ParamValue::Bool(v), Step::Push));
+            });
+            append(&wrap, &[&input]);
+        }
+    }
+    if let Some(unit) = &spec.unit {
+        append(&wrap, &[&text_el("span", "unit", unit)]);
+    }
+    wrap
+}
+
+/// A range slider with a number box beside it, kept in sync; either one sets the value.
+pub(super) fn numeric_control(wrap: &HtmlElement, side: usize, spec: &ParamSpec, value: &ParamValue, testid: &str) {
+    let (min, max, step, is_int) = match spec.kind {
+        ParamKind::Int { min, max, step } => (min as f64, max as f64, step as f64, true),
+        ParamKind::Float { min, max, step } => (min, max, step, false),
+        _ => return,
+    };
+    let v = match value {
+        ParamValue::Int(i) => *i as f64,
+        ParamValue::Float(x) => *x,
+        ParamValue::Choice(s) => s.parse().unwrap_or(min),
+        ParamValue::Bool(_) => min,
+    };
+    let mk = |kind: &str, id: String| -> HtmlInputElement {
+        let attrs = [
+            ("type", kind.to_string()),
+            ("min", min.to_string()),
+            ("max", max.to_string()),
+            ("step", step.to_string()),
+            ("data-testid", id),
+            ("aria-label", spec.label.clone()),
+        ];
+        let refs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        el("input", kind, &refs).unchecked_into()
+    };
+    let range = mk("range", testid.to_string());
+    let number = mk("number", format!("{testid}-number"));
+    range.set_value(&v.to_string());
+    number.set_value(&v.to_string());
+    for (src, other) in [(range.clone(), number.clone()), (number.clone(), range.clone())] {
+        let pname = spec.name.clone();
+        on::<Event>(&src, "input", move |e| {
+            let Some(input) = e.target().map(|t| t.unchecked_into::<HtmlInputElement>()) else { return };
+            let x = input.value_as_number();
+            if !x.is_finite() || x < min || x > max {
+                let _ = input.set_attribute("aria-invalid", "true");
+                return; // an out-of-range number box is shown as invalid, not sent
+            }
+            let _ = input.remove_attribute("aria-invalid");
+            other.set_value(&input.value());
+            let value = if is_int { ParamValue::Int(x.round() as i64) } else { ParamValue::Float(x) };
+            with_page(|p| p.set_param(side, &pname, value, Step::Gesture));
+        });
+    }
+    append(wrap, &[&range, &number]);
+}
+
+pub(super) fn draw(canvas: &HtmlCanvasElement, w: u32, h: u32, rgba: &[u8]) {
+    if rgba.len() != (w as usize) * (h as usize) * 4 {
+        return;
+    }
+    canvas.set_width(w);
+    canvas.set_height(h);
+    set_style(canvas.unchecked_ref(), "width", &format!("{w}px"));
+    set_style(canvas.unchecked_ref(), "height", &format!("{h}px"));
+    let Ok(Some(ctx)) = canvas.get_context("2d") else { return };
+    let ctx: CanvasRenderingContext2d = ctx.unchecked_into();
+    if let Ok(data) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(rgba), w, h) {
+        let _ = ctx.put_image_data(&data, 0.0, 0.0);
+    }
+}
+
+/// A `<dt>label</dt><dd data-metric=key data-value=raw>text</dd>` pair.
+pub(super) fn metric(dl: &HtmlElement, key: &str, label: &str, text: &str, raw: &str) {
+    let dd = text_el("dd", "", text);
+    set_data(&dd, "metric", key);
+    set_data(&dd, "value", raw);
+    append(dl, &[&text_el("dt", "", label), &dd]);
+}
+
+pub(super) fn json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+/// The numbers under a side. Each value carries `data-metric` and the raw `data-value`, so
+/// tests (and curious users with devtools) read exact numbers, not formatted text.
+pub(super) fn render_metrics(dl: &HtmlElement, r: &mpq_metrics::ImageReport) {
+    dl.set_text_content(None);
+    let ms_ssim = match r.ms_ssim {
+        Some(v) if r.ms_ssim_scales.unwrap_or(5) < 5 => format!("{v:.4} ({} scales: small image)", r.ms_ssim_scales.unwrap_or(0)),
+        other => format::index(other),
+    };
+    metric(dl, "bytes", "Size", &format!("{} ({} B)", format::bytes(r.bytes), r.bytes), &json(&r.bytes));
+    metric(dl, "bits_per_pixel", "Bits per pixel", &format!("{:.3} bpp", r.bits_per_pixel), &json(&r.bits_per_pixel));
+    metric(dl, "compression_ratio", "Compression", &format!("{:.1} : 1", r.compression_ratio), &json(&r.compression_ratio));
+    metric(dl, "psnr_rgb", "PSNR (RGB)", &format::db(r.psnr_rgb), &json(&r.psnr_rgb));
+    metric(dl, "psnr_y", "PSNR (luma)", &format::db(r.psnr_y), &json(&r.psnr_y));
+    metric(dl, "ssim", "SSIM", &format::index(r.ssim), &json(&r.ssim));
+    metric(dl, "ms_ssim", "MS-SSIM", &ms_ssim, &json(&r.ms_ssim));
+    metric(dl, "encode_ms", "Encode time", &format::ms(r.encode_ms), &json(&r.encode_ms));
+    metric(dl, "decode_ms", "Decode time", &format::ms(r.decode_ms), &json(&r.decode_ms));
+    if r.exact {
+        append(dl, &[&text_el("dt", "", "Pixels"), &text_el("dd", "exact", "identical to the original")]);
+    }
+}
+
+/// What the model makes of a side: built as elements, every text from the worker as text.
+pub(super) fn render_perception(root: &HtmlElement, side: usize, verdict: &Result<Verdict, String>) {
+    root.set_text_content(None);
+    let v = match verdict {
+        Ok(v) => v,
+        Err(e) => {
+            append(root, &[&text_el("p", "perception-error", &format!("Model: {e}"))]);
+            return;
+        }
+    };
+    let (model_name, backend, batch) = match v {
+        Verdict::Classes { model_name, backend, batch, .. } => (model_name, backend, Some(*batch)),
+        Verdict::Features { model_name, backend, .. } => (model_name, backend, None),
+    };
+    let on = if backend == "webgpu" { "WebGPU" } else { "CPU" };
+    let timing = format!("{model_name} on {on}: {:.1} ms", v.infer_ms());
+    match v {
+        Verdict::Classes { class, reference_class, top, verdict, true_class, .. } => {
+            let changed = !verdict.top1_agree;
+            let flag = el("p", if changed { "flag changed" } else { "flag same" }, &[("data-testid", &format!("flag-{side}"))]);
+            set_data(&flag, "changed", &changed.to_string());
+            let (lead, rest) = if changed { ("⚠ The model's answer changed: ", format!(" (original: {reference_class})")) } else { ("✓ Same answer as for the original: ", String::new()) };
+            flag.set_text_content(Some(lead));
+            append(&flag, &[&text_el("b", "", class)]);
+            let _ = flag.append_with_str_1(&rest);
+            let bars = el("ol", "bars", &[("aria-label", "The model's top classes for this side"), ("data-testid", &format!("bars-{side}"))]);
+            for t in top {
+                let li = el("li", "", &[]);
+                set_data(&li, "class", &t.class);
+                set_data(&li, "p", &t.p.to_string());
+                let bar = el("span", "bar", &[]);
+                let fill = el("span", "", &[]);
+                set_style(&fill, "width", &format!("{:.1}%", 100.0 * t.p));
+                append(&bar, &[&fill]);
+                append(&li, &[&text_el("span", "bar-label", &t.class), &bar, &text_el("span", "bar-value", &format!("{:.1} %", 100.0 * t.p))]);
+                append(&bars, &[&li]);
+            }
+            let dl = el("dl", "metrics perception-metrics", &[]);
+            metric(&dl, "true_class", "True class", true_class, &json(true_class));
+            metric(
+                &dl,
+                "true_confidence",
+                "Confidence in it",
+                &format!(
+                    "{:.1} % (original {:.1} %)",
+                    100.0 * verdict.true_confidence.unwrap_or(f64::NAN),
+                    100.0 * verdict.reference_true_confidence.unwrap_or(f64::NAN)
+                ),
+                &json(&verdict.true_confidence),
+            );
+            metric(&dl, "top5_agree", "Top-5 keeps original", if verdict.top5_agree { "yes" } else { "no" }, &json(&verdict.top5_agree));
+            metric(&dl, "kl", "KL divergence", &format!("{:.4} nats", verdict.kl), &json(&verdict.kl));
+            metric(&dl, "feature_distance", "Feature distance", &format!("{:.4}", verdict.feature_distance), &json(&verdict.feature_distance));
+            append(root, &[&flag, &bars, &dl]);
+        }
+        Verdict::Features { feature_distance, why, width, height, .. } => {
+            let dl = el("dl", "metrics perception-metrics", &[]);
+            metric(&dl, "feature_distance", "Feature distance", &format!("{feature_distance:.4}"), &json(feature_distance));
+            append(root, &[&dl, &text_el("p", "why", &format!("{why} (Compared at {width}×{height}.)"))]);
+        }
+    }
+    let t = text_el("p", "timing", &timing);
+    let _ = t.set_attribute("data-testid", &format!("infer-{side}"));
+    set_data(&t, "ms", &v.infer_ms().to_string());
+    append(root, &[&t]);
+    if let Some(status) = by_id::<HtmlElement>("model-status") {
+        let batch = batch.map(|b| format!(", batch of {b}")).unwrap_or_default();
+        status.set_text_content(Some(&format!("{timing}{batch}")));
+        set_data(&status, "backend", backend);
+    }
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Model bar and the CPU ↔ WebGPU check.
+
+pub(super) fn wire_model_bar() {
+    if let Some(select) = by_id::<HtmlSelectElement>("model") {
+        on::<Event>(&select, "change", |e| {
+            let id = e.target().map(|t| t.unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
+            with_page(|p| p.set_model(Some(&id), None));
+        });
+    }
+    if let Some(select) = by_id::<HtmlSelectElement>("backend") {
+        if !ui::has_webgpu() {
+            if let Some(opt) = select.query_selector("option[value=webgpu]").ok().flatten() {
+                let _ = opt.set_attribute("disabled", "");
+                opt.set_text_content(Some("WebGPU — not available in this browser"));
+            }
+        }
+        on::<Event>(&select, "change", |e| {
+            let id = e.target().map(|t| t.unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
+            with_page(|p| p.set_model(None, Backend::parse(&id)));
+        });
+    }
+    if let Some(b) = by_id::<HtmlButtonElement>("agreement-run") {
+        if !ui::has_webgpu() {
+            b.set_disabled(true);
+            b.set_title("This browser has no WebGPU.");
+        }
+        on::<Event>(&b, "click", |_| {
+            with_page(|p| {
+                p.agreement_wanted = true;
+                agreement_status("waiting for the worker…", "running");
+                p.pump();
+            });
+        });
+    }
+}
+
+pub(super) fn agreement_status(text: &str, state: &str) {
+    if let Some(s) = by_id::<HtmlElement>("agreement-status") {
+        s.set_text_content(Some(text));
+        set_data(&s, "state", state);
+    }
+}
+
+pub(super) fn agreement_done(r: &AgreementReport) {
+    agreement_status(
+        &format!(
+            "{} items: same top-1 class for {:.1} %, largest probability difference {:.2e}, feature distance ≤ {:.1e}; {:.2} ms per item on the CPU, {:.2} ms on WebGPU.",
+            r.items,
+            100.0 * r.top1_agreement,
+            r.max_abs_prob_diff,
+            r.max_feature_distance,
+            r.cpu_ms_per_item,
+            r.webgpu_ms_per_item,
+        ),
+        "done",
+    );
+    if let Some(s) = by_id::<HtmlElement>("agreement-status") {
+        set_data(&s, "report", &json(r));
+    }
+}
+

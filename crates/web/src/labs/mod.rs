@@ -1,0 +1,97 @@
+//! The labs, registered once: `labs!(image, model)` below is the whole list.
+//!
+//! A lab is one folder, `labs/NAME/`:
+//!
+//! * `mod.rs`: its protocol: `pub struct Lab;`, `pub enum Request`, `pub enum Event` (serde),
+//!   and the plain data they carry; compiled everywhere and tested natively;
+//! * `page.rs` (feature `ui`): its page side, `pub fn entry() -> crate::ui::LabEntry`;
+//! * `worker.rs` (feature `worker`): its worker side, `pub async fn handle(ctx, request)`.
+//!
+//! Adding a lab is that folder plus its name in `labs!`; the macro makes the worker module's
+//! one request and event type (an enum with a variant per lab), the bridge's [`Protocol`] for
+//! each lab, the worker's dispatch and the page's list of labs. No other shared file changes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bridge::Protocol;
+
+macro_rules! labs {
+    ($($lab:ident),* $(,)?) => {
+        $(pub mod $lab;)*
+
+        /// A request for any lab's worker side (the worker module serves every lab).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[allow(non_camel_case_types)]
+        pub enum AnyRequest { $($lab($lab::Request)),* }
+
+        /// An event from any lab's worker side.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[allow(non_camel_case_types)]
+        pub enum AnyEvent { $($lab($lab::Event)),* }
+
+        $(
+            impl From<$lab::Event> for AnyEvent {
+                fn from(e: $lab::Event) -> Self {
+                    AnyEvent::$lab(e)
+                }
+            }
+
+            impl Protocol for $lab::Lab {
+                type Request = $lab::Request;
+                type Event = $lab::Event;
+                type WireRequest = AnyRequest;
+                type WireEvent = AnyEvent;
+                fn wrap(request: $lab::Request) -> AnyRequest {
+                    AnyRequest::$lab(request)
+                }
+                #[allow(unreachable_patterns)]
+                fn unwrap(event: AnyEvent) -> Option<$lab::Event> {
+                    match event {
+                        AnyEvent::$lab(e) => Some(e),
+                        _ => None,
+                    }
+                }
+                const NAME: &'static str = concat!("the ", stringify!($lab), " lab's worker");
+            }
+        )*
+
+        /// The lab ids, in the page's order.
+        pub const LAB_IDS: &[&str] = &[$(stringify!($lab)),*];
+
+        /// Runs one request on this worker (the worker module's entry calls this).
+        #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+        pub async fn handle(ctx: crate::bridge::worker::Ctx<AnyEvent>, request: AnyRequest) -> Result<(), String> {
+            match request {
+                $(AnyRequest::$lab(r) => $lab::worker::handle(ctx, r).await.map_err(|e| e.to_string()),)*
+            }
+        }
+
+        /// Every lab's page side, in order.
+        #[cfg(all(target_arch = "wasm32", feature = "ui"))]
+        pub fn pages() -> Vec<crate::ui::LabEntry> {
+            vec![$($lab::page::entry()),*]
+        }
+    };
+}
+
+labs!(image, model);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lab_is_a_link_lab() {
+        assert_eq!(LAB_IDS, mpq_core::experiment::LABS, "each lab has an experiment (and a link format) in mpq_core");
+        for id in LAB_IDS {
+            assert!(mpq_core::Experiment::default_for(id).is_some(), "{id}");
+        }
+    }
+
+    #[test]
+    fn requests_are_tagged_by_lab() {
+        let r = AnyRequest::model(model::Request::CheckKernels);
+        assert_eq!(serde_json::to_value(&r).unwrap(), serde_json::json!({ "model": "CheckKernels" }));
+        assert_eq!(<model::Lab as Protocol>::unwrap(AnyEvent::image(image::Event::BenchDone)), None);
+    }
+}

@@ -1,0 +1,103 @@
+//! The model lab: how many bits does a weight need? Each bundled model with its weights in
+//! f32, f16, Q8_0, Q4_0, Q3_0 and lossless f16, run through our WGSL kernels on the browser's
+//! WebGPU (or their CPU reference); the kernels checked against their references and timed.
+//!
+//! This file is the lab's protocol; `page.rs` is its page side, `worker.rs` its worker side.
+
+#[cfg(all(target_arch = "wasm32", feature = "ui"))]
+pub mod page;
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+pub mod worker;
+
+use serde::{Deserialize, Serialize};
+
+/// The model lab (its [`Protocol`](crate::bridge::Protocol) is made by the registry).
+pub struct Lab;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// The models this lab can evaluate.
+    Catalog,
+    /// Every weight format (and, with `search`, the error-minimising scales) of one model over
+    /// its first `items` test items, on our kernels (`on_gpu`) or their CPU reference.
+    Evaluate { model: String, on_gpu: bool, items: u32, search: bool },
+    /// Every kernel against its CPU reference on this browser's adapter.
+    CheckKernels,
+    /// The kernels timed: each n×n size of `sizes` (as typed) and format.
+    BenchKernels { sizes: String, batch: u32, repeats: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    Catalog { models: Vec<ModelInfo> },
+    Adapter(AdapterInfo),
+    QuantRow(QuantRow),
+    /// The evaluation's plot (the same SVG as `mpqlab quant --svg`).
+    QuantDone { svg: String, elapsed_ms: f64 },
+    CheckRow(CheckRow),
+    CheckDone { total: u32, failed: u32 },
+    BenchRow(KernelTiming),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub id: String,
+    pub name: String,
+    pub dataset_name: String,
+}
+
+/// The GPU adapter as wgpu and the browser name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdapterInfo {
+    pub name: String,
+    pub vendor: u32,
+    pub device: u32,
+    pub device_type: String,
+    pub backend: String,
+    pub driver: String,
+    pub driver_info: String,
+    pub max_storage_binding: u64,
+}
+
+/// One weight format's numbers (`mpqlab quant`'s row).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantRow {
+    pub variant: String,
+    /// Where it ran (`WebGPU: adapter`, `CPU reference`).
+    pub backend: String,
+    pub bits_per_weight: f64,
+    pub weight_bytes: usize,
+    pub bytes_vs_f16: f64,
+    pub accuracy: f64,
+    pub reference_accuracy: f64,
+    pub top1_agreement: f64,
+    pub mean_kl: f64,
+    pub weight_rel_rmse: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckRow {
+    pub format: String,
+    pub scale: String,
+    /// `matvec` or `matmul`.
+    pub kind: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub batch: u32,
+    pub max_abs_error: f64,
+    pub share_of_tolerance: f64,
+    pub passed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelTiming {
+    pub adapter: String,
+    pub format: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub batch: u32,
+    pub ms: f64,
+    pub gflops: f64,
+    pub weight_gbps: f64,
+    pub weight_bytes: u64,
+}

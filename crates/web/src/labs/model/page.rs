@@ -1,0 +1,504 @@
+//! The model lab's page side: accuracy against bits per weight for each bundled model (table
+//! and plot), our kernels checked against their CPU references on this browser's GPU, and the
+//! kernels timed there with the adapter's name. Its settings (and what was run) are its
+//! experiment; it has its own worker, so the image lab stays responsive; one job at a time.
+
+use std::cell::RefCell;
+
+use mpq_core::Experiment;
+use mpq_core::experiment::model::{KernelBackend, ModelExperiment, ModelRun};
+use wasm_bindgen::JsCast;
+use web_sys::{Event, HtmlButtonElement, HtmlElement, HtmlInputElement, HtmlProgressElement, HtmlSelectElement};
+
+use super::{AdapterInfo, CheckRow, Event as LabEvent, KernelTiming, Lab, ModelInfo, QuantRow, Request};
+use crate::bridge::page::{Bridge, Incoming};
+use crate::bridge::{JobId, Notice};
+use crate::format;
+use crate::js;
+use crate::ui::dom::Row;
+use crate::ui::history::{self, Step};
+use crate::ui::{self, LabEntry, append, by_id, on, set_data, table, text_el};
+
+struct Page {
+    exp: ModelExperiment,
+    models: Option<Vec<ModelInfo>>,
+    bridge: Bridge<Lab>,
+    catalog_job: Option<JobId>,
+    job: Option<(JobId, ModelRun)>,
+    started_ms: f64,
+    /// What the results on screen were made with.
+    shown: Option<ModelExperiment>,
+    quant_rows: Vec<QuantRow>,
+    checks: Vec<CheckRow>,
+    timings: Vec<KernelTiming>,
+}
+
+thread_local! {
+    static PAGE: RefCell<Option<Page>> = const { RefCell::new(None) };
+}
+
+fn with_page<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
+    PAGE.with(|l| match l.try_borrow_mut() {
+        Ok(mut p) => p.as_mut().map(f),
+        Err(_) => None,
+    })
+}
+
+pub fn entry() -> LabEntry {
+    LabEntry {
+        id: "model",
+        title: "Model lab",
+        mount,
+        apply: |e| {
+            if let Experiment::Model(e) = e {
+                with_page(|p| p.apply(e));
+            }
+        },
+        current: || Experiment::Model(with_page(|p| p.exp.clone()).unwrap_or_default()),
+        visible: |_| {},
+    }
+}
+
+fn mount(root: &HtmlElement) {
+    // Our own static markup, compiled in.
+    root.set_inner_html(include_str!("page.html"));
+    let mut bridge = Bridge::new(|generation, incoming| {
+        with_page(|p| p.on_incoming(generation, incoming));
+    });
+    let catalog_job = bridge.submit(Request::Catalog);
+    let page = Page {
+        exp: ModelExperiment::default(),
+        models: None,
+        bridge,
+        catalog_job: Some(catalog_job),
+        job: None,
+        started_ms: js::now_ms(),
+        shown: None,
+        quant_rows: Vec::new(),
+        checks: Vec::new(),
+        timings: Vec::new(),
+    };
+    PAGE.with(|p| *p.borrow_mut() = Some(page));
+    wire();
+    with_page(|p| p.render_controls());
+}
+
+fn input_u32(id: &str, default: u32) -> u32 {
+    by_id::<HtmlInputElement>(id).and_then(|i| i.value().trim().parse().ok()).unwrap_or(default)
+}
+
+fn set_status(text: &str, state: &str) {
+    if let Some(s) = by_id::<HtmlElement>("lab-status") {
+        s.set_text_content(Some(text));
+        set_data(&s, "state", state);
+    }
+}
+
+fn set_running(running: bool) {
+    for id in ["lab-run", "kcheck-run", "kbench-run"] {
+        if let Some(b) = by_id::<HtmlButtonElement>(id) {
+            b.set_disabled(running || (id != "lab-run" && !ui::has_webgpu()));
+        }
+    }
+    if let Some(b) = by_id::<HtmlButtonElement>("lab-cancel") {
+        b.set_hidden(!running);
+    }
+    if let Some(p) = by_id::<HtmlProgressElement>("lab-progress") {
+        p.set_hidden(!running);
+        p.set_value(0.0);
+    }
+}
+
+fn wire() {
+    if !ui::has_webgpu() {
+        if let Some(select) = by_id::<HtmlSelectElement>("lab-backend") {
+            if let Some(opt) = select.query_selector("option[value=webgpu]").ok().flatten() {
+                let _ = opt.set_attribute("disabled", "");
+                opt.set_text_content(Some("our WGSL kernels — this browser has no WebGPU"));
+            }
+        }
+        for id in ["kcheck-run", "kbench-run"] {
+            if let Some(b) = by_id::<HtmlButtonElement>(id) {
+                b.set_disabled(true);
+                b.set_title("This browser has no WebGPU.");
+            }
+        }
+        if let Some(p) = by_id::<HtmlElement>("lab-adapter") {
+            p.set_text_content(Some("This browser has no WebGPU: the kernels cannot run here (the CPU reference still can)."));
+        }
+    }
+    for (id, run) in [("lab-run", ModelRun::Eval), ("kcheck-run", ModelRun::Check), ("kbench-run", ModelRun::Bench)] {
+        if let Some(b) = by_id::<HtmlButtonElement>(id) {
+            on::<Event>(&b, "click", move |_| {
+                with_page(|p| p.run(run));
+            });
+        }
+    }
+    if let Some(b) = by_id::<HtmlButtonElement>("lab-cancel") {
+        on::<Event>(&b, "click", |_| {
+            with_page(|p| p.stop("cancelled"));
+        });
+    }
+    for (id, ev, step) in [
+        ("lab-model", "change", Step::Push),
+        ("lab-backend", "change", Step::Push),
+        ("lab-search", "change", Step::Push),
+        ("lab-items", "input", Step::Gesture),
+        ("kbench-sizes", "input", Step::Gesture),
+        ("kbench-batch", "input", Step::Gesture),
+        ("kbench-repeats", "input", Step::Gesture),
+    ] {
+        if let Some(e) = by_id::<web_sys::EventTarget>(id) {
+            on::<Event>(&e, ev, move |_| {
+                with_page(|p| p.read_controls(step));
+            });
+        }
+    }
+}
+
+impl Page {
+    fn commit(&self, step: Step) {
+        history::commit(&Experiment::Model(self.exp.clone()), step);
+    }
+
+    /// Shows `exp`; something it says was run is run again unless its results are here.
+    fn apply(&mut self, exp: ModelExperiment) {
+        self.exp = exp;
+        self.render_controls();
+        if let Some(run) = self.exp.run {
+            let running_same = self.job.as_ref().is_some_and(|(_, r)| *r == run);
+            if !running_same && self.shown.as_ref() != Some(&self.exp) {
+                self.start(run);
+            }
+        }
+    }
+
+    fn render_controls(&self) {
+        if let Some(select) = by_id::<HtmlSelectElement>("lab-model") {
+            if select.length() == 0 || self.models.is_some() && select.length() as usize != self.models.as_ref().map_or(0, Vec::len) {
+                select.set_text_content(None);
+                match &self.models {
+                    Some(models) => {
+                        for m in models {
+                            let opt = text_el("option", "", &format!("{} — {}", m.name, m.dataset_name));
+                            let _ = opt.set_attribute("value", &m.id);
+                            append(&select, &[&opt]);
+                        }
+                    }
+                    None => {
+                        let opt = text_el("option", "", &self.exp.model);
+                        let _ = opt.set_attribute("value", &self.exp.model);
+                        append(&select, &[&opt]);
+                    }
+                }
+            }
+            select.set_value(&self.exp.model);
+        }
+        if let Some(s) = by_id::<HtmlSelectElement>("lab-backend") {
+            let backend = if ui::has_webgpu() { self.exp.backend } else { KernelBackend::Cpu };
+            s.set_value(backend.id());
+        }
+        if let Some(c) = by_id::<HtmlInputElement>("lab-search") {
+            c.set_checked(self.exp.search);
+        }
+        for (id, v) in [("lab-items", self.exp.items.to_string()), ("kbench-sizes", self.exp.sizes.clone()), ("kbench-batch", self.exp.batch.to_string()), ("kbench-repeats", self.exp.repeats.to_string())] {
+            if let Some(i) = by_id::<HtmlInputElement>(id) {
+                if i.value() != v {
+                    i.set_value(&v);
+                }
+            }
+        }
+    }
+
+    /// The controls changed: the experiment follows (nothing runs until a button is pressed).
+    fn read_controls(&mut self, step: Step) {
+        let mut e = self.exp.clone();
+        if let Some(s) = by_id::<HtmlSelectElement>("lab-model") {
+            e.model = s.value();
+        }
+        if let Some(b) = by_id::<HtmlSelectElement>("lab-backend").and_then(|s| KernelBackend::parse(&s.value())) {
+            e.backend = b;
+        }
+        e.search = by_id::<HtmlInputElement>("lab-search").is_some_and(|c| c.checked());
+        e.items = input_u32("lab-items", 1000).clamp(1, 1000);
+        e.sizes = by_id::<HtmlInputElement>("kbench-sizes").map(|i| i.value()).unwrap_or_default().chars().take(64).collect();
+        e.batch = input_u32("kbench-batch", 1).clamp(1, 256);
+        e.repeats = input_u32("kbench-repeats", 5).clamp(1, 100);
+        e.run = None;
+        let e = match Experiment::Model(e).normalized() {
+            Experiment::Model(e) => e,
+            _ => return,
+        };
+        if e != self.exp {
+            self.exp = e;
+            self.commit(step);
+        }
+    }
+
+    fn run(&mut self, run: ModelRun) {
+        if self.job.is_some() {
+            return;
+        }
+        self.read_controls(Step::Push);
+        self.exp.run = Some(run);
+        self.commit(Step::Push);
+        self.start(run);
+    }
+
+    fn start(&mut self, run: ModelRun) {
+        if let Some((id, _)) = self.job.take() {
+            self.bridge.cancel(id);
+        }
+        let e = &self.exp;
+        let request = match run {
+            ModelRun::Eval => {
+                self.quant_rows.clear();
+                render_quant(&self.quant_rows);
+                if let Some(p) = by_id::<HtmlElement>("lab-plot") {
+                    p.set_text_content(None);
+                }
+                let on_gpu = e.backend == KernelBackend::WebGpu && ui::has_webgpu();
+                Request::Evaluate { model: e.model.clone(), on_gpu, items: e.items, search: e.search }
+            }
+            ModelRun::Check => {
+                self.checks.clear();
+                render_checks(&self.checks);
+                Request::CheckKernels
+            }
+            ModelRun::Bench => {
+                self.timings.clear();
+                render_timings(&self.timings);
+                Request::BenchKernels { sizes: e.sizes.clone(), batch: e.batch, repeats: e.repeats }
+            }
+        };
+        self.shown = Some(self.exp.clone());
+        let id = self.bridge.submit(request);
+        self.job = Some((id, run));
+        self.started_ms = js::now_ms();
+        set_running(true);
+        set_status("starting…", "running");
+    }
+
+    fn stop(&mut self, why: &str) {
+        let Some((id, _)) = self.job.take() else { return };
+        self.bridge.cancel(id);
+        self.shown = None;
+        set_running(false);
+        set_status(&format!("Stopped ({why})."), "stopped");
+        self.exp.run = None;
+        self.commit(Step::Replace);
+    }
+
+    fn finish(&mut self, text: &str) {
+        self.job = None;
+        set_running(false);
+        set_status(text, "done");
+    }
+
+    fn on_incoming(&mut self, generation: u32, incoming: Incoming) {
+        for notice in self.bridge.handle(generation, incoming) {
+            self.on_notice(notice);
+        }
+    }
+
+    fn on_notice(&mut self, notice: Notice<LabEvent>) {
+        if self.catalog_job == Some(notice.job()) {
+            match notice {
+                Notice::Event { event, .. } => self.on_event(event),
+                Notice::Failed { message, .. } => {
+                    self.catalog_job = None;
+                    ui::show_error(&format!("The model lab cannot start: {message}"));
+                }
+                Notice::Done { .. } => {
+                    self.catalog_job = None;
+                    self.render_controls();
+                }
+                Notice::Progress { .. } => {}
+            }
+            return;
+        }
+        let Some((id, run)) = self.job else { return };
+        if notice.job() != id {
+            return;
+        }
+        let elapsed = (js::now_ms() - self.started_ms) / 1000.0;
+        match notice {
+            Notice::Progress { stage, done, total, .. } => {
+                if let Some(p) = by_id::<HtmlProgressElement>("lab-progress") {
+                    p.set_value(if total > 0.0 { done / total } else { 0.0 });
+                }
+                set_status(&format!("{stage} — {done:.0} of {total:.0} ({elapsed:.0} s)"), "running");
+            }
+            Notice::Event { event, .. } => self.on_event(event),
+            Notice::Done { .. } => {
+                let text = match run {
+                    ModelRun::Eval => {
+                        let on = self.quant_rows.first().map_or(String::new(), |r| r.backend.clone());
+                        format!("Evaluated {} formats in {elapsed:.1} s ({on}).", self.quant_rows.len())
+                    }
+                    ModelRun::Check => {
+                        let failed = self.checks.iter().filter(|c| !c.passed).count();
+                        if failed == 0 {
+                            format!("All {} kernel runs equal their CPU reference ({elapsed:.1} s).", self.checks.len())
+                        } else {
+                            format!("{failed} of {} kernel runs differ from their CPU reference.", self.checks.len())
+                        }
+                    }
+                    ModelRun::Bench => {
+                        if let Some(t) = by_id::<HtmlElement>("kbench-table") {
+                            set_data(&t, "json", &serde_json::to_string(&self.timings).unwrap_or_default());
+                        }
+                        format!("Timed {} kernels in {elapsed:.1} s.", self.timings.len())
+                    }
+                };
+                self.finish(&text);
+            }
+            Notice::Failed { message, .. } => {
+                self.job = None;
+                ui::show_error(&format!("Model lab: {message}"));
+                set_running(false);
+                set_status(&format!("Stopped ({message})."), "stopped");
+                self.shown = None;
+                self.exp.run = None;
+                self.commit(Step::Replace);
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: LabEvent) {
+        match event {
+            LabEvent::Catalog { models } => {
+                if !models.iter().any(|m| m.id == self.exp.model) {
+                    ui::show_error(&format!("Part of this link cannot be shown: there is no model '{}'; the default is used instead.", self.exp.model));
+                    self.exp.model = ModelExperiment::default().model;
+                    self.commit(Step::Replace);
+                }
+                self.models = Some(models);
+            }
+            LabEvent::Adapter(a) => show_adapter(&a),
+            LabEvent::QuantRow(r) => {
+                self.quant_rows.push(r);
+                render_quant(&self.quant_rows);
+            }
+            LabEvent::QuantDone { svg, .. } => {
+                if let Some(p) = by_id::<HtmlElement>("lab-plot") {
+                    // Our own SVG (mpq_models::quantized::plot_svg), numbers and our labels only.
+                    p.set_inner_html(&svg);
+                }
+            }
+            LabEvent::CheckRow(r) => {
+                self.checks.push(r);
+                render_checks(&self.checks);
+            }
+            LabEvent::CheckDone { total, failed } => {
+                if let Some(t) = by_id::<HtmlElement>("kcheck-table") {
+                    set_data(&t, "total", &total.to_string());
+                    set_data(&t, "failed", &failed.to_string());
+                }
+            }
+            LabEvent::BenchRow(r) => {
+                self.timings.push(r);
+                render_timings(&self.timings);
+            }
+        }
+    }
+}
+
+fn show_adapter(a: &AdapterInfo) {
+    let mut line = format!("Adapter: {} ({}, {}", a.name, a.device_type, a.backend);
+    if !a.driver.is_empty() {
+        line.push_str(&format!(", {}", a.driver));
+    }
+    line.push(')');
+    if let Some(p) = by_id::<HtmlElement>("lab-adapter") {
+        p.set_text_content(Some(&line));
+        set_data(&p, "name", &a.name);
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1} %", 100.0 * x)
+}
+
+fn render_quant(rows: &[QuantRow]) {
+    let Some(t) = by_id::<HtmlElement>("lab-table") else { return };
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|r| Row {
+            cells: vec![
+                r.variant.clone(),
+                r.backend.clone(),
+                format!("{:.2}", r.bits_per_weight),
+                format::bytes(r.weight_bytes),
+                format!("{:.3}", r.bytes_vs_f16),
+                pct(r.accuracy),
+                pct(r.top1_agreement),
+                format!("{:.4}", r.mean_kl),
+                format!("{:.4}", r.weight_rel_rmse),
+            ],
+            data: vec![
+                ("variant", r.variant.clone()),
+                ("bits", r.bits_per_weight.to_string()),
+                ("accuracy", r.accuracy.to_string()),
+                ("agreement", r.top1_agreement.to_string()),
+                ("reference", r.reference_accuracy.to_string()),
+            ],
+            note: None,
+        })
+        .collect();
+    table(
+        &t,
+        &["Weights", "Run on", "Bits per weight", "Weight bytes", "vs f16", "Accuracy", "Agreement with f32", "Mean KL", "Weight error (rel. RMS)"],
+        &rows,
+    );
+}
+
+/// One line per format and scale rule: how many shapes ran, how many passed, the worst error.
+fn render_checks(rows: &[CheckRow]) {
+    let Some(t) = by_id::<HtmlElement>("kcheck-table") else { return };
+    if rows.is_empty() {
+        let _ = t.unchecked_ref::<web_sys::Element>().remove_attribute("data-total");
+    }
+    let mut groups: Vec<(String, String, usize, usize, f64, f64)> = Vec::new();
+    for r in rows {
+        let i = match groups.iter().position(|g| g.0 == r.format && g.1 == r.scale) {
+            Some(i) => i,
+            None => {
+                groups.push((r.format.clone(), r.scale.clone(), 0, 0, 0.0, 0.0));
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[i];
+        g.2 += 1;
+        g.3 += usize::from(r.passed);
+        g.4 = g.4.max(r.max_abs_error);
+        g.5 = g.5.max(r.share_of_tolerance);
+    }
+    let rows: Vec<Row> = groups
+        .iter()
+        .map(|(f, s, n, ok, err, share)| Row {
+            cells: vec![f.clone(), s.clone(), n.to_string(), format!("{}{ok} of {n}", if ok == n { "✓ " } else { "✗ " }), format!("{err:.2e}"), format!("{share:.3}")],
+            data: vec![("format", f.clone()), ("scale", s.clone()), ("runs", n.to_string()), ("passed", ok.to_string())],
+            note: None,
+        })
+        .collect();
+    table(&t, &["Format", "Scales", "Shapes run", "Equal to CPU", "Largest error", "Share of tolerance"], &rows);
+}
+
+fn render_timings(rows: &[KernelTiming]) {
+    let Some(t) = by_id::<HtmlElement>("kbench-table") else { return };
+    let out: Vec<Row> = rows
+        .iter()
+        .map(|r| {
+            let f32_ms = rows.iter().find(|o| o.format == "f32" && o.rows == r.rows && o.cols == r.cols && o.batch == r.batch).map(|o| o.ms);
+            let speed = f32_ms.map_or("–".to_string(), |b| format!("{:.2}×", b / r.ms));
+            let size = format!("{}×{}{}", r.rows, r.cols, if r.batch > 1 { format!(" · batch {}", r.batch) } else { String::new() });
+            Row {
+                cells: vec![size, r.format.clone(), format!("{:.3} ms", r.ms), format!("{:.2}", r.gflops), format!("{:.2}", r.weight_gbps), speed],
+                data: vec![("format", r.format.clone()), ("size", r.rows.to_string()), ("ms", r.ms.to_string())],
+                note: None,
+            }
+        })
+        .collect();
+    table(&t, &["Size", "Weights", "Time", "GFLOP/s", "Weight GB/s", "Speed vs f32"], &out);
+}
