@@ -85,7 +85,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         return run_gpu(gpu);
     }
     let images = if args.images.is_empty() {
-        let dir = gallery_dir()?;
+        let dir = crate::run::gallery_dir()?;
         BENCH_PHOTOS.iter().map(|n| dir.join(format!("{n}.png"))).collect()
     } else {
         args.images
@@ -130,16 +130,4 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     println!("{}", serde_json::to_string_pretty(&rows)?);
     Ok(())
-}
-
-/// `www/gallery` of the checkout this binary was built from, or of the current directory.
-fn gallery_dir() -> Result<PathBuf> {
-    let candidates = [
-        PathBuf::from("www/gallery"),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../www/gallery"),
-    ];
-    candidates
-        .into_iter()
-        .find(|p| p.join("index.json").is_file())
-        .ok_or_else(|| anyhow::anyhow!("gallery not found: run from the repository root or name images"))
 }

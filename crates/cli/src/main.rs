@@ -8,6 +8,7 @@
 //! mpqlab bench gpu [--sizes 1024,4096]             WGSL matmul time per weight format: JSON
 //! mpqlab sweep --model fashion-cnn --codec jpeg:quality=1..95:8   rate–perception sweep: JSON
 //! mpqlab quant --model fashion-cnn --search --svg q.svg  accuracy per weight format: JSON
+//! mpqlab run '#/image?v=1&in=gallery:coffee&l=jpeg:quality=10'   a share link's numbers: JSON
 //! mpqlab train fashion --epochs 15 --seed 1        rebuild the bundled Fashion-MNIST CNN
 //! mpqlab train catsdogs --epochs 60               rebuild the bundled CIFAR cats-vs-dogs CNN
 //! mpqlab train fashion --augment-codec jpeg:q=5..50 --init W.bpk   fine-tune on JPEG'd images
@@ -15,6 +16,7 @@
 
 mod bench;
 mod quant;
+mod run;
 mod sweep;
 mod train;
 
@@ -62,6 +64,9 @@ enum Command {
     /// Weight formats: a model re-run with its weights in f32/f16/Q8_0/Q4_0/Q3_0 (our kernels),
     /// bits per weight, accuracy, agreement and KL to the f32 model per format (JSON).
     Quant(quant::QuantArgs),
+    /// Reproduce a share link's experiment (`#/image?v=1&…`, `#/model?…`) and print the page's
+    /// numbers: each side's metrics and verdict, a sweep's points, a model-lab run (JSON).
+    Run(run::RunArgs),
     /// Train a model on the CPU (seeded) and write its weights: `train fashion|catsdogs --epochs 5`.
     Train(train::TrainArgs),
     /// Internal: decodes an AVIF file in a child process (see `read_image`).
@@ -153,7 +158,7 @@ fn ms_since(t: Instant) -> f64 {
 }
 
 /// Encodes, decodes and measures one image: the same steps, in the same order, as the page.
-pub(crate) fn evaluate(codec: &dyn mpq_core::Codec, params: &Params, image: &Image) -> Result<(Vec<u8>, ImageReport)> {
+pub(crate) fn evaluate(codec: &dyn mpq_core::Codec, params: &Params, image: &Image) -> Result<(Vec<u8>, Image, ImageReport)> {
     let media = Media::Image(image.clone());
     let t = Instant::now();
     let encoded = codec.encode(&media, params)?;
@@ -162,7 +167,7 @@ pub(crate) fn evaluate(codec: &dyn mpq_core::Codec, params: &Params, image: &Ima
     let decoded = codec.decode(&encoded)?.into_image()?;
     let decode_ms = ms_since(t);
     let report = ImageReport::measure(codec.id(), params, image, &decoded, encoded.len(), encode_ms, decode_ms)?;
-    Ok((encoded, report))
+    Ok((encoded, decoded, report))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -193,12 +198,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval { input, codec } => {
             let (codec, params) = codec.resolve()?;
             let image = read_image(&input)?;
-            let (_, report) = evaluate(codec.as_ref(), &params, &image)?;
+            let (_, _, report) = evaluate(codec.as_ref(), &params, &image)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Bench(args) => bench::run(args)?,
         Command::Sweep(args) => sweep::run(args)?,
         Command::Quant(args) => quant::run(args)?,
+        Command::Run(args) => run::run(args)?,
         Command::Train(args) => train::run(args)?,
         Command::DecodeAvif { input } => {
             let bytes = std::fs::read(&input)?;

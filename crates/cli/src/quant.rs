@@ -38,10 +38,7 @@ pub struct QuantArgs {
 }
 
 pub fn run(args: QuantArgs) -> Result<()> {
-    let model = ModelId::parse(&args.model).with_context(|| {
-        let ids: Vec<_> = ModelId::ALL.iter().map(|m| m.id()).collect();
-        format!("unknown model '{}' (one of {})", args.model, ids.join(", "))
-    })?;
+    let model = crate::sweep::parse_model(&args.model)?;
     let mut formats = Vec::new();
     for name in &args.formats {
         let f = Format::parse(name).with_context(|| {
@@ -58,12 +55,25 @@ pub fn run(args: QuantArgs) -> Result<()> {
     if args.items == Some(0) {
         bail!("--items must be at least 1");
     }
+    let (out, rows, items) = quant(model, &formats, args.search, args.gpu, args.items)?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    if let Some(path) = &args.svg {
+        let title = format!("{}: accuracy vs bits per weight ({items} items)", model.name());
+        std::fs::write(path, plot_svg(&title, &rows)).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Every format of `formats` (and searched scales) of `model` over its first `items` test
+/// items, on our kernels (`gpu`) or their CPU reference, with a line per row on stderr; the
+/// JSON `mpqlab quant` prints, the rows and the number of items.
+pub(crate) fn quant(model: ModelId, formats: &[Format], search: bool, gpu: bool, items: Option<usize>) -> Result<(serde_json::Value, Vec<mpq_models::quantized::QuantRow>, usize)> {
     let task = model.task();
     let mut set = data::decode_subset(task.bundled_test_subset())?;
-    if let Some(n) = args.items {
+    if let Some(n) = items {
         set = set.take(n);
     }
-    let gpu = if args.gpu { Some(Gpu::new_blocking()?) } else { None };
+    let gpu = if gpu { Some(Gpu::new_blocking()?) } else { None };
     let backend = match &gpu {
         Some(g) => {
             eprintln!("adapter: {} ({:?}, {:?})", g.info.name, g.info.device_type, g.info.backend);
@@ -72,7 +82,7 @@ pub fn run(args: QuantArgs) -> Result<()> {
         None => Backend::Cpu,
     };
     let classifier = Classifier::load_bundled(model, &cpu_device())?;
-    let rows = evaluate(&classifier, &variants(&formats, args.search), &set, backend)?;
+    let rows = evaluate(&classifier, &variants(formats, search), &set, backend)?;
     for r in &rows {
         eprintln!(
             "{:>13}: {:6.3} bits/weight {:>7} bytes  weight rel. RMSE {:.4}  accuracy {:.4} (f32 {:.4})  agreement {:.4}  KL {:.2e}  {}",
@@ -97,10 +107,5 @@ pub fn run(args: QuantArgs) -> Result<()> {
         "backend": backend.name(),
         "rows": rows.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
     });
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    if let Some(path) = &args.svg {
-        let title = format!("{}: accuracy vs bits per weight ({} items)", model.name(), set.len());
-        std::fs::write(path, plot_svg(&title, &rows)).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
+    Ok((out, rows, set.len()))
 }

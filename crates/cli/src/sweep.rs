@@ -38,37 +38,16 @@ pub struct SweepArgs {
     svg: Option<PathBuf>,
 }
 
-/// One of our codecs at one setting.
-struct NativeCodec {
-    codec: Box<dyn mpq_core::Codec>,
-    params: Params,
-}
-
-impl ItemCodec for NativeCodec {
-    async fn round_trip(&self, item: &Image) -> Result<RoundTrip, Error> {
-        let t = Instant::now();
-        let encoded = self.codec.encode(&Media::Image(item.clone()), &self.params)?;
-        let encode_ms = t.elapsed().as_secs_f64() * 1e3;
-        let t = Instant::now();
-        let decoded = self.codec.decode(&encoded)?.into_image()?;
-        let decode_ms = t.elapsed().as_secs_f64() * 1e3;
-        Ok(RoundTrip { bytes: encoded.len(), decoded, encode_ms, decode_ms })
-    }
-}
-
-pub fn run(args: SweepArgs) -> Result<()> {
-    let model = ModelId::parse(&args.model).with_context(|| {
+pub(crate) fn parse_model(id: &str) -> Result<ModelId> {
+    ModelId::parse(id).with_context(|| {
         let ids: Vec<_> = ModelId::ALL.iter().map(|m| m.id()).collect();
-        format!("unknown model '{}' (one of {})", args.model, ids.join(", "))
-    })?;
-    if args.items == 0 {
-        bail!("--items must be at least 1");
-    }
-    let specs: Vec<String> = if args.codecs.is_empty() {
-        DEFAULT_CODEC_SWEEPS.iter().map(|s| s.to_string()).collect()
-    } else {
-        args.codecs.clone()
-    };
+        format!("unknown model '{id}' (one of {})", ids.join(", "))
+    })
+}
+
+/// The sweep of `specs` over the first `items` test items of `model`'s subset, with progress on
+/// stderr: the loop of the page's sweep workers, natively.
+pub(crate) fn sweep(model: ModelId, items: usize, specs: &[String]) -> Result<SweepResult> {
     let sweeps = specs.iter().map(|s| CodecSweep::parse(s)).collect::<Result<Vec<_>, _>>()?;
     // Resolve every codec and value before any work, so a typo fails at once.
     let mut plan = Vec::new();
@@ -82,7 +61,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let set = data::decode_subset(task.bundled_test_subset())?;
     let classifier = Classifier::load_bundled(model, &cpu_device())?;
     let t_all = Instant::now();
-    let runner = block_on(SweepRunner::new(&classifier, &set, args.items))?;
+    let runner = block_on(SweepRunner::new(&classifier, &set, items))?;
     let mut result = SweepResult {
         model: model.id().to_string(),
         dataset: task.id().to_string(),
@@ -123,6 +102,38 @@ pub fn run(args: SweepArgs) -> Result<()> {
         times.model_ms / 1e3,
         times.metrics_ms / 1e3
     );
+    Ok(result)
+}
+
+/// One of our codecs at one setting.
+struct NativeCodec {
+    codec: Box<dyn mpq_core::Codec>,
+    params: Params,
+}
+
+impl ItemCodec for NativeCodec {
+    async fn round_trip(&self, item: &Image) -> Result<RoundTrip, Error> {
+        let t = Instant::now();
+        let encoded = self.codec.encode(&Media::Image(item.clone()), &self.params)?;
+        let encode_ms = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let decoded = self.codec.decode(&encoded)?.into_image()?;
+        let decode_ms = t.elapsed().as_secs_f64() * 1e3;
+        Ok(RoundTrip { bytes: encoded.len(), decoded, encode_ms, decode_ms })
+    }
+}
+
+pub fn run(args: SweepArgs) -> Result<()> {
+    let model = parse_model(&args.model)?;
+    if args.items == 0 {
+        bail!("--items must be at least 1");
+    }
+    let specs: Vec<String> = if args.codecs.is_empty() {
+        DEFAULT_CODEC_SWEEPS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.codecs.clone()
+    };
+    let result = sweep(model, args.items, &specs)?;
     if let Some(path) = &args.csv {
         std::fs::write(path, result.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
     }

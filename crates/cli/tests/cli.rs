@@ -243,3 +243,66 @@ fn sweep_rejects_bad_specs_clearly() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+fn run_link(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let out = mpqlab().arg("run").args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code(), v, err)
+}
+
+/// `mpqlab run LINK` gives, per side, what `mpqlab eval` gives for the same codec and settings
+/// (the page's numbers: the browser test compares those), and the model's verdict.
+#[test]
+fn run_reproduces_a_link_like_eval() {
+    let link = "http://127.0.0.1:8080/#/image?v=1&in=gallery:coffee&l=jpeg:quality=10&r=webp-ll-down:scale=40&split=30";
+    let (code, v, err) = run_link(&[link]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(v["link"], "#/image?v=1&in=gallery:coffee&l=jpeg:quality=10&r=webp-ll-down:scale=40&split=30");
+    assert_eq!(v["input"]["name"], "coffee.png");
+    for (side, codec) in [(0, "jpeg:quality=10"), (1, "webp-ll-down:scale=40")] {
+        let out = mpqlab().args(["eval", "www/gallery/coffee.png", "-c", codec]).output().unwrap();
+        let eval: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let report = &v["sides"][side]["report"];
+        for k in ["bytes", "bits_per_pixel", "psnr_rgb", "ssim", "ms_ssim", "params"] {
+            assert_eq!(report[k], eval[k], "side {side} {k}");
+        }
+        let verdict = &v["sides"][side]["verdict"];
+        assert_eq!(verdict["kind"], "features", "a photo gets the feature distance only");
+        assert!(verdict["feature_distance"].as_f64().unwrap() > 0.0);
+    }
+    assert!(v["sweep"].is_null());
+
+    // A test item: the model's classes; a sweep link: its points (browser codecs skipped).
+    let (code, v, err) = run_link(&["#/image?v=1&in=item:fashion-mnist:4&l=jpeg:quality=1&sweep=jpeg:quality=10,90;browser-jpeg:quality=1..95:8&items=50&run=sweep"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(v["input"]["true_class"], "Shirt");
+    assert_eq!(v["sides"][0]["verdict"]["kind"], "classes");
+    assert_eq!(v["sides"][0]["verdict"]["verdict"]["top1_agree"], false, "JPEG q=1 flips item 4 (see the browser test)");
+    assert_eq!(v["sweep"]["points"].as_array().unwrap().len(), 2);
+    assert_eq!(v["sweep"]["items"], 50);
+    assert_eq!(v["sweep"]["skipped"][0], "browser-jpeg:quality=1..95:8");
+}
+
+#[test]
+fn run_checks_files_and_refuses_bad_links() {
+    let file = "tests/fixtures/metrics/astronaut_noise_a.png";
+    let link = "#/image?v=1&in=file:33f1d86fccd53517ca40944dc1c2230cb1bc56c259181ab3764413888741349e:85567:astronaut_noise_a.png&r=png";
+    let (code, v, err) = run_link(&[link, "--file", file]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(v["sides"][1]["report"]["exact"], true);
+    for (args, expect) in [
+        (vec![link], "give it with --file"),
+        (vec![link, "--file", "tests/fixtures/metrics/astronaut_noise_b.png"], "is not the file this link was made with"),
+        (vec!["#/image?v=7"], "newer mpqlab"),
+        (vec!["#/image?v=1&l=jpeg:quality=0"], "outside 1..=100"),
+        (vec!["#/image?v=1&in=gallery:nope"], "no gallery photo 'nope'"),
+        (vec!["#/image?v=1&in=item:fashion-mnist:5000"], "no item 5000"),
+        (vec!["#/video?v=1"], "no lab called 'video'"),
+    ] {
+        let (code, _, err) = run_link(&args);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        assert!(err.contains(expect), "{args:?}: expected '{expect}' in: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

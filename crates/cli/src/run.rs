@@ -1,0 +1,188 @@
+//! `mpqlab run LINK`: a share link's experiment reproduced with the native code, printed as
+//! JSON with the numbers the page shows.
+//!
+//! ```text
+//! mpqlab run 'http://127.0.0.1:8080/#/image?v=1&in=gallery:coffee&l=jpeg:quality=10'
+//! mpqlab run '#/image?v=1&in=file:…:36000:photo.jpg' --file photo.jpg
+//! mpqlab run '#/model?v=1&m=cats-dogs-cnn&items=100&run=eval'
+//! ```
+//!
+//! Image lab: the input, then per side the codec's report (bytes, bpp, PSNR, SSIM, MS-SSIM,
+//! times) and the model's verdict (on burn's CPU backend here, whatever the link's backend),
+//! and, when the link ran a sweep, its points. Model lab: what the link ran (the formats
+//! evaluated, the kernels checked or timed; on the first GPU adapter, lavapipe without a GPU,
+//! where the page used WebGPU).
+//!
+//! The page and this command run the same code, so the numbers agree, with two exceptions
+//! that come from the platform: timings, and AVIF, which the page decodes with the browser's
+//! decoder (rav1d does not build for wasm32) while this uses rav1d. The browser's own encoders
+//! exist only in a browser: their sides and sweep codecs are listed as skipped.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use mpq_core::Experiment;
+use mpq_core::experiment::image::{ImageExperiment, Input};
+use mpq_core::experiment::model::{KernelBackend, ModelExperiment, ModelRun};
+use mpq_core::Image;
+use mpq_gpu::Format;
+use mpq_models::verdict::DatasetItem;
+use mpq_models::{Classifier, Task, classifier::block_on, cpu_device, data};
+use serde_json::{Value, json};
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The link (`https://…/#/image?v=1&…`), or its fragment (`#/image?v=1&…`).
+    link: String,
+    /// Your own file, for a link made with one (checked against the link's SHA-256 and size).
+    #[arg(long)]
+    file: Option<PathBuf>,
+}
+
+pub fn run(args: RunArgs) -> Result<()> {
+    let exp = Experiment::parse(&args.link).context("cannot open the link")?;
+    let out = match &exp {
+        Experiment::Image(e) => image(e, args.file.as_deref())?,
+        Experiment::Model(e) => model(e)?,
+    };
+    let mut out = out;
+    out["link"] = exp.to_fragment().into();
+    out["experiment"] = serde_json::to_value(&exp)?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+/// The photos of the page's gallery: `www/gallery` of the current directory, or of the checkout
+/// this binary was built from.
+pub(crate) fn gallery_dir() -> Result<PathBuf> {
+    let candidates = [PathBuf::from("www/gallery"), PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../www/gallery")];
+    candidates
+        .into_iter()
+        .find(|p| p.join("index.json").is_file())
+        .ok_or_else(|| anyhow::anyhow!("gallery not found: run from the repository root"))
+}
+
+#[derive(serde::Deserialize)]
+struct GalleryItem {
+    id: String,
+    file: String,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The experiment's input as the page loads it, with its name and (for a test item) the item.
+fn load_input(input: &Input, file: Option<&Path>) -> Result<(Image, String, Option<DatasetItem>)> {
+    match input {
+        Input::Gallery { id } => {
+            let dir = gallery_dir()?;
+            let index: Vec<GalleryItem> = serde_json::from_slice(&std::fs::read(dir.join("index.json"))?)?;
+            let item = index.iter().find(|g| &g.id == id).with_context(|| format!("there is no gallery photo '{id}'"))?;
+            let img = crate::read_image(&dir.join(&item.file))?;
+            Ok((img.flattened_onto_white().0, item.file.clone(), None))
+        }
+        Input::Item { dataset, index } => {
+            let task = Task::parse(dataset).with_context(|| format!("there is no data set '{dataset}'"))?;
+            let set = data::decode_subset(task.bundled_test_subset())?;
+            let i = *index as usize;
+            let img = set.to_image(i)?;
+            let item = DatasetItem { task, index: i, label: set.labels[i] as usize };
+            Ok((img, format!("{dataset} test item {index}"), Some(item)))
+        }
+        Input::File(f) => {
+            let Some(path) = file else {
+                bail!("this link was made with the file {} ({} bytes): give it with --file", f.name, f.size);
+            };
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let sha = sha256_hex(&bytes);
+            if sha != f.sha256 || bytes.len() as u64 != f.size {
+                bail!(
+                    "{} is not the file this link was made with: it has {} bytes and SHA-256 {sha}, the link asks for {} ({} bytes, SHA-256 {})",
+                    path.display(),
+                    bytes.len(),
+                    f.name,
+                    f.size,
+                    f.sha256
+                );
+            }
+            let img = crate::read_image(path)?;
+            Ok((img.flattened_onto_white().0, f.name.clone(), None))
+        }
+    }
+}
+
+fn image(e: &ImageExperiment, file: Option<&Path>) -> Result<Value> {
+    let (img, name, item) = load_input(&e.input, file)?;
+    let model = crate::sweep::parse_model(&e.model)?;
+    let classifier = Classifier::load_bundled(model, &cpu_device())?;
+    let mut sides = Vec::new();
+    for side in &e.sides {
+        let codec = match mpq_codecs::codec(&side.codec) {
+            Ok(c) => c,
+            Err(_) if side.codec.starts_with("browser-") => {
+                sides.push(json!({ "codec": side.codec, "skipped": "the browser's own encoders run only in a browser" }));
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let resolved = mpq_core::codec::ResolvedParams::resolve(codec.id(), &codec.params(), &side.params)?;
+        let (_, decoded, report) = crate::evaluate(codec.as_ref(), resolved.as_params(), &img)?;
+        let verdict = block_on(mpq_models::verdict::judge(&classifier, "cpu", &img, item.as_ref(), &decoded, now_ms))?;
+        sides.push(json!({ "codec": side.codec, "params": resolved.as_params(), "report": report, "verdict": verdict }));
+    }
+    let sweep = if e.sweep.run {
+        let (ours, skipped): (Vec<String>, Vec<String>) =
+            e.sweep.specs.iter().cloned().partition(|s| !s.trim_start().starts_with("browser-"));
+        let result = crate::sweep::sweep(model, e.sweep.items as usize, &ours)?;
+        let mut v: Value = serde_json::from_str(&result.to_json())?;
+        v["skipped"] = json!(skipped);
+        v
+    } else {
+        Value::Null
+    };
+    Ok(json!({
+        "lab": "image",
+        "input": { "name": name, "width": img.width(), "height": img.height(),
+                   "true_class": item.map(|i| i.task.classes()[i.label]) },
+        "model": model.id(),
+        "model_backend": "cpu",
+        "sides": sides,
+        "sweep": sweep,
+    }))
+}
+
+fn now_ms() -> f64 {
+    use std::sync::OnceLock;
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64() * 1e3
+}
+
+fn model(e: &ModelExperiment) -> Result<Value> {
+    let model = crate::sweep::parse_model(&e.model)?;
+    let gpu = e.backend == KernelBackend::WebGpu;
+    let result = match e.run {
+        None => Value::Null,
+        Some(ModelRun::Eval) => crate::quant::quant(model, &Format::ALL, e.search, gpu, Some(e.items as usize))?.0,
+        Some(ModelRun::Check) => {
+            let g = mpq_gpu::Gpu::new_blocking()?;
+            let checks = block_on(mpq_gpu::check::check_all(&g, |_, _, _| {}))?;
+            let failed = checks.iter().filter(|c| !c.passed).count();
+            json!({ "adapter": g.info.name, "total": checks.len(), "failed": failed })
+        }
+        Some(ModelRun::Bench) => {
+            let g = mpq_gpu::Gpu::new_blocking()?;
+            let sizes = mpq_gpu::bench::parse_sizes(&e.sizes)?;
+            let mut rows = Vec::new();
+            for n in sizes {
+                for t in mpq_gpu::bench::time_formats(&g, n, n, e.batch as usize, e.repeats)? {
+                    rows.push(json!({ "format": t.format.name(), "rows": t.rows, "cols": t.cols, "batch": t.batch,
+                                      "ms": t.ms, "gflops": t.gflops, "weight_gbps": t.weight_gbps }));
+                }
+            }
+            json!({ "adapter": g.info.name, "rows": rows })
+        }
+    };
+    Ok(json!({ "lab": "model", "model": model.id(), "run": e.run.map(ModelRun::id), "result": result }))
+}
