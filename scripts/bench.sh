@@ -9,7 +9,7 @@ cd "$ROOT"
 runs="${1:-3}"
 mkdir -p tests/out
 timed cargo build --release -p mpq-cli
-[ -f dist/mpq-web_bg.wasm ] || "$ROOT/scripts/build-web.sh"
+"$ROOT/scripts/build-web.sh"   # seconds when dist/ is up to date
 TARGET_DIR="$(cargo_target_dir)"
 timed "$TARGET_DIR/release/mpqlab" bench --runs "$runs" > tests/out/bench-native.json
 port_file="$(mktemp)"

@@ -1,11 +1,57 @@
 #!/usr/bin/env bash
 # Builds the page into dist/ with trunk (release, wasm-opt), using the wasm toolchain that
-# scripts/env.sh detects. Prints the wasm size raw and gzipped.
+# scripts/env.sh detects: the UI module (mpq-ui) and the worker module (mpq-worker). Then
+#   * writes dist/build.json (both modules' sizes; the page reads the worker module's size from
+#     it to show download progress) and fails when the gzipped UI module exceeds its budget;
+#   * precompresses what the page loads (.gz and .br beside each file), as a production host
+#     would serve it (tests/e2e/serve.mjs sends them).
+# Skips everything when dist/ was built from exactly these sources (MPQ_FORCE_BUILD=1 rebuilds).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 use_wasm_toolchain
 cd "$ROOT"
+
+UI_GZIP_BUDGET=${MPQ_UI_GZIP_BUDGET:-409600}   # 400 KB
+
+# What dist/ depends on: every tracked or new file of the web build, and the toolchain.
+fingerprint() {
+  {
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+      git ls-files -z -co --exclude-standard -- crates www index.html Trunk.toml Cargo.toml Cargo.lock .cargo \
+        scripts/build-web.sh package-lock.json | xargs -0 sha256sum 2>/dev/null
+    else
+      find crates www index.html Trunk.toml Cargo.toml Cargo.lock .cargo scripts/build-web.sh -type f \
+        -not -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum
+    fi
+    echo "$MPQ_WASM_MODE $(rustc --version) $(trunk --version) $(wasm-bindgen --version)"
+  } | sha256sum | cut -d' ' -f1
+}
+stamp="$ROOT/dist/.build-fingerprint"
+want="$(fingerprint)"
+if [ "${MPQ_FORCE_BUILD:-0}" != 1 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
+   && [ -f "$ROOT/dist/mpq-ui_bg.wasm" ] && [ -f "$ROOT/dist/mpq-worker_bg.wasm" ]; then
+  log "dist/ is up to date with the sources (MPQ_FORCE_BUILD=1 rebuilds)"
+  exit 0
+fi
+rm -f "$stamp"
+
 timed trunk build --release 2>&1 | grep -vE '^\s+(Compiling|Downloaded|Downloading|Fresh) ' >&2
-wasm="$ROOT/dist/mpq-web_bg.wasm"
-[ -f "$wasm" ] || die "trunk produced no $wasm"
-log "wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzipped"
+
+sizes() { echo "$(stat -c %s "$1") $(gzip -9 -c "$1" | wc -c)"; }
+ui="$ROOT/dist/mpq-ui_bg.wasm"
+worker="$ROOT/dist/mpq-worker_bg.wasm"
+[ -f "$ui" ] || die "trunk produced no $ui"
+[ -f "$worker" ] || die "trunk produced no $worker"
+read -r ui_raw ui_gz <<<"$(sizes "$ui")"
+read -r worker_raw worker_gz <<<"$(sizes "$worker")"
+log "UI module: $ui_raw bytes raw, $ui_gz gzipped; worker module: $worker_raw bytes raw, $worker_gz gzipped"
+cat >"$ROOT/dist/build.json" <<EOF
+{"ui_wasm_bytes": $ui_raw, "ui_wasm_gzip": $ui_gz, "worker_wasm_bytes": $worker_raw, "worker_wasm_gzip": $worker_gz}
+EOF
+if [ "$ui_gz" -gt "$UI_GZIP_BUDGET" ]; then
+  die "the UI module is $ui_gz bytes gzipped, over its budget of $UI_GZIP_BUDGET: keep codecs, models and wgpu out of it"
+fi
+
+# Precompressed copies for the static server (gzip -9 and brotli 11, through Node's zlib).
+timed node "$ROOT/scripts/precompress.mjs" "$ROOT/dist"
+echo "$want" >"$stamp"

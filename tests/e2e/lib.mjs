@@ -44,3 +44,76 @@ export function cliBytes(...args) {
   assert.ok(CLI, 'MPQLAB_BIN must name the mpqlab binary');
   return execFileSync(CLI, args, { cwd: ROOT, encoding: 'buffer', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 }
+
+/** Side i's numbers once it shows a finished result (its stage says done). */
+export async function sideResult(page, i, timeout = 120_000) {
+  await page.waitForFunction((i) => {
+    const s = document.querySelector(`[data-testid=stage-${i}]`);
+    return s && s.dataset.state === 'done' && s.textContent === 'done'
+      && document.querySelector(`[data-testid=metrics-${i}] [data-metric=bytes]`)
+      && document.querySelector(`[data-testid=perception-${i}] .timing, [data-testid=perception-${i}] .perception-error`);
+  }, i, { timeout });
+  return page.evaluate((i) => {
+    const num = (root, k) => {
+      const d = root.querySelector(`[data-metric=${k}]`);
+      if (!d) return undefined;
+      return JSON.parse(d.dataset.value);
+    };
+    const m = document.querySelector(`[data-testid=metrics-${i}]`);
+    const p = document.querySelector(`[data-testid=perception-${i}]`);
+    const flag = p.querySelector(`[data-testid=flag-${i}]`);
+    return {
+      bytes: num(m, 'bytes'), bpp: num(m, 'bits_per_pixel'), psnr: num(m, 'psnr_rgb'), psnrY: num(m, 'psnr_y'),
+      ssim: num(m, 'ssim'), msssim: num(m, 'ms_ssim'),
+      feature: num(p, 'feature_distance'), kl: num(p, 'kl') ?? null,
+      changed: flag ? flag.dataset.changed === 'true' : null,
+      bars: [...p.querySelectorAll('.bars li')].map((li) => ({ cls: li.dataset.class, p: Number(li.dataset.p) })),
+      error: p.querySelector('.perception-error')?.textContent ?? null,
+    };
+  }, i);
+}
+
+/** Marks side i's current result as seen, so `sideResult` waits for the next one. */
+export async function markStale(page, i) {
+  await page.evaluate((i) => { document.querySelector(`[data-testid=stage-${i}]`).dataset.state = 'stale'; }, i);
+}
+
+/** Types a value into a numeric parameter's number box (fires `input`). */
+export async function setNumber(page, testid, value) {
+  await page.locator(`[data-testid=${testid}-number]`).fill(String(value));
+}
+
+/** The settings the image lab shows: codecs, parameter values, model, split, zoom, input. */
+export async function imageSettings(page) {
+  // The codec menus are filled once the worker sent its catalog.
+  await page.waitForSelector('[data-testid=codec-1]:not([disabled])');
+  return page.evaluate(() => {
+    const side = (i) => ({
+      codec: document.querySelector(`[data-testid=codec-${i}]`).value,
+      params: Object.fromEntries([...document.querySelectorAll(`#side-${i} .params [data-testid^=param-]`)]
+        .filter((e) => !e.dataset.testid.endsWith('-number'))
+        .map((e) => [e.dataset.testid.replace(`param-${i}-`, ''), e.type === 'checkbox' ? e.checked : e.value])),
+    });
+    return {
+      sides: [side(0), side(1)],
+      model: document.querySelector('[data-testid=model]').value,
+      backend: document.querySelector('[data-testid=backend]').value,
+      split: document.querySelector('[data-testid=split]').dataset.split,
+      zoom: document.querySelector('[data-testid=zoom-level]').dataset.zoom,
+      source: document.querySelector('[data-testid=source-info]').textContent,
+    };
+  });
+}
+
+/** The current experiment's link, as the copy-link button shows it. */
+export async function copyLink(page) {
+  await page.click('[data-testid=copy-link]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=share-link]').value !== '');
+  return page.inputValue('[data-testid=share-link]');
+}
+
+/** Waits until the page is painted and its worker module is compiled. */
+export async function ready(page) {
+  await page.waitForSelector('#app-status[data-ready="1"]');
+  await page.waitForSelector('[data-testid=worker-status][data-state=ready]', { timeout: 120_000 });
+}

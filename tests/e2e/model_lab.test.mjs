@@ -31,7 +31,7 @@ async function waitLab(timeout) {
 
 test('model lab: kernels checked and timed on WebGPU, formats evaluated like mpqlab quant', { timeout: 1_200_000 }, async (t) => {
   await t.test('every kernel equals its CPU reference on the browser\'s WebGPU', async () => {
-    await page.goto(URL_);
+    await page.goto(URL_ + '#/model');
     await page.waitForSelector('[data-ready="1"]');
     await page.click('[data-testid=kcheck-run]');
     const text = await waitLab(300_000);
@@ -118,7 +118,7 @@ test('model lab with no GPU adapter: a clear error, and the CPU reference still 
   // (as on a machine whose GPU the browser blocks).
   const { context: ctx, page: p, consoleErrors: errors } = await launch({ webgpu: false });
   try {
-    await p.goto(URL_);
+    await p.goto(URL_ + '#/model');
     await p.waitForSelector('[data-ready="1"]');
     await p.click('[data-testid=kcheck-run]');
     await p.waitForFunction(() => document.querySelector('[data-testid=lab-status]').dataset.state === 'stopped',
