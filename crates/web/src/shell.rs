@@ -68,6 +68,7 @@ pub fn start() {
     if let Some(status) = by_id::<HtmlElement>("app-status") {
         status.set_text_content(Some("ready"));
         let _ = status.set_attribute("data-ready", "1");
+        let _ = status.set_attribute("data-ready-ms", &format!("{:.0}", crate::js::now_ms()));
     }
 }
 
@@ -221,6 +222,7 @@ fn load_worker_module() {
                     e.set_text_content(Some(&format!("Codecs and models ready ({s:.1} s).")));
                     let _ = e.set_attribute("data-state", "ready");
                     let _ = e.set_attribute("data-ms", &format!("{:.0}", s * 1000.0));
+                    let _ = e.set_attribute("data-ready-ms", &format!("{:.0}", crate::js::now_ms()));
                 }
             }
             Err(e) => {

@@ -31,8 +31,12 @@ pub struct Lab;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    /// What this lab offers: codecs with their schemas, models, data-set thumbnails.
+    /// What this lab offers: codecs with their schemas, models, data sets (no network: it is
+    /// the first request, and the first comparison waits for it).
     Catalog,
+    /// The first test items of each data set, for the page's gallery (fetched: asked for once
+    /// the first comparison is on screen).
+    Thumbs,
     /// Make `source` the worker's input (decoded by mpqlab, as the CLI decodes it).
     Load { source: Source },
     /// One side: encode the input, decode, measure; with `judge`, the model's verdict too.
@@ -71,6 +75,7 @@ pub struct Judge {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Event {
     Catalog(Catalog),
+    Thumbs(Vec<DatasetThumbs>),
     /// The input as decoded (RGBA for the canvas).
     Loaded(Loaded),
     /// One side's result.
@@ -144,7 +149,12 @@ pub struct ModelInfo {
 pub struct DatasetInfo {
     pub id: String,
     pub name: String,
-    /// The first test items of each class in turn, for the page's gallery.
+}
+
+/// The first test items of each class of a data set, in turn, for the page's gallery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetThumbs {
+    pub dataset: String,
     pub thumbs: Vec<Thumb>,
 }
 

@@ -11,7 +11,7 @@ use mpq_models::{ModelId, Task};
 use serde::Serialize;
 
 use super::browser_codec::{self, BROWSER_CODECS};
-use super::{BenchRow, Catalog, CodecInfo, DatasetInfo, Encoded, Event, GALLERY_ITEMS, Judge, Loaded, ModelInfo, Request, Source, Thumb};
+use super::{BenchRow, Catalog, CodecInfo, DatasetInfo, DatasetThumbs, Encoded, Event, GALLERY_ITEMS, Judge, Loaded, ModelInfo, Request, Source, Thumb};
 use crate::bridge::worker::Ctx;
 use crate::{js, machine};
 
@@ -22,7 +22,20 @@ thread_local! {
 
 pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -> Result<()> {
     match request {
-        Request::Catalog => catalog(ctx).await,
+        Request::Catalog => {
+            catalog(ctx);
+            Ok(())
+        }
+        Request::Thumbs => {
+            let mut out = Vec::new();
+            for task in Task::ALL {
+                ctx.progress(&format!("fetching the {} test items", task.name()), 0, 1);
+                let set = machine::subset(task).await?;
+                out.push(DatasetThumbs { dataset: task.id().into(), thumbs: thumbs(task, &set) });
+            }
+            ctx.event(Event::Thumbs(out));
+            Ok(())
+        }
         Request::Load { source } => load(ctx, source).await,
         Request::Encode { codec, params, judge } => encode(ctx, &codec, &params, judge).await,
         Request::Sweep { model, backend, items, specs, shard, shards } => {
@@ -33,7 +46,7 @@ pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -
     }
 }
 
-async fn catalog<W: Serialize + From<Event>>(ctx: Ctx<W>) -> Result<()> {
+fn catalog<W: Serialize + From<Event>>(ctx: Ctx<W>) {
     let mut codecs: Vec<CodecInfo> = mpq_codecs::registry()
         .iter()
         .filter(|c| c.modality() == mpq_core::Modality::Image)
@@ -48,14 +61,8 @@ async fn catalog<W: Serialize + From<Event>>(ctx: Ctx<W>) -> Result<()> {
     }));
     let models =
         ModelId::ALL.iter().map(|m| ModelInfo { id: m.id().into(), name: m.name().into(), dataset: m.task().id().into() }).collect();
-    let mut datasets = Vec::new();
-    for task in Task::ALL {
-        ctx.progress(&format!("fetching the {} test items", task.name()), 0, 1);
-        let set = machine::subset(task).await?;
-        datasets.push(DatasetInfo { id: task.id().into(), name: task.name().into(), thumbs: thumbs(task, &set) });
-    }
+    let datasets = Task::ALL.iter().map(|t| DatasetInfo { id: t.id().into(), name: t.name().into() }).collect();
     ctx.event(Event::Catalog(Catalog { codecs, models, datasets }));
-    Ok(())
 }
 
 /// The first items of each class in turn (the cats-vs-dogs subset lists all cats first).

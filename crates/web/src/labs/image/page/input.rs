@@ -116,12 +116,13 @@ pub(super) async fn load_gallery() {
 
 impl Page {
     pub(super) fn render_dataset_gallery(&self) {
-        let (Some(gallery), Some(catalog)) = (by_id::<HtmlElement>("dataset-gallery"), &self.catalog) else { return };
+        let (Some(gallery), Some(catalog), Some(thumbs)) = (by_id::<HtmlElement>("dataset-gallery"), &self.catalog, &self.thumbs) else { return };
         gallery.set_text_content(None);
         for set in &catalog.datasets {
+            let Some(items) = thumbs.iter().find(|t| t.dataset == set.id) else { continue };
             let row = el("div", "dataset-row", &[("role", "group"), ("aria-label", &set.name)]);
             append(&row, &[&text_el("span", "dataset-name", &set.name)]);
-            for t in &set.thumbs {
+            for t in &items.thumbs {
                 let button = el(
                     "button",
                     "thumb item",

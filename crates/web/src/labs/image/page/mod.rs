@@ -30,7 +30,7 @@ use view::*;
 
 use super::bench::BenchPanel;
 use super::sweep::SweepPanel;
-use super::{AgreementReport, Catalog, CodecInfo, Encoded, Event as LabEvent, Judge, Lab, Loaded, Request, Source};
+use super::{AgreementReport, Catalog, CodecInfo, DatasetThumbs, Encoded, Event as LabEvent, Judge, Lab, Loaded, Request, Source};
 use crate::bridge::page::{Bridge, Incoming};
 use crate::bridge::{JobId, Notice};
 use crate::ui::history::{self, Step};
@@ -75,6 +75,7 @@ pub fn entry() -> LabEntry {
 #[derive(Debug, Clone, PartialEq)]
 enum Job {
     Catalog,
+    Thumbs,
     Load(Input),
     Encode(usize, SideKey),
     Agreement,
@@ -135,6 +136,9 @@ pub(super) struct Page {
     pub(super) exp: ImageExperiment,
     pub(super) catalog: Option<Catalog>,
     catalog_failed: bool,
+    /// The data-set gallery's items, asked for once the first comparison is on screen.
+    thumbs: Option<Vec<DatasetThumbs>>,
+    thumbs_asked: bool,
     browser_support: Vec<(String, bool)>,
     gallery: Option<Vec<GalleryItem>>,
     bridge: Bridge<Lab>,
@@ -166,6 +170,8 @@ fn mount(root: &HtmlElement) {
         exp,
         catalog: None,
         catalog_failed: false,
+        thumbs: None,
+        thumbs_asked: false,
         browser_support: Vec::new(),
         gallery: None,
         bridge,
@@ -359,13 +365,16 @@ impl Page {
         let want = self.exp.input.clone();
         self.render_needs_file();
         if self.worker_input.as_ref() != Some(&want) {
-            if self.failed_inputs.contains(&want) {
-                return;
+            if !self.failed_inputs.contains(&want) {
+                if let Some(source) = self.source(&want) {
+                    set_source_info(&format!("Loading {}…", input_name(&want, self.gallery.as_deref())));
+                    self.submit(Request::Load { source }, Job::Load(want));
+                    return;
+                }
             }
-            if let Some(source) = self.source(&want) {
-                set_source_info(&format!("Loading {}…", input_name(&want, self.gallery.as_deref())));
-                self.submit(Request::Load { source }, Job::Load(want));
-            }
+            // Nothing to load now (a file a link asks for, or an input that failed): the
+            // data-set gallery meanwhile.
+            self.ask_thumbs();
             return;
         }
         for i in 0..self.sides.len() {
@@ -386,6 +395,9 @@ impl Page {
             self.submit(request, Job::Encode(i, key));
             return;
         }
+        if self.ask_thumbs() {
+            return;
+        }
         if self.agreement_wanted {
             self.agreement_wanted = false;
             self.submit(Request::Agreement { model: self.exp.model.clone(), items: 200 }, Job::Agreement);
@@ -394,6 +406,17 @@ impl Page {
         if let Some(request) = self.bench.take_request() {
             self.submit(request, Job::Bench);
         }
+    }
+
+    /// Asks for the data-set gallery's items once (after the first comparison: they are a
+    /// fetch of both test subsets). `true` when it was sent now.
+    fn ask_thumbs(&mut self) -> bool {
+        if self.thumbs_asked || !self.bridge.is_idle() {
+            return false;
+        }
+        self.thumbs_asked = true;
+        self.submit(Request::Thumbs, Job::Thumbs);
+        true
     }
 
     /// A side whose result no longer matches the experiment says so at once (not only when its
@@ -468,13 +491,17 @@ impl Page {
             Job::Load(_) => set_source_info(&format!("{}…", capitalized(stage))),
             Job::Bench => self.bench.on_progress(stage, done, total),
             Job::Agreement => agreement_status(&format!("{stage}…"), "running"),
-            Job::Catalog => {}
+            Job::Catalog | Job::Thumbs => {}
         }
     }
 
     fn on_event(&mut self, job: &Job, event: LabEvent) {
         match (job, event) {
             (Job::Catalog, LabEvent::Catalog(c)) => self.set_catalog(c),
+            (Job::Thumbs, LabEvent::Thumbs(t)) => {
+                self.thumbs = Some(t);
+                self.render_dataset_gallery();
+            }
             (Job::Load(input), LabEvent::Loaded(l)) => self.on_loaded(input.clone(), l),
             (Job::Encode(i, key), LabEvent::Encoded(e)) => self.on_encoded(*i, key.clone(), &e),
             (Job::Agreement, LabEvent::Agreement(r)) => agreement_done(&r),
@@ -486,6 +513,11 @@ impl Page {
 
     fn on_failed(&mut self, job: Job, message: &str, crashed: bool) {
         match job {
+            Job::Thumbs => {
+                if !crashed {
+                    ui::show_error(&format!("Cannot show the data sets' test items: {message}"));
+                }
+            }
             Job::Catalog => {
                 self.catalog_failed = true;
                 if !crashed {
@@ -549,7 +581,6 @@ impl Page {
             .collect();
         self.catalog = Some(catalog);
         self.validate();
-        self.render_dataset_gallery();
         self.render_all();
         self.sweep.apply(&self.exp.sweep, &self.exp.model, self.exp.backend, self.catalog.as_ref());
     }
