@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { ROOT, OUT, URL_, launch, cliBytes as cli } from './lib.mjs';
+import { ROOT, OUT, URL_, launch, cliBytes as cli, dragSplit } from './lib.mjs';
 
 let context, page, consoleErrors;
 
@@ -130,12 +130,7 @@ test('image lab: first screen, codecs side by side, split, file input, errors, C
   });
 
   await t.test('split drags with the mouse and moves with the keyboard; zoom is shared', async () => {
-    const viewer = await page.locator('[data-testid=viewer]').boundingBox();
-    const split = await page.locator('[data-testid=split]').boundingBox();
-    await page.mouse.move(split.x + split.width / 2, split.y + split.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(viewer.x + viewer.width * 0.25, viewer.y + viewer.height / 2, { steps: 8 });
-    await page.mouse.up();
+    await dragSplit(page, 0.25);
     let now = Number(await page.getAttribute('[data-testid=split]', 'aria-valuenow'));
     assert.ok(Math.abs(now - 25) <= 1, `split at ${now}% after dragging to 25%`);
     await page.focus('[data-testid=split]');

@@ -117,3 +117,13 @@ export async function ready(page) {
   await page.waitForSelector('#app-status[data-ready="1"]');
   await page.waitForSelector('[data-testid=worker-status][data-state=ready]', { timeout: 120_000 });
 }
+
+/** Drags the split to `fraction` of the viewer's width with the mouse. */
+export async function dragSplit(page, fraction, steps = 8) {
+  const viewer = await page.locator('[data-testid=viewer]').boundingBox();
+  const split = await page.locator('[data-testid=split]').boundingBox();
+  await page.mouse.move(split.x + split.width / 2, split.y + split.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(viewer.x + viewer.width * fraction, viewer.y + viewer.height / 2, { steps });
+  await page.mouse.up();
+}

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, OUT, URL_, launch, cli, sideResult, markStale, setNumber, imageSettings, copyLink, ready } from './lib.mjs';
+import { ROOT, OUT, URL_, launch, cli, sideResult, markStale, setNumber, imageSettings, copyLink, ready, dragSplit } from './lib.mjs';
 
 const FILE = path.join(ROOT, 'tests/fixtures/metrics/astronaut_noise_a.png');
 const OTHER_FILE = path.join(ROOT, 'tests/fixtures/metrics/astronaut_noise_b.png');
@@ -59,12 +59,7 @@ test('an experiment built by clicking opens elsewhere with the same settings and
     await setNumber(page, 'param-1-scale', 40);
     await page.selectOption('[data-testid=model]', 'fashion-cnn-jpeg');
     // The split dragged to about 30 %, then the view zoomed in twice with the keyboard.
-    const viewer = await page.locator('[data-testid=viewer]').boundingBox();
-    const split = await page.locator('[data-testid=split]').boundingBox();
-    await page.mouse.move(split.x + split.width / 2, split.y + split.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(viewer.x + viewer.width * 0.3, viewer.y + viewer.height / 2, { steps: 6 });
-    await page.mouse.up();
+    await dragSplit(page, 0.3, 6);
     await page.focus('[data-testid=viewer]');
     await page.keyboard.press('+');
     await page.keyboard.press('+');

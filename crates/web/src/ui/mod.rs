@@ -40,6 +40,23 @@ pub fn hide_error() {
     }
 }
 
+/// A panel's buttons while a job runs: `run` buttons disabled (and left so where `keep_disabled`
+/// says so), the cancel button and the progress bar shown and reset.
+pub fn set_running(run: &[&str], cancel: &str, progress: &str, running: bool, keep_disabled: impl Fn(&str) -> bool) {
+    for id in run {
+        if let Some(b) = by_id::<web_sys::HtmlButtonElement>(id) {
+            b.set_disabled(running || keep_disabled(id));
+        }
+    }
+    if let Some(b) = by_id::<web_sys::HtmlButtonElement>(cancel) {
+        b.set_hidden(!running);
+    }
+    if let Some(p) = by_id::<web_sys::HtmlProgressElement>(progress) {
+        p.set_hidden(!running);
+        p.set_value(0.0);
+    }
+}
+
 /// `data-*` attributes the tests (and curious users with devtools) read: raw values, not text.
 pub fn set_data(e: &web_sys::Element, key: &str, value: &str) {
     let _ = e.set_attribute(&format!("data-{key}"), value);

@@ -116,16 +116,7 @@ impl BenchPanel {
 }
 
 fn set_running(running: bool) {
-    if let Some(b) = by_id::<HtmlButtonElement>("bench-run") {
-        b.set_disabled(running);
-    }
-    if let Some(b) = by_id::<HtmlButtonElement>("bench-cancel") {
-        b.set_hidden(!running);
-    }
-    if let Some(p) = by_id::<HtmlProgressElement>("bench-progress") {
-        p.set_hidden(!running);
-        p.set_value(0.0);
-    }
+    crate::ui::set_running(&["bench-run"], "bench-cancel", "bench-progress", running, |_| false);
     if let Some(s) = by_id::<HtmlElement>("bench-status") {
         s.set_text_content(Some(if running { "starting…" } else { "" }));
         let _ = s.unchecked_ref::<web_sys::Element>().remove_attribute("data-state");

@@ -382,16 +382,7 @@ impl Page {
 }
 
 fn set_running(running: bool) {
-    if let Some(b) = by_id::<HtmlButtonElement>("sweep-run") {
-        b.set_disabled(running);
-    }
-    if let Some(b) = by_id::<HtmlButtonElement>("sweep-cancel") {
-        b.set_hidden(!running);
-    }
-    if let Some(p) = by_id::<HtmlProgressElement>("sweep-progress") {
-        p.set_hidden(!running);
-        p.set_value(0.0);
-    }
+    ui::set_running(&["sweep-run"], "sweep-cancel", "sweep-progress", running, |_| false);
 }
 
 fn set_status(text: &str, state: &str) {

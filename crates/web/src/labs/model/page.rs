@@ -95,18 +95,8 @@ fn set_status(text: &str, state: &str) {
 }
 
 fn set_running(running: bool) {
-    for id in ["lab-run", "kcheck-run", "kbench-run"] {
-        if let Some(b) = by_id::<HtmlButtonElement>(id) {
-            b.set_disabled(running || (id != "lab-run" && !ui::has_webgpu()));
-        }
-    }
-    if let Some(b) = by_id::<HtmlButtonElement>("lab-cancel") {
-        b.set_hidden(!running);
-    }
-    if let Some(p) = by_id::<HtmlProgressElement>("lab-progress") {
-        p.set_hidden(!running);
-        p.set_value(0.0);
-    }
+    // The kernel buttons stay off in a browser without WebGPU.
+    ui::set_running(&["lab-run", "kcheck-run", "kbench-run"], "lab-cancel", "lab-progress", running, |id| id != "lab-run" && !ui::has_webgpu());
 }
 
 fn wire() {
