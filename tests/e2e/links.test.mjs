@@ -73,7 +73,7 @@ test('an experiment built by clicking opens elsewhere with the same settings and
     const fragment = link.slice(link.indexOf('#'));
     console.log(`typical link (${fragment.length} characters): ${fragment}`);
     assert.ok(fragment.length < 200, `${fragment.length} characters`);
-    assert.match(await page.textContent('[data-testid=copy-status]'), /characters/);
+    await page.waitForFunction(() => /\(\d+ characters\)/.test(document.querySelector('[data-testid=copy-status]').textContent));
 
     const b = await openFresh(link);
     try {

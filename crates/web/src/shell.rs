@@ -172,6 +172,7 @@ fn wire_banner_and_link() {
         field.set_hidden(false);
         field.select();
         let chars = href.chars().count();
+        status.set_text_content(Some(&format!("Copy the link above ({chars} characters).")));
         let status = status.clone();
         let clipboard = w.navigator().clipboard();
         wasm_bindgen_futures::spawn_local(async move {
