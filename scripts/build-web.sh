@@ -3,6 +3,7 @@
 # scripts/env.sh detects: the UI module (mpq-ui) and the worker module (mpq-worker). Then
 #   * writes dist/build.json (both modules' sizes; the page reads the worker module's size from
 #     it to show download progress) and fails when the gzipped UI module exceeds its budget;
+#   * puts a strict Content-Security-Policy into dist/index.html (scripts/csp.mjs);
 #   * precompresses what the page loads (.gz and .br beside each file), as a production host
 #     would serve it (tests/e2e/serve.mjs sends them).
 # Skips everything when dist/ was built from exactly these sources (MPQ_FORCE_BUILD=1 rebuilds).
@@ -51,6 +52,9 @@ EOF
 if [ "$ui_gz" -gt "$UI_GZIP_BUDGET" ]; then
   die "the UI module is $ui_gz bytes gzipped, over its budget of $UI_GZIP_BUDGET: keep codecs, models and wgpu out of it"
 fi
+
+# A strict Content-Security-Policy in the page (trunk's one inline loader allowed by its hash).
+timed node "$ROOT/scripts/csp.mjs" "$ROOT/dist/index.html"
 
 # Precompressed copies for the static server (gzip -9 and brotli 11, through Node's zlib).
 timed node "$ROOT/scripts/precompress.mjs" "$ROOT/dist"
