@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: native (cargo test --workspace, with the reference
-# tools required), then the page built with trunk and driven in headless Chromium.
+# tools required), a short run of every fuzz target, then the page built with trunk and driven
+# in headless Chromium.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -15,7 +16,13 @@ TARGET_DIR="$(cargo_target_dir)"
 export MPQLAB_BIN="$TARGET_DIR/debug/mpqlab"
 [ -x "$MPQLAB_BIN" ] || die "$MPQLAB_BIN was not built by cargo test"
 
-# 2. The page: build, serve on loopback, drive it in Chromium.
+# 2. Every fuzz target for a few seconds (the long run is scripts/fuzz.sh 600): a crash, a leak
+# or an allocation beyond the limits fails the test. MPQ_FUZZ_SECONDS=0 skips it.
+if [ "${MPQ_FUZZ_SECONDS:-8}" != 0 ]; then
+  timed "$ROOT/scripts/fuzz.sh" "${MPQ_FUZZ_SECONDS:-8}"
+fi
+
+# 3. The page: build, serve on loopback, drive it in Chromium.
 "$ROOT/scripts/build-web.sh"
 port_file="$(mktemp)"
 node "$ROOT/tests/e2e/serve.mjs" "$ROOT/dist" 0 >"$port_file" 2>&1 &

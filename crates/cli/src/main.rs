@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! mpqlab codecs                                   list codecs and their parameters (JSON)
+//! mpqlab info IN                                   decode a file: format, size, damage (JSON)
 //! mpqlab compress IN -c jpeg -p quality=10 -o OUT  encode a file
 //! mpqlab eval IN -c avif -p quality=40             encode, decode, measure: JSON
 //! mpqlab bench [IMAGES..] [--runs 3]               encode/decode time per codec: JSON
@@ -40,6 +41,9 @@ struct Cli {
 enum Command {
     /// List every codec with its parameter schema, as JSON.
     Codecs,
+    /// Decode an image file and say what it is: format, size, and what was lost if it is
+    /// damaged or cut short but decodes (JSON). Bad files are refused with the reason.
+    Info { input: PathBuf },
     /// Encode an image file with a codec and write the encoded bytes.
     Compress {
         /// Input image (PNG, JPEG, WebP, QOI or AVIF).
@@ -106,15 +110,25 @@ fn split_inline_params(s: &str) -> Vec<String> {
     s.split(',').map(str::to_string).collect()
 }
 
+/// Reads an image file; a damaged file that still decodes is read with a warning on stderr.
 pub(crate) fn read_image(path: &Path) -> Result<Image> {
+    let (img, warning) = read_image_checked(path)?;
+    if let Some(w) = warning {
+        eprintln!("mpqlab: warning: {}: {w}", path.display());
+    }
+    Ok(img)
+}
+
+/// Reads an image file, and says what was lost if it is damaged or cut short but decodes.
+pub(crate) fn read_image_checked(path: &Path) -> Result<(Image, Option<String>)> {
     let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     mpq_core::limits::check_file_size(meta.len().min(usize::MAX as u64) as usize)
         .with_context(|| format!("{}", path.display()))?;
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if mpq_codecs::image::sniff(&bytes) == Some(mpq_codecs::image::FileFormat::Avif) {
-        return decode_avif_isolated(path);
+        return decode_avif_isolated(path).map(|img| (img, None));
     }
-    mpq_codecs::image::load(&bytes).with_context(|| format!("{}", path.display()))
+    mpq_codecs::image::load_checked(&bytes).with_context(|| format!("{}", path.display()))
 }
 
 /// Decodes a user's AVIF file in a child process. rav1d 1.1 panics inside its `extern "C"`
@@ -183,6 +197,17 @@ fn run(cli: Cli) -> Result<()> {
                 })
                 .collect();
             println!("{}", serde_json::to_string_pretty(&list)?);
+        }
+        Command::Info { input } => {
+            let (image, warning) = read_image_checked(&input)?;
+            let bytes = std::fs::metadata(&input)?.len();
+            let format = std::fs::read(&input).ok().and_then(|b| mpq_codecs::image::sniff(&b)).map(|f| format!("{f:?}").to_lowercase());
+            let info = serde_json::json!({
+                "file": input.display().to_string(), "bytes": bytes, "format": format,
+                "width": image.width(), "height": image.height(),
+                "pixels": format!("{:?}", image.format()).to_lowercase(), "warning": warning,
+            });
+            println!("{}", serde_json::to_string_pretty(&info)?);
         }
         Command::Compress { input, codec, output } => {
             let (codec, params) = codec.resolve()?;

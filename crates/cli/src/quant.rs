@@ -35,6 +35,10 @@ pub struct QuantArgs {
     /// Also write an accuracy-vs-bits-per-weight plot (SVG) here.
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// The model's weights from this burnpack file (as `mpqlab train --out` writes it)
+    /// instead of the bundled ones.
+    #[arg(long)]
+    weights: Option<PathBuf>,
 }
 
 pub fn run(args: QuantArgs) -> Result<()> {
@@ -55,7 +59,8 @@ pub fn run(args: QuantArgs) -> Result<()> {
     if args.items == Some(0) {
         bail!("--items must be at least 1");
     }
-    let (out, rows, items) = quant(model, &formats, args.search, args.gpu, args.items)?;
+    let classifier = crate::sweep::classifier(model, args.weights.as_deref())?;
+    let (out, rows, items) = quant_with(&classifier, &formats, args.search, args.gpu, args.items)?;
     println!("{}", serde_json::to_string_pretty(&out)?);
     if let Some(path) = &args.svg {
         let title = format!("{}: accuracy vs bits per weight ({items} items)", model.name());
@@ -68,6 +73,11 @@ pub fn run(args: QuantArgs) -> Result<()> {
 /// items, on our kernels (`gpu`) or their CPU reference, with a line per row on stderr; the
 /// JSON `mpqlab quant` prints, the rows and the number of items.
 pub(crate) fn quant(model: ModelId, formats: &[Format], search: bool, gpu: bool, items: Option<usize>) -> Result<(serde_json::Value, Vec<mpq_models::quantized::QuantRow>, usize)> {
+    quant_with(&Classifier::load_bundled(model, &cpu_device())?, formats, search, gpu, items)
+}
+
+fn quant_with(classifier: &Classifier, formats: &[Format], search: bool, gpu: bool, items: Option<usize>) -> Result<(serde_json::Value, Vec<mpq_models::quantized::QuantRow>, usize)> {
+    let model = classifier.id();
     let task = model.task();
     let mut set = data::decode_subset(task.bundled_test_subset())?;
     if let Some(n) = items {
@@ -81,8 +91,7 @@ pub(crate) fn quant(model: ModelId, formats: &[Format], search: bool, gpu: bool,
         }
         None => Backend::Cpu,
     };
-    let classifier = Classifier::load_bundled(model, &cpu_device())?;
-    let rows = evaluate(&classifier, &variants(formats, search), &set, backend)?;
+    let rows = evaluate(classifier, &variants(formats, search), &set, backend)?;
     for r in &rows {
         eprintln!(
             "{:>13}: {:6.3} bits/weight {:>7} bytes  weight rel. RMSE {:.4}  accuracy {:.4} (f32 {:.4})  agreement {:.4}  KL {:.2e}  {}",

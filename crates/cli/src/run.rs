@@ -73,15 +73,16 @@ fn sha256_hex(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The experiment's input as the page loads it, with its name and (for a test item) the item.
-fn load_input(input: &Input, file: Option<&Path>) -> Result<(Image, String, Option<DatasetItem>)> {
+/// The experiment's input as the page loads it, with its name, (for a test item) the item, and
+/// what was lost reading it (a damaged file that still decodes).
+fn load_input(input: &Input, file: Option<&Path>) -> Result<(Image, String, Option<DatasetItem>, Option<String>)> {
     match input {
         Input::Gallery { id } => {
             let dir = gallery_dir()?;
             let index: Vec<GalleryItem> = serde_json::from_slice(&std::fs::read(dir.join("index.json"))?)?;
             let item = index.iter().find(|g| &g.id == id).with_context(|| format!("there is no gallery photo '{id}'"))?;
-            let img = crate::read_image(&dir.join(&item.file))?;
-            Ok((img.flattened_onto_white().0, item.file.clone(), None))
+            let (img, warning) = crate::read_image_checked(&dir.join(&item.file))?;
+            Ok((img.flattened_onto_white().0, item.file.clone(), None, warning))
         }
         Input::Item { dataset, index } => {
             let task = Task::parse(dataset).with_context(|| format!("there is no data set '{dataset}'"))?;
@@ -89,7 +90,7 @@ fn load_input(input: &Input, file: Option<&Path>) -> Result<(Image, String, Opti
             let i = *index as usize;
             let img = set.to_image(i)?;
             let item = DatasetItem { task, index: i, label: set.labels[i] as usize };
-            Ok((img, format!("{dataset} test item {index}"), Some(item)))
+            Ok((img, format!("{dataset} test item {index}"), Some(item), None))
         }
         Input::File(f) => {
             let Some(path) = file else {
@@ -107,14 +108,14 @@ fn load_input(input: &Input, file: Option<&Path>) -> Result<(Image, String, Opti
                     f.sha256
                 );
             }
-            let img = crate::read_image(path)?;
-            Ok((img.flattened_onto_white().0, f.name.clone(), None))
+            let (img, warning) = crate::read_image_checked(path)?;
+            Ok((img.flattened_onto_white().0, f.name.clone(), None, warning))
         }
     }
 }
 
 fn image(e: &ImageExperiment, file: Option<&Path>) -> Result<Value> {
-    let (img, name, item) = load_input(&e.input, file)?;
+    let (img, name, item, warning) = load_input(&e.input, file)?;
     let model = crate::sweep::parse_model(&e.model)?;
     let classifier = Classifier::load_bundled(model, &cpu_device())?;
     let mut sides = Vec::new();
@@ -145,7 +146,7 @@ fn image(e: &ImageExperiment, file: Option<&Path>) -> Result<Value> {
     Ok(json!({
         "lab": "image",
         "input": { "name": name, "width": img.width(), "height": img.height(),
-                   "true_class": item.map(|i| i.task.classes()[i.label]) },
+                   "true_class": item.map(|i| i.task.classes()[i.label]), "warning": warning },
         "model": model.id(),
         "model_backend": "cpu",
         "sides": sides,

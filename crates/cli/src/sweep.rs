@@ -36,6 +36,10 @@ pub struct SweepArgs {
     /// Also write the plots (accuracy and PSNR vs bits per pixel) as SVG here.
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// The model's weights from this burnpack file (as `mpqlab train --out` writes it)
+    /// instead of the bundled ones.
+    #[arg(long)]
+    weights: Option<PathBuf>,
 }
 
 pub(crate) fn parse_model(id: &str) -> Result<ModelId> {
@@ -48,6 +52,23 @@ pub(crate) fn parse_model(id: &str) -> Result<ModelId> {
 /// The sweep of `specs` over the first `items` test items of `model`'s subset, with progress on
 /// stderr: the loop of the page's sweep workers, natively.
 pub(crate) fn sweep(model: ModelId, items: usize, specs: &[String]) -> Result<SweepResult> {
+    sweep_with(&Classifier::load_bundled(model, &cpu_device())?, items, specs)
+}
+
+/// `model` with the bundled weights, or with those of `weights` (a burnpack file; checked:
+/// another network's file, other shapes or a damaged file are refused with the reason).
+pub(crate) fn classifier(model: ModelId, weights: Option<&std::path::Path>) -> Result<Classifier> {
+    let Some(path) = weights else { return Ok(Classifier::load_bundled(model, &cpu_device())?) };
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > mpq_models::MAX_WEIGHT_FILE_BYTES as u64 {
+        bail!("{}: the file is {} bytes; weight files here are at most {}", path.display(), meta.len(), mpq_models::MAX_WEIGHT_FILE_BYTES);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Classifier::load_weights(model, &bytes, &cpu_device()).with_context(|| format!("{} as weights of {}", path.display(), model.id()))
+}
+
+fn sweep_with(classifier: &Classifier, items: usize, specs: &[String]) -> Result<SweepResult> {
+    let model = classifier.id();
     let sweeps = specs.iter().map(|s| CodecSweep::parse(s)).collect::<Result<Vec<_>, _>>()?;
     // Resolve every codec and value before any work, so a typo fails at once.
     let mut plan = Vec::new();
@@ -59,9 +80,8 @@ pub(crate) fn sweep(model: ModelId, items: usize, specs: &[String]) -> Result<Sw
 
     let task = model.task();
     let set = data::decode_subset(task.bundled_test_subset())?;
-    let classifier = Classifier::load_bundled(model, &cpu_device())?;
     let t_all = Instant::now();
-    let runner = block_on(SweepRunner::new(&classifier, &set, items))?;
+    let runner = block_on(SweepRunner::new(classifier, &set, items))?;
     let mut result = SweepResult {
         model: model.id().to_string(),
         dataset: task.id().to_string(),
@@ -133,7 +153,8 @@ pub fn run(args: SweepArgs) -> Result<()> {
     } else {
         args.codecs.clone()
     };
-    let result = sweep(model, args.items, &specs)?;
+    let classifier = classifier(model, args.weights.as_deref())?;
+    let result = sweep_with(&classifier, args.items, &specs)?;
     if let Some(path) = &args.csv {
         std::fs::write(path, result.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
     }

@@ -29,7 +29,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn decode(format: &str, reason: impl std::fmt::Display) -> Self {
-        Error::Decode { format: format.to_string(), reason: reason.to_string() }
+        // Libraries' messages sometimes end in a newline; ours are one line.
+        Error::Decode { format: format.to_string(), reason: reason.to_string().trim().to_string() }
     }
     pub fn encode(codec: &str, reason: impl std::fmt::Display) -> Self {
         Error::Encode { codec: codec.to_string(), reason: reason.to_string() }

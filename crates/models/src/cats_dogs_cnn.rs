@@ -118,6 +118,12 @@ impl CatsDogsCnn {
         Self::apply_store(&mut store, CatsDogsCnnConfig::default(), device)
     }
 
+    /// Weights from a burnpack file's bytes (as [`CatsDogsCnn::to_bytes`] writes them): a file of
+    /// another network, with other shapes, or damaged is an error.
+    pub fn load_bytes(bytes: &[u8], config: CatsDogsCnnConfig, device: &Device) -> Result<Self, ModelError> {
+        Self::apply_store(&mut crate::weights::store_from_bytes(bytes)?, config, device)
+    }
+
     /// Weights from a burnpack file (as written by [`CatsDogsCnn::to_bytes`]).
     pub fn load_file(path: &std::path::Path, config: CatsDogsCnnConfig, device: &Device) -> Result<Self, ModelError> {
         if !path.is_file() {

@@ -16,8 +16,8 @@ use burn::tensor::{Device, Tensor};
 use mpq_metrics::perception::{Activation, Prediction};
 
 use crate::ModelError;
-use crate::cats_dogs_cnn::{self, CatsDogsCnn};
-use crate::fashion_cnn::{self, FashionCnn};
+use crate::cats_dogs_cnn::{self, CatsDogsCnn, CatsDogsCnnConfig};
+use crate::fashion_cnn::{self, FashionCnn, FashionCnnConfig};
 
 /// Items per forward pass (bounds memory for large batches).
 const CHUNK: usize = 256;
@@ -201,6 +201,17 @@ impl Classifier {
             ModelId::FashionCnn => Network::Fashion(FashionCnn::load_bundled(device)?),
             ModelId::FashionCnnJpeg => Network::Fashion(FashionCnn::load_bundled_jpeg(device)?),
             ModelId::CatsDogsCnn => Network::CatsDogs(CatsDogsCnn::load_bundled(device)?),
+        };
+        Ok(Self { id, network, device: device.clone() })
+    }
+
+    /// `id`'s network with the weights of a burnpack file's bytes instead of the bundled ones
+    /// (a model you trained with `mpqlab train`). Weights of another network, of other
+    /// shapes, or a damaged file are an error.
+    pub fn load_weights(id: ModelId, bytes: &[u8], device: &Device) -> Result<Self, ModelError> {
+        let network = match id.task() {
+            Task::Fashion => Network::Fashion(FashionCnn::load_bytes(bytes, FashionCnnConfig::default(), device)?),
+            Task::CatsDogs => Network::CatsDogs(CatsDogsCnn::load_bytes(bytes, CatsDogsCnnConfig::default(), device)?),
         };
         Ok(Self { id, network, device: device.clone() })
     }

@@ -110,6 +110,12 @@ impl FashionCnn {
         Self::load_bytes_static(&BUNDLED_JPEG.0, FashionCnnConfig::default(), device)
     }
 
+    /// Weights from a burnpack file's bytes (as [`FashionCnn::to_bytes`] writes them): a file of
+    /// another network, with other shapes, or damaged is an error.
+    pub fn load_bytes(bytes: &[u8], config: FashionCnnConfig, device: &Device) -> Result<Self, ModelError> {
+        Self::apply_store(&mut crate::weights::store_from_bytes(bytes)?, config, device)
+    }
+
     /// Weights from a burnpack file (as written by [`FashionCnn::to_bytes`]).
     pub fn load_file(path: &std::path::Path, config: FashionCnnConfig, device: &Device) -> Result<Self, ModelError> {
         if !path.is_file() {

@@ -34,6 +34,7 @@ pub mod train;
 
 pub use cats_dogs_cnn::{CATS_DOGS_CLASSES, CatsDogsCnn, CatsDogsCnnConfig};
 pub use classifier::{Classifier, ModelId, Task};
+pub use weights::MAX_WEIGHT_FILE_BYTES;
 pub use fashion_cnn::{FASHION_CLASSES, FashionCnn, FashionCnnConfig};
 pub use burn::tensor::Device;
 pub use mpq_metrics::perception::{Activation, Prediction};

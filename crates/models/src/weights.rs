@@ -17,6 +17,19 @@ pub(crate) fn load_into<M: Module>(mut model: M, store: &mut BurnpackStore) -> R
     Ok(model)
 }
 
+/// Largest weight file read: the bundled models' are 0.2–0.4 MB; a file claiming more is not
+/// ours (and is refused before it is parsed).
+pub const MAX_WEIGHT_FILE_BYTES: usize = 64 << 20;
+
+/// A store over a weight file's bytes (f16 on disk, as `mpqlab train` writes them).
+pub(crate) fn store_from_bytes(bytes: &[u8]) -> Result<BurnpackStore, ModelError> {
+    if bytes.len() > MAX_WEIGHT_FILE_BYTES {
+        return Err(ModelError::Weights(format!("the file is {} bytes; weight files here are at most {MAX_WEIGHT_FILE_BYTES}", bytes.len())));
+    }
+    let bytes = burn::tensor::Bytes::from_bytes_vec(bytes.to_vec());
+    Ok(BurnpackStore::from_bytes(Some(bytes)).with_from_adapter(HalfPrecisionAdapter::new()))
+}
+
 /// The weights as a burnpack file, stored in f16. Parameter ids (random per process in burn)
 /// are renumbered 0, 1, 2, … so that the same weights give the same bytes.
 pub(crate) fn to_f16_bytes<M: Module + Clone>(model: &M) -> Result<Vec<u8>, ModelError> {

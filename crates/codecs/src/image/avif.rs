@@ -117,12 +117,19 @@ fn encode(img: &Image, quality: f32, speed: u8) -> std::result::Result<Vec<u8>, 
     Ok(encoded.avif_file)
 }
 
-/// Decodes an 8-bit AVIF still to RGB8, or RGBA8 when it has an alpha item.
-pub fn decode_avif(bytes: &[u8]) -> Result<Image> {
+/// Reads an AVIF file's container and checks what it holds before anything is decoded: a
+/// well-formed HEIF, an 8-bit AV1 image (and alpha) of a size within the limits. The browser
+/// build, which has no AV1 decoder, checks a user's file with this before the browser's own
+/// decoder gets it.
+pub fn check_avif(bytes: &[u8]) -> Result<()> {
+    parse_checked(bytes).map(|_| ())
+}
+
+fn parse_checked(bytes: &[u8]) -> Result<avif_parse::AvifData> {
     let bad = |e: &dyn std::fmt::Display| Error::decode("AVIF", e);
     limits::check_file_size(bytes.len())?;
+    check_box_sizes(bytes).map_err(|e| bad(&e))?;
     let avif = guarded(|| avif_parse::read_avif(&mut &bytes[..])).map_err(|e| bad(&e))?;
-
     // Size and depth from the AV1 sequence headers, before the decoder allocates anything.
     let check = |item: &[u8], what: &str| -> Result<()> {
         let m = guarded(|| avif_parse::AV1Metadata::parse_av1_bitstream(item))
@@ -137,13 +144,82 @@ pub fn decode_avif(bytes: &[u8]) -> Result<Image> {
         Ok(())
     };
     check(&avif.primary_item, "image")?;
-    let alpha_data = match &avif.alpha_item {
-        Some(a) => {
-            check(a, "alpha")?;
-            Some(&a[..])
+    if let Some(a) = &avif.alpha_item {
+        check(a, "alpha")?;
+    }
+    Ok(avif)
+}
+
+/// Every box size, and the counts avif-parse reserves memory for, checked against the bytes
+/// that are really there. avif-parse sizes some buffers from claimed sizes and counts (the
+/// `ftyp` brand list, the `iinf` item list, the `iloc` item list), so a 300-byte file claiming
+/// a 3 GB box made it reserve 3 GB, and one claiming 2³² items 4 GB (both found by fuzzing,
+/// `avif_check`). Natively such a reservation is virtual and dropped at once; in the page's
+/// worker it would grow the wasm memory for good. So such claims are refused first.
+fn check_box_sizes(bytes: &[u8]) -> std::result::Result<(), String> {
+    for (kind, content) in boxes(bytes)? {
+        if &kind == b"meta" {
+            // A full box: version and flags, then boxes.
+            let inner = content.get(4..).ok_or("the 'meta' box is cut off")?;
+            for (kind, c) in boxes(inner)? {
+                let version = c.first().copied().unwrap_or(0);
+                let be16 = |at: usize| c.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]) as u64);
+                let be32 = |at: usize| c.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as u64);
+                // (count, the fewest bytes one entry takes) for the lists avif-parse allocates.
+                let claim = match &kind {
+                    // entry_count, then `infe` boxes of 12 bytes at least.
+                    b"iinf" => if version == 0 { be16(4) } else { be32(4) }.map(|n| (n, 12)),
+                    // item_count after two bytes of field sizes; an item takes 6 bytes at least.
+                    b"iloc" => if version < 2 { be16(6) } else { be32(6) }.map(|n| (n, 6)),
+                    _ => None,
+                };
+                if let Some((count, each)) = claim {
+                    if count.saturating_mul(each) > c.len() as u64 {
+                        let kind = String::from_utf8_lossy(&kind);
+                        return Err(format!("the '{kind}' box claims {count} items in {} bytes", c.len()));
+                    }
+                }
+            }
         }
-        None => None,
-    };
+    }
+    Ok(())
+}
+
+/// The boxes of `data` as (type, content), each box's size checked to fit in what is left.
+fn boxes(data: &[u8]) -> std::result::Result<Vec<([u8; 4], &[u8])>, String> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while at < data.len() {
+        let rest = data.len() - at;
+        if rest < 8 {
+            // A few stray bytes after the last box hold no claim: left to avif-parse.
+            break;
+        }
+        let kind: [u8; 4] = data[at + 4..at + 8].try_into().expect("4 bytes");
+        let size32 = u32::from_be_bytes(data[at..at + 4].try_into().expect("4 bytes")) as u64;
+        let (size, header) = match size32 {
+            // To the end.
+            0 => (rest as u64, 8),
+            // A 64-bit size follows the box type.
+            1 if rest >= 16 => (u64::from_be_bytes(data[at + 8..at + 16].try_into().expect("8 bytes")), 16),
+            1 => return Err("a box's 64-bit size is cut off".into()),
+            n => (n, 8),
+        };
+        if size < header || size > rest as u64 {
+            let kind = String::from_utf8_lossy(&kind);
+            return Err(format!("the '{kind}' box claims {size} bytes, but {rest} are left in the file"));
+        }
+        out.push((kind, &data[at + header as usize..at + size as usize]));
+        at += size as usize;
+    }
+    Ok(out)
+}
+
+/// Decodes an 8-bit AVIF still to RGB8, or RGBA8 when it has an alpha item.
+pub fn decode_avif(bytes: &[u8]) -> Result<Image> {
+    let bad = |e: &dyn std::fmt::Display| Error::decode("AVIF", e);
+    let avif = parse_checked(bytes)?;
+    let alpha_data = avif.alpha_item.as_deref();
 
     let color = decode_av1(&avif.primary_item).map_err(|e| bad(&e))?;
     limits::check_image_dims(color.width, color.height)?;
@@ -529,6 +605,32 @@ fn decode_av1(_obus: &[u8]) -> std::result::Result<Frame, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn boxed(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+        let mut b = ((content.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(kind);
+        b.extend_from_slice(content);
+        b
+    }
+
+    #[test]
+    fn claims_beyond_the_file_are_refused_before_parsing() {
+        let ftyp = boxed(b"ftyp", b"avif\0\0\0\0mif1");
+        // iinf version 1 claiming 2^32 - 1 items in 8 bytes.
+        let iinf = boxed(b"iinf", &[1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+        let meta = boxed(b"meta", &[[0u8; 4].as_slice(), &iinf].concat());
+        let file = [ftyp.clone(), meta].concat();
+        let err = check_avif(&file).unwrap_err().to_string();
+        assert!(err.contains("the 'iinf' box claims 4294967295 items in 8 bytes"), "{err}");
+        // A box claiming more than the file has.
+        let mut big = ftyp.clone();
+        big[..4].copy_from_slice(&3_000_000_000u32.to_be_bytes());
+        assert!(check_avif(&big).unwrap_err().to_string().contains("claims 3000000000 bytes"));
+        // A 64-bit size that is cut off.
+        let mut cut = vec![0, 0, 0, 1];
+        cut.extend_from_slice(b"mdat\0\0");
+        assert!(check_avif(&[ftyp, cut].concat()).unwrap_err().to_string().contains("64-bit size is cut off"));
+    }
     use mpq_core::{ParamValue, Params};
 
     fn params(quality: i64, speed: i64) -> Params {

@@ -74,10 +74,39 @@ impl Codec for Jpeg {
 
 /// Decodes a baseline or progressive JPEG to RGB8 (Gray8 for grayscale files).
 pub fn decode_jpeg(bytes: &[u8]) -> Result<Image> {
+    decode_with(bytes, false)
+}
+
+/// Decodes like [`decode_jpeg`] and says what the decoder had to make up. JPEG decoders fill in
+/// a stream that is cut short or damaged (with gray, or the last good data) instead of failing,
+/// so a file cut to its first 3 KB opens as a whole picture; a second, strict decode tells.
+pub fn decode_jpeg_checked(bytes: &[u8]) -> Result<(Image, Option<String>)> {
+    // Strict first: a sound file is decoded once (half the peak memory of the other order).
+    let reason = match decode_with(bytes, true) {
+        Ok(img) => return Ok((img, None)),
+        Err(Error::Decode { reason, .. }) => reason,
+        Err(e) => return Err(e),
+    };
+    let img = decode_with(bytes, false)?;
+    let damage = if reason.contains("Exhausted data") {
+        format!(
+            "the file is cut short ({} bytes): its compressed data ends before the picture does, and the decoder filled in the rest",
+            bytes.len()
+        )
+    } else {
+        format!("the file is damaged ({}); the decoder guessed past the damage", reason.trim_matches('"'))
+    };
+    Ok((img, Some(damage)))
+}
+
+fn decode_with(bytes: &[u8], strict: bool) -> Result<Image> {
     let bad = |e: &dyn std::fmt::Display| Error::decode("JPEG", e);
+    // zune's own size limit is lifted to JPEG's largest (65535): our check below refuses a
+    // header that claims too much, with our message, before any pixel is allocated.
     let options = DecoderOptions::default()
-        .set_max_width(limits::MAX_IMAGE_SIDE as usize)
-        .set_max_height(limits::MAX_IMAGE_SIDE as usize);
+        .set_strict_mode(strict)
+        .set_max_width(u16::MAX as usize)
+        .set_max_height(u16::MAX as usize);
     let mut dec = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
     dec.decode_headers().map_err(|e| bad(&format!("{e:?}")))?;
     let info = dec.info().ok_or_else(|| bad(&"no frame header"))?;

@@ -55,6 +55,17 @@ pub fn load(bytes: &[u8]) -> Result<Image> {
     Ok(media)
 }
 
+/// Decodes like [`load`] and says what was lost when the file is damaged or cut short but a
+/// decoder could still show it (JPEG's fill in missing data; the other formats' decoders
+/// refuse such files). The page and the CLI show the message beside the picture.
+pub fn load_checked(bytes: &[u8]) -> Result<(Image, Option<String>)> {
+    limits::check_file_size(bytes.len())?;
+    match sniff(bytes) {
+        Some(FileFormat::Jpeg) => jpeg::decode_jpeg_checked(bytes),
+        _ => load(bytes).map(|img| (img, None)),
+    }
+}
+
 /// The image inside `media`, or a clear error for other modalities.
 pub(crate) fn expect_image<'a>(codec: &str, media: &'a mpq_core::Media) -> Result<&'a Image> {
     media

@@ -95,6 +95,8 @@ pub struct Loaded {
     pub format: String,
     /// Something the user should know about how it was read (flattened transparency).
     pub note: Option<String>,
+    /// What was lost: the file is damaged or cut short, and the decoder filled in the rest.
+    pub warning: Option<String>,
     /// The true class, for a data-set item.
     pub label: Option<String>,
     #[serde(with = "serde_bytes")]
@@ -217,6 +219,7 @@ mod tests {
             height: 1,
             format: "Rgb8".into(),
             note: None,
+            warning: None,
             label: Some("Shirt".into()),
             rgba: vec![1, 2, 3, 255, 4, 5, 6, 255],
         });

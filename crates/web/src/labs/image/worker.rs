@@ -96,36 +96,50 @@ pub(super) fn lab_input(img: Image) -> (Image, Option<&'static str>) {
     (img, flattened.then_some("its transparency was flattened onto white"))
 }
 
-async fn decode_file(bytes: &[u8], name: &str) -> Result<Image> {
+/// A user's file decoded, with what was lost if it is damaged but still shows.
+async fn decode_file(bytes: &[u8], name: &str) -> Result<(Image, Option<String>)> {
     mpq_core::limits::check_file_size(bytes.len())?;
-    match mpq_codecs::image::load(bytes) {
-        Ok(img) => Ok(img),
+    if mpq_codecs::image::sniff(bytes) == Some(mpq_codecs::image::FileFormat::Avif) {
+        // rav1d does not build for wasm32: the container, bit depth and size are checked by us
+        // (nothing is allocated for a file that claims too much), the AV1 data is decoded by
+        // the browser. Natively `mpqlab` decodes the same file with rav1d.
+        mpq_codecs::image::avif::check_avif(bytes)?;
+        return browser_codec::decode_with_browser(bytes, "image/avif")
+            .await
+            .map(|img| (img, None))
+            .map_err(|_| Error::decode("AVIF", "the AV1 data is damaged: the browser's decoder could not read it"));
+    }
+    match mpq_codecs::image::load_checked(bytes) {
+        Ok(decoded) => Ok(decoded),
         // Formats we have no decoder for (GIF, BMP, …): let the browser try.
         Err(Error::UnknownFormat(_)) => browser_codec::decode_with_browser(bytes, "")
             .await
+            .map(|img| (img, None))
             .map_err(|_| Error::UnknownFormat(format!(" for '{name}' (try PNG, JPEG, WebP, QOI or AVIF)"))),
         Err(e) => Err(e),
     }
 }
 
 async fn load<W: Serialize + From<Event>>(ctx: Ctx<W>, source: Source) -> Result<()> {
-    let (img, note, item) = match source {
+    let (img, note, warning, item) = match source {
         Source::Url { url, name } => {
             ctx.progress("fetching", 0, 2);
             let bytes = js::fetch_bytes(&url).await.map_err(|e| Error::Invalid(format!("cannot fetch {name}: {e}")))?;
             ctx.progress("decoding", 1, 2);
-            let (img, note) = lab_input(decode_file(&bytes, &name).await?);
-            (img, note, None)
+            let (img, warning) = decode_file(&bytes, &name).await?;
+            let (img, note) = lab_input(img);
+            (img, note, warning, None)
         }
         Source::Bytes { bytes, name } => {
             ctx.progress("decoding", 0, 1);
-            let (img, note) = lab_input(decode_file(&bytes, &name).await?);
-            (img, note, None)
+            let (img, warning) = decode_file(&bytes, &name).await?;
+            let (img, note) = lab_input(img);
+            (img, note, warning, None)
         }
         Source::Item { dataset, index } => {
             ctx.progress("fetching the test items", 0, 1);
             let (img, item) = machine::item_image(machine::parse_task(&dataset)?, index as usize).await?;
-            (img, None, Some(item))
+            (img, None, None, Some(item))
         }
     };
     // Only a successful load replaces the input: after a failure the old one stays.
@@ -134,6 +148,7 @@ async fn load<W: Serialize + From<Event>>(ctx: Ctx<W>, source: Source) -> Result
         height: img.height(),
         format: format!("{:?}", img.format()),
         note: note.map(str::to_string),
+        warning,
         label: item.map(|d| d.task.classes()[d.label].to_string()),
         rgba: img.to_rgba8().data().to_vec(),
     };

@@ -27,6 +27,17 @@ impl Page {
                 set_source_info(&s.description);
             }
         }
+        // Never silently: a file the decoder could show only in part says so beside it.
+        if let Some(w) = by_id::<HtmlElement>("input-warning") {
+            let warning = self.shown.as_ref().and_then(|s| s.warning.as_ref().map(|m| (s, m)));
+            match warning {
+                Some((s, m)) => {
+                    w.set_text_content(Some(&format!("⚠ {}: {m}. The numbers below describe what the decoder made of it.", s.name)));
+                    w.set_hidden(false);
+                }
+                None => w.set_hidden(true),
+            }
+        }
     }
 
     pub(super) fn needed_file(&self) -> Option<&FileRef> {

@@ -98,6 +98,8 @@ struct Shown {
     height: u32,
     name: String,
     description: String,
+    /// What was lost reading it (a damaged or cut file the decoder could still show).
+    warning: Option<String>,
 }
 
 /// A file the user gave, kept while the experiment may need it again (a restarted worker
@@ -367,7 +369,10 @@ impl Page {
         if self.worker_input.as_ref() != Some(&want) {
             if !self.failed_inputs.contains(&want) {
                 if let Some(source) = self.source(&want) {
-                    set_source_info(&format!("Loading {}…", input_name(&want, self.gallery.as_deref())));
+                    // A restarted worker reloading what is on screen changes nothing the user sees.
+                    if !self.is_shown(&want) {
+                        set_source_info(&format!("Loading {}…", input_name(&want, self.gallery.as_deref())));
+                    }
                     self.submit(Request::Load { source }, Job::Load(want));
                     return;
                 }
@@ -439,6 +444,10 @@ impl Page {
         }
     }
 
+    fn is_shown(&self, input: &Input) -> bool {
+        self.shown.as_ref().is_some_and(|s| s.input == *input)
+    }
+
     /// A restarted worker has lost its input.
     fn sync_generation(&mut self) {
         if self.bridge.generation() != self.worker_generation {
@@ -488,7 +497,8 @@ impl Page {
                     side.progress.set_value(done / total);
                 }
             }
-            Job::Load(_) => set_source_info(&format!("{}…", capitalized(stage))),
+            Job::Load(input) if !self.is_shown(input) => set_source_info(&format!("{}…", capitalized(stage))),
+            Job::Load(_) => {}
             Job::Bench => self.bench.on_progress(stage, done, total),
             Job::Agreement => agreement_status(&format!("{stage}…"), "running"),
             Job::Catalog | Job::Thumbs => {}
@@ -609,7 +619,8 @@ impl Page {
             side.stage.set_text_content(Some("waiting…"));
             set_data(&side.stage, "state", "waiting");
         }
-        self.shown = Some(Shown { input, width: l.width, height: l.height, name, description: info });
+        self.shown = Some(Shown { input, width: l.width, height: l.height, name, description: info, warning: l.warning.clone() });
+        self.render_input();
         self.refit();
     }
 
