@@ -26,6 +26,19 @@ pub struct LabEntry {
     pub visible: fn(bool),
 }
 
+/// Runs `f` on a lab page's state (kept in a thread-local, as event handlers reach it). Handlers
+/// never nest (JS is single-threaded and nothing here dispatches events synchronously), so a
+/// failed borrow would be a bug: logged, not a panic that kills the page.
+pub fn with_state<T: 'static, R>(cell: &'static std::thread::LocalKey<std::cell::RefCell<Option<T>>>, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+    cell.with(|c| match c.try_borrow_mut() {
+        Ok(mut guard) => guard.as_mut().map(f),
+        Err(_) => {
+            web_sys::console::warn_1(&"mpqlab: re-entrant UI event ignored".into());
+            None
+        }
+    })
+}
+
 /// Shows a message in the page's banner (as text, never as HTML).
 pub fn show_error(msg: &str) {
     if let (Some(b), Some(t)) = (by_id::<HtmlElement>("error"), by_id::<HtmlElement>("error-text")) {

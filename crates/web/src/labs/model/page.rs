@@ -38,10 +38,7 @@ thread_local! {
 }
 
 fn with_page<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
-    PAGE.with(|l| match l.try_borrow_mut() {
-        Ok(mut p) => p.as_mut().map(f),
-        Err(_) => None,
-    })
+    ui::with_state(&PAGE, f)
 }
 
 pub fn entry() -> LabEntry {

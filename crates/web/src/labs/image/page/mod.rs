@@ -42,16 +42,9 @@ thread_local! {
     static PAGE: RefCell<Option<Page>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` on the page. Handlers never nest (JS is single-threaded and nothing here
-/// dispatches events synchronously), so a failed borrow would be a bug: logged, not a panic.
+/// Runs `f` on the page (see [`ui::with_state`]).
 pub(super) fn with_page<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
-    PAGE.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut guard) => guard.as_mut().map(f),
-        Err(_) => {
-            web_sys::console::warn_1(&"mpqlab: re-entrant UI event ignored".into());
-            None
-        }
-    })
+    ui::with_state(&PAGE, f)
 }
 
 pub fn entry() -> LabEntry {
