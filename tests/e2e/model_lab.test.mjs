@@ -50,24 +50,38 @@ test('model lab: kernels checked and timed on WebGPU, formats evaluated like mpq
     console.log(`${text} ${adapter}`);
   });
 
-  await t.test('the kernels are timed: 4096×4096 times a vector, f32 vs Q4_0', async () => {
+  await t.test('the kernels are timed: 4096×4096 times a vector, v1 and v2, against the streaming ceiling', async () => {
     await page.locator('[data-testid=kbench-sizes]').fill('4096');
     await page.locator('[data-testid=kbench-batch]').fill('1');
     await page.locator('[data-testid=kbench-repeats]').fill('3');
+    await page.locator('[data-testid=kbench-baseline]').check();
+    assert.match(page.url(), /base=1/);
     await page.click('[data-testid=kbench-run]');
-    await waitLab(600_000);
+    await waitLab(900_000);
     const rows = JSON.parse(await page.getAttribute('[data-testid=kbench-table]', 'data-json'));
-    assert.deepEqual(rows.map((r) => r.format), ['f32', 'f16', 'q8_0', 'q4_0', 'q3_0']);
+    const fmts = ['f32', 'f16', 'q8_0', 'q4_0', 'q3_0'];
+    assert.deepEqual(rows.map((r) => `${r.format}/${r.kernels}`), fmts.flatMap((f) => [`${f}/v1`, `${f}/v2`]));
+    const ceiling = Number(await page.getAttribute('[data-testid=kbench-info]', 'data-ceiling'));
+    assert.ok(ceiling > 0, 'the streaming ceiling is measured');
     for (const r of rows) {
       assert.equal(r.rows, 4096);
       assert.ok(r.ms > 0 && Number.isFinite(r.gflops) && Number.isFinite(r.weight_gbps), JSON.stringify(r));
+      assert.ok(Math.abs(r.share_of_ceiling - r.weight_gbps / ceiling) < 1e-9 * r.share_of_ceiling + 1e-12, JSON.stringify(r));
+      // Rotated copies: each timing touches at least 256 MiB of weights (or 64 copies).
+      assert.ok(r.copies * r.weight_bytes >= Math.min(256 * 2 ** 20, 64 * r.weight_bytes), JSON.stringify(r));
+      assert.ok(r.vs_f32 > 0, JSON.stringify(r));
+      if (r.kernels === 'v2') assert.ok(r.vs_v1 > 0, JSON.stringify(r));
     }
-    const ms = (f) => rows.find((r) => r.format === f).ms;
+    const info = await page.textContent('[data-testid=kbench-info]');
+    assert.match(info, /streaming-read ceiling/);
+    const ms = (f, k) => rows.find((r) => r.format === f && r.kernels === k).ms;
     const adapter = await page.getAttribute('[data-testid=lab-adapter]', 'data-name');
-    fs.writeFileSync(path.join(OUT, 'kernel-bench-webgpu.json'), JSON.stringify({ adapter, rows }, null, 1));
-    console.log(`WebGPU (${adapter}) 4096² matvec: f32 ${ms('f32').toFixed(2)} ms, f16 ${ms('f16').toFixed(2)} ms, `
-      + `q8_0 ${ms('q8_0').toFixed(2)} ms, q4_0 ${ms('q4_0').toFixed(2)} ms, q3_0 ${ms('q3_0').toFixed(2)} ms: `
-      + `Q4_0 is ${(ms('f32') / ms('q4_0')).toFixed(2)}× f32`);
+    fs.writeFileSync(path.join(OUT, 'kernel-bench-webgpu.json'), JSON.stringify({ adapter, ceiling, info, rows }, null, 1));
+    for (const k of ['v1', 'v2']) {
+      console.log(`WebGPU (${adapter}) 4096² matvec ${k}: ` + fmts.map((f) => `${f} ${ms(f, k).toFixed(2)} ms`).join(', ')
+        + `: Q4_0 ${(ms('f32', k) / ms('q4_0', k)).toFixed(2)}× f32, Q8_0 ${(ms('f32', k) / ms('q8_0', k)).toFixed(2)}× f32`);
+    }
+    console.log(`${info} v2 vs v1: ` + fmts.map((f) => `${f} ${(ms(f, 'v1') / ms(f, 'v2')).toFixed(2)}×`).join(', '));
   });
 
   await t.test('a bad bench size gets a clear error, and the lab still works', async () => {

@@ -25,41 +25,98 @@ pub struct BenchArgs {
 
 #[derive(clap::Subcommand)]
 enum BenchTarget {
-    /// Time the WGSL matmul kernels per weight format (f32, f16, Q8_0, Q4_0) on the first GPU
-    /// adapter wgpu finds (lavapipe without a GPU): JSON rows with GFLOP/s and weight GB/s.
+    /// Time the WGSL matrix–vector kernels per weight format (f32, f16, Q8_0, Q4_0, Q3_0) on
+    /// the first GPU adapter wgpu finds (lavapipe without a GPU), with the adapter's
+    /// streaming-read ceiling in the same run: JSON with ms, GB/s of weights, the share of the
+    /// ceiling and of the card's peak, and the speed vs f32 (and vs the v1 kernels with
+    /// --baseline).
     Gpu(GpuBenchArgs),
 }
 
 #[derive(clap::Args)]
 struct GpuBenchArgs {
-    /// Square matrix sizes (rows = cols), comma-separated.
+    /// Square matrix sizes (rows = cols), comma-separated; up to 32768 (matrices beyond one
+    /// storage binding are split into slabs). The headline size is 16384.
     #[arg(long, default_value = "1024,4096", value_delimiter = ',')]
     sizes: Vec<usize>,
-    /// Inputs per product: 1 is the matrix–vector kernel, more the tiled matrix kernel.
+    /// Inputs per product: 1 is a matrix–vector product.
     #[arg(long, default_value_t = 1)]
     batch: usize,
-    /// Back-to-back dispatches per timing.
-    #[arg(long, default_value_t = 10)]
+    /// Products per timed pass (at least one per rotated copy of the matrix).
+    #[arg(long, default_value_t = 20)]
     repeats: u32,
+    /// Also time the v1 kernels, side by side (before/after in one run).
+    #[arg(long)]
+    baseline: bool,
+    /// Only these formats (comma-separated: f32,f16,q8_0,q4_0,q3_0).
+    #[arg(long, value_delimiter = ',')]
+    formats: Vec<String>,
+}
+
+/// A bench run as JSON (also `mpqlab run` of a model-lab bench link).
+pub fn gpu_bench_json(run: &mpq_gpu::bench::BenchRun) -> serde_json::Value {
+    let rows: Vec<_> = run
+        .rows
+        .iter()
+        .map(|t| {
+            let (of_ceiling, of_peak) = mpq_gpu::bench::shares(t.weight_gbps, &run.ceiling, run.peak);
+            serde_json::json!({
+                "format": t.format.name(), "kernels": t.generation.name(), "bits_per_weight": t.format.bits_per_weight(),
+                "rows": t.rows, "cols": t.cols, "batch": t.batch, "ms": t.ms, "gflops": t.gflops,
+                "weight_gbps": t.weight_gbps, "weight_bytes": t.weight_bytes, "copies": t.copies,
+                "share_of_ceiling": of_ceiling, "share_of_peak": of_peak,
+                "vs_f32": run.vs_f32(t), "vs_v1": if t.generation == mpq_gpu::Generation::V2 { run.vs_v1(t) } else { None },
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "adapter": run.adapter, "backend": run.backend, "device_type": run.device_type,
+        "clock": run.clock.name(), "subgroups": run.subgroups,
+        "peak_gbps": run.peak.map(|p| p.0), "peak_matched": run.peak.map(|p| p.1),
+        "ceiling": { "bytes": run.ceiling.bytes, "ms": run.ceiling.ms, "gbps": run.ceiling.gbps },
+        "rows": rows, "skipped": run.skipped,
+    })
 }
 
 fn run_gpu(args: GpuBenchArgs) -> Result<()> {
     let gpu = mpq_gpu::Gpu::new_blocking()?;
-    eprintln!("adapter: {} ({:?}, {:?})", gpu.info.name, gpu.info.device_type, gpu.info.backend);
-    let mut rows = Vec::new();
-    for &n in &args.sizes {
-        for t in mpq_gpu::bench::time_formats(&gpu, n, n, args.batch.max(1), args.repeats)? {
-            eprintln!("{:>5} {n}×{n} batch {}: {:>9.3} ms {:>8.2} GFLOP/s {:>8.2} GB/s", t.format.name(), t.batch, t.ms, t.gflops, t.weight_gbps);
-            rows.push(serde_json::json!({
-                "adapter": gpu.info.name, "backend": format!("{:?}", gpu.info.backend),
-                "device_type": format!("{:?}", gpu.info.device_type),
-                "format": t.format.name(), "bits_per_weight": t.format.bits_per_weight(),
-                "rows": t.rows, "cols": t.cols, "batch": t.batch, "ms": t.ms,
-                "gflops": t.gflops, "weight_gbps": t.weight_gbps, "weight_bytes": t.weight_bytes,
-            }));
-        }
+    let sizes = mpq_gpu::bench::parse_sizes_up_to(
+        &args.sizes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(","),
+        mpq_gpu::bench::MAX_SIDE_NATIVE,
+    )?;
+    let formats = if args.formats.is_empty() {
+        mpq_gpu::Format::ALL.to_vec()
+    } else {
+        args.formats
+            .iter()
+            .map(|f| mpq_gpu::Format::parse(f).ok_or_else(|| anyhow::anyhow!("'{f}' is not a format (f32, f16, q8_0, q4_0, q3_0)")))
+            .collect::<Result<_>>()?
+    };
+    let spec = mpq_gpu::bench::BenchSpec { sizes, batch: args.batch.max(1), repeats: args.repeats, baseline: args.baseline, formats };
+    eprintln!("adapter: {} ({:?}, {:?}), subgroups: {}", gpu.info.name, gpu.info.device_type, gpu.info.backend, gpu.has_subgroups());
+    let run = mpq_gpu::bench::run_blocking(&gpu, &spec, |what, k, n| eprintln!("[{k}/{n}] {what}"))?;
+    eprintln!("streaming-read ceiling: {:.2} GB/s ({} MiB, {})", run.ceiling.gbps, run.ceiling.bytes >> 20, run.clock.name());
+    for t in &run.rows {
+        let (c, p) = mpq_gpu::bench::shares(t.weight_gbps, &run.ceiling, run.peak);
+        eprintln!(
+            "{:>5} {} {}×{} batch {}: {:>9.3} ms {:>8.2} GB/s {:>5.1} % of ceiling{} {:.2}× f32{}",
+            t.format.name(),
+            t.generation.name(),
+            t.rows,
+            t.cols,
+            t.batch,
+            t.ms,
+            t.weight_gbps,
+            100.0 * c,
+            p.map_or(String::new(), |p| format!(" {:.1} % of peak", 100.0 * p)),
+            run.vs_f32(t).unwrap_or(f64::NAN),
+            run.vs_v1(t).filter(|_| t.generation == mpq_gpu::Generation::V2).map_or(String::new(), |v| format!(" {v:.2}× v1")),
+        );
     }
-    println!("{}", serde_json::to_string_pretty(&rows)?);
+    for s in &run.skipped {
+        eprintln!("skipped: {s}");
+    }
+    println!("{}", serde_json::to_string_pretty(&gpu_bench_json(&run))?);
     Ok(())
 }
 

@@ -174,15 +174,14 @@ fn model(e: &ModelExperiment) -> Result<Value> {
         }
         Some(ModelRun::Bench) => {
             let g = mpq_gpu::Gpu::new_blocking()?;
-            let sizes = mpq_gpu::bench::parse_sizes(&e.sizes)?;
-            let mut rows = Vec::new();
-            for n in sizes {
-                for t in mpq_gpu::bench::time_formats(&g, n, n, e.batch as usize, e.repeats)? {
-                    rows.push(json!({ "format": t.format.name(), "rows": t.rows, "cols": t.cols, "batch": t.batch,
-                                      "ms": t.ms, "gflops": t.gflops, "weight_gbps": t.weight_gbps }));
-                }
-            }
-            json!({ "adapter": g.info.name, "rows": rows })
+            let spec = mpq_gpu::bench::BenchSpec {
+                sizes: mpq_gpu::bench::parse_sizes(&e.sizes)?,
+                batch: e.batch as usize,
+                repeats: e.repeats,
+                baseline: e.baseline,
+                formats: Format::ALL.to_vec(),
+            };
+            crate::bench::gpu_bench_json(&mpq_gpu::bench::run_blocking(&g, &spec, |_, _, _| {})?)
         }
     };
     Ok(json!({ "lab": "model", "model": model.id(), "run": e.run.map(ModelRun::id), "result": result }))

@@ -118,26 +118,39 @@ fn avif_input_is_read_and_corrupt_avif_is_an_error() {
     }
 }
 
-/// `mpqlab bench gpu` times every weight format on the adapter wgpu finds (lavapipe in CI).
+/// `mpqlab bench gpu` times every weight format on the adapter wgpu finds (lavapipe in CI),
+/// after the streaming-read ceiling, v1 beside v2 with --baseline.
 #[test]
 fn bench_gpu_reports_every_format() {
-    let out = mpqlab().args(["bench", "gpu", "--sizes", "40,64", "--repeats", "2"]).output().unwrap();
+    let out = mpqlab().args(["bench", "gpu", "--sizes", "40,64", "--repeats", "2", "--baseline"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() && err.contains("no GPU adapter") && std::env::var("MPQ_REQUIRE_GPU").as_deref() != Ok("1") {
         eprintln!("skipping: {err}");
         return;
     }
     assert!(out.status.success(), "{err}");
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rows = rows.as_array().unwrap();
-    let formats: Vec<&str> = rows.iter().map(|r| r["format"].as_str().unwrap()).collect();
-    assert_eq!(formats, ["f32", "f16", "q8_0", "q4_0", "q3_0", "f32", "f16", "q8_0", "q4_0", "q3_0"]);
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!run["adapter"].as_str().unwrap().is_empty());
+    let ceiling = run["ceiling"]["gbps"].as_f64().unwrap();
+    assert!(ceiling > 0.0, "{run}");
+    let rows = run["rows"].as_array().unwrap();
+    let got: Vec<String> = rows.iter().map(|r| format!("{}/{}", r["format"].as_str().unwrap(), r["kernels"].as_str().unwrap())).collect();
+    let want: Vec<String> = (0..2)
+        .flat_map(|_| ["f32", "f16", "q8_0", "q4_0", "q3_0"].into_iter().flat_map(|f| [format!("{f}/v1"), format!("{f}/v2")]))
+        .collect();
+    assert_eq!(got, want);
     for r in rows {
         assert!(r["ms"].as_f64().unwrap() > 0.0 && r["gflops"].as_f64().unwrap() > 0.0, "{r}");
-        assert!(!r["adapter"].as_str().unwrap().is_empty());
+        let share = r["share_of_ceiling"].as_f64().unwrap();
+        assert!((share - r["weight_gbps"].as_f64().unwrap() / ceiling).abs() <= 1e-9 * share, "{r}");
+        assert!(r["vs_f32"].as_f64().unwrap() > 0.0, "{r}");
+        assert_eq!(r["vs_v1"].is_null(), r["kernels"] == "v1", "{r}");
     }
-    assert_eq!(rows[8]["bits_per_weight"], 4.5);
-    assert_eq!(rows[9]["bits_per_weight"], 3.5);
+    assert_eq!(rows[6]["bits_per_weight"], 4.5);
+    assert_eq!(rows[8]["bits_per_weight"], 3.5);
+    let bad = mpqlab().args(["bench", "gpu", "--formats", "q5_k"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("'q5_k' is not a format"));
 }
 
 /// `mpqlab quant`: one row per format (and per searched block format), the lossless f16 row,

@@ -1,23 +1,33 @@
-//! Times y = W·x for each format on the first adapter, same run, same shapes:
-//!   cargo run -p mpq-gpu --example matvec_bench -- [ROWS] [COLS] [REPEATS] [BATCH]
+//! Times y = W·x for each format on the first adapter, v1 and v2 kernels, same run:
+//!   cargo run --release -p mpq-gpu --example matvec_bench -- [N] [REPEATS] [BATCH]
 //! (`mpqlab bench gpu` runs the same measurement over several sizes, as JSON.)
+
+use mpq_gpu::bench::{BenchSpec, run_blocking, shares};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let arg = |i: usize, d: usize| *args.get(i).unwrap_or(&d);
-    let (rows, cols, repeats, batch) = (arg(0, 4096), arg(1, 4096), arg(2, 20) as u32, arg(3, 1));
+    let spec = BenchSpec {
+        sizes: vec![arg(0, 4096)],
+        repeats: arg(1, 20) as u32,
+        batch: arg(2, 1),
+        baseline: true,
+        formats: mpq_gpu::Format::ALL.to_vec(),
+    };
     let gpu = mpq_gpu::Gpu::new_blocking()?;
-    println!("adapter: {} ({:?}, {:?})", gpu.info.name, gpu.info.device_type, gpu.info.backend);
-    println!("{rows}×{cols}, batch {batch}, {repeats} dispatches per timing (median of 3)");
-    for t in mpq_gpu::bench::time_formats(&gpu, rows, cols, batch, repeats)? {
+    let run = run_blocking(&gpu, &spec, |what, k, n| eprintln!("[{k}/{n}] {what}"))?;
+    println!("adapter: {} ({}, {}), clock: {}", run.adapter, run.device_type, run.backend, run.clock.name());
+    println!("streaming ceiling: {:.2} GB/s on {} MB", run.ceiling.gbps, run.ceiling.bytes >> 20);
+    for t in &run.rows {
+        let (c, _) = shares(t.weight_gbps, &run.ceiling, run.peak);
         println!(
-            "{:>5}: {:>8.3} ms  {:>7.2} GFLOP/s  {:>7.2} GB/s weights  ({:.2} bits/weight, {:.1} MB)",
+            "{:>5} {}: {:>8.3} ms  {:>8.2} GB/s weights  {:>5.1} % of ceiling  {:.2}× f32",
             t.format.name(),
+            t.generation.name(),
             t.ms,
-            t.gflops,
             t.weight_gbps,
-            t.format.bits_per_weight(),
-            t.weight_bytes as f64 / 1e6
+            100.0 * c,
+            run.vs_f32(t).unwrap_or(f64::NAN)
         );
     }
     Ok(())

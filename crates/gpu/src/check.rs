@@ -2,7 +2,7 @@
 //! on whatever adapter wgpu finds (lavapipe in CI), and the page runs the very same checks on
 //! the browser's WebGPU (SwiftShader in headless Chromium) and shows the table.
 
-use crate::{Format, Gpu, GpuError, Kind, QuantMatrix, Scale, cpu};
+use crate::{Format, Generation, Gpu, GpuError, GpuMatrix, Kind, QuantMatrix, Reduction, Scale, cpu};
 
 /// Shapes that are not multiples of the block (32) or tile (16) sizes, plus exact multiples;
 /// batch 1 runs the matrix–vector kernel, larger batches the tiled matrix–matrix kernel.
@@ -39,6 +39,8 @@ pub struct KernelCheck {
     pub format: Format,
     pub scale: Scale,
     pub kind: Kind,
+    pub generation: Generation,
+    pub reduction: Reduction,
     pub rows: usize,
     pub cols: usize,
     pub batch: usize,
@@ -49,11 +51,8 @@ pub struct KernelCheck {
     pub passed: bool,
 }
 
-/// Runs one kernel (format, scale rule, shape) on the GPU and on the CPU reference.
-///
-/// Tolerance: the two sum in different orders, so each output may differ by rounding bounded by
-/// 1e-5 · Σ|wᵢ·xᵢ| (+1e-6). The integer parts (block codes, scales) are the same stored words on
-/// both sides, so any unpacking mistake shows up as an error of the size of a weight.
+/// Runs one kernel (format, scale rule, shape) of the bandwidth kernels with the device's
+/// preferred reduction on the GPU and on the CPU reference.
 pub async fn check_kernel(
     gpu: &Gpu,
     format: Format,
@@ -62,11 +61,36 @@ pub async fn check_kernel(
     cols: usize,
     batch: usize,
 ) -> Result<KernelCheck, GpuError> {
+    check_variant(gpu, format, scale, rows, cols, batch, Generation::V2, gpu.reductions()[0], None).await
+}
+
+/// Runs one kernel (format, scale rule, shape, generation, reduction) on the GPU and on the
+/// CPU reference; `max_binding` (bytes) splits a V2 matrix into slabs of at most that size.
+///
+/// Tolerance: the two sum in different orders, so each output may differ by rounding bounded by
+/// 1e-5 · Σ|wᵢ·xᵢ| (+1e-6). The integer parts (block codes, scales) are the same stored words on
+/// both sides, so any unpacking mistake shows up as an error of the size of a weight.
+#[allow(clippy::too_many_arguments)]
+pub async fn check_variant(
+    gpu: &Gpu,
+    format: Format,
+    scale: Scale,
+    rows: usize,
+    cols: usize,
+    batch: usize,
+    generation: Generation,
+    reduction: Reduction,
+    max_binding: Option<usize>,
+) -> Result<KernelCheck, GpuError> {
     let w = test_values(rows * cols, (rows * 31 + cols) as u64);
     let x = test_values(batch * cols, (batch * 7 + cols) as u64 + 1);
     let m = QuantMatrix::quantize_with(&w, rows, cols, format, scale).map_err(|e| GpuError::Input(e.to_string()))?;
     let expect = if batch == 1 { cpu::matvec(&m, &x) } else { cpu::matmul(&m, &x, batch) };
-    let got = gpu.run_async(&gpu.upload(&m)?, &x, batch, 1).await?;
+    let gm: GpuMatrix = match generation {
+        Generation::V1 => gpu.upload_v1(&m)?,
+        Generation::V2 => gpu.upload_in_slabs(&m, max_binding.unwrap_or(gpu.max_binding()))?,
+    };
+    let got = gpu.run_with(&gm, &x, batch, 1, reduction).await?;
     if got.len() != expect.len() {
         return Err(GpuError::Readback(format!("{} outputs, expected {}", got.len(), expect.len())));
     }
@@ -86,6 +110,8 @@ pub async fn check_kernel(
         format,
         scale,
         kind: if batch == 1 { Kind::MatVec } else { Kind::MatMul },
+        generation,
+        reduction,
         rows,
         cols,
         batch,
@@ -95,20 +121,23 @@ pub async fn check_kernel(
     })
 }
 
-/// Every format × scale rule × [`SHAPES`]; `each` sees each result as it arrives (the page
-/// fills its table live).
+/// Every reduction this device has × format × scale rule × [`SHAPES`] of the bandwidth
+/// kernels; `each` sees each result as it arrives (the page fills its table live).
 pub async fn check_all(gpu: &Gpu, mut each: impl FnMut(usize, usize, &KernelCheck)) -> Result<Vec<KernelCheck>, GpuError> {
-    let cases: Vec<(Format, Scale, (usize, usize, usize))> = Format::ALL
+    let cases: Vec<(Reduction, Format, Scale, (usize, usize, usize))> = gpu
+        .reductions()
         .into_iter()
-        .flat_map(|f| {
-            let scales: &[Scale] =
-                if matches!(f, Format::F32 | Format::F16) { &[Scale::Reference] } else { &[Scale::Reference, Scale::Search] };
-            scales.iter().flat_map(move |&s| SHAPES.into_iter().map(move |shape| (f, s, shape)))
+        .flat_map(|red| {
+            Format::ALL.into_iter().flat_map(move |f| {
+                let scales: &[Scale] =
+                    if matches!(f, Format::F32 | Format::F16) { &[Scale::Reference] } else { &[Scale::Reference, Scale::Search] };
+                scales.iter().flat_map(move |&s| SHAPES.into_iter().map(move |shape| (red, f, s, shape)))
+            })
         })
         .collect();
     let mut out = Vec::with_capacity(cases.len());
-    for (k, (format, scale, (rows, cols, batch))) in cases.iter().copied().enumerate() {
-        let c = check_kernel(gpu, format, scale, rows, cols, batch).await?;
+    for (k, (red, format, scale, (rows, cols, batch))) in cases.iter().copied().enumerate() {
+        let c = check_variant(gpu, format, scale, rows, cols, batch, Generation::V2, red, None).await?;
         each(k, cases.len(), &c);
         out.push(c);
     }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use wgpu::util::DeviceExt;
 
 use crate::formats::{Format, QuantMatrix, blocks_per_row};
+use crate::layout;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum GpuError {
@@ -31,10 +32,143 @@ impl std::fmt::Display for GpuError {
 }
 impl std::error::Error for GpuError {}
 
+/// Which kernel a product runs: batch 1 is a matrix–vector product. (The bandwidth kernels
+/// share one source for both; the v1 kernels had a tiled matrix–matrix kernel.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     MatVec,
     MatMul,
+}
+
+/// Which generation of kernels (and GPU layout) a matrix is uploaded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Generation {
+    /// The first kernels (kept as the bench's baseline, `kernels/v1/`): one 64-lane workgroup
+    /// per row, byte-wise unpacking, [`QuantMatrix`]'s layout as is.
+    V1,
+    /// The bandwidth kernels (`kernels/matvec.wgsl`): [`crate::layout`], R rows per workgroup,
+    /// whole-word decoding, constants baked into the pipeline.
+    V2,
+}
+
+impl Generation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Generation::V1 => "v1",
+            Generation::V2 => "v2",
+        }
+    }
+}
+
+/// How a workgroup sums its lanes' partial sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    /// A tree in workgroup memory (every adapter).
+    Workgroup,
+    /// `subgroupAdd`, then workgroup memory across subgroups (adapters with
+    /// [`wgpu::Features::SUBGROUP`]).
+    Subgroup,
+}
+
+impl Reduction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::Workgroup => "workgroup",
+            Reduction::Subgroup => "subgroup",
+        }
+    }
+}
+
+/// The shape constants of one bandwidth-kernel pipeline: the choice of variant, in one place
+/// ([`Variant::choose`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Variant {
+    pub format: Format,
+    /// Lanes per workgroup.
+    pub wg: u32,
+    /// Rows per workgroup.
+    pub rows: u32,
+    /// Inputs per pass (1 for a matvec; up to 8 of a batch).
+    pub inputs: u32,
+    pub reduction: Reduction,
+}
+
+impl Variant {
+    /// Lanes: the largest power of two up to the row's unit count, at most 64 and at least 8,
+    /// so that no lane idles through the K loop (CPU drivers such as SwiftShader run every
+    /// lane, idle or not: 128 lanes on a 64-unit row took twice the time of 64), and a large
+    /// K still gives each lane several independent 16-byte loads.
+    /// Batch 1: R rows so that a lane has 64–256 bytes of weight loads in flight per step
+    /// (enough to cover memory latency on large GPUs, few enough registers): f32/f16
+    /// (128/64-byte units) two rows, the block formats four. Batches: 8 inputs per pass (each
+    /// block's scale and offset used 8 times), 2 rows.
+    pub fn choose(format: Format, cols: usize, batch: usize, reduction: Reduction) -> Variant {
+        let units = layout::units_per_row(format, cols).max(1);
+        let wg = (1u32 << units.ilog2()).clamp(8, 64);
+        if batch <= 1 {
+            let rows = if matches!(format, Format::F32 | Format::F16) { 2 } else { 4 };
+            Variant { format, wg, rows, inputs: 1, reduction }
+        } else {
+            Variant { format, wg, rows: 2, inputs: batch.min(8) as u32, reduction }
+        }
+    }
+}
+
+/// One section (`// ---- name ----` up to the next) of a family file.
+fn section(text: &'static str, name: &str) -> &'static str {
+    let marker = format!("// ---- {name} ----");
+    let start = text.find(&marker).unwrap_or_else(|| panic!("no section {name}"));
+    let rest = &text[start..];
+    let end = rest[marker.len()..].find("// ---- ").map_or(rest.len(), |e| e + marker.len());
+    &rest[..end]
+}
+
+/// WGSL of the bandwidth kernel for `v` on rows of `cols` weights: generated constants, the
+/// format's decoding (float.wgsl or block.wgsl), the reduction (reduce.wgsl) and the kernel
+/// (matvec.wgsl).
+pub fn kernel_source(v: &Variant, cols: usize) -> String {
+    let units = layout::units_per_row(v.format, cols) as u32;
+    let family = match v.format {
+        Format::F32 | Format::F16 => include_str!("kernels/float.wgsl"),
+        _ => include_str!("kernels/block.wgsl"),
+    };
+    let (sg_param, sg_lane) = match v.reduction {
+        Reduction::Workgroup => ("", "0u,"),
+        Reduction::Subgroup => (", @builtin(subgroup_invocation_id) sg_lane: u32", "sg_lane,"),
+    };
+    // Chromium requires `enable subgroups;`; naga rejects it (subgroups are a capability there).
+    let enable = if v.reduction == Reduction::Subgroup && cfg!(target_arch = "wasm32") { "enable subgroups;\n" } else { "" };
+    let kernel = include_str!("kernels/matvec.wgsl").replace("/*SG_PARAM*/", sg_param).replace("/*SG_LANE*/", sg_lane);
+    format!(
+        "{enable}const WG: u32 = {wg}u;\nconst R: u32 = {r}u;\nconst B: u32 = {b}u;\nconst RB: u32 = {rb}u;\n\
+         const UNITS: u32 = {units}u;\nconst ITERS: u32 = {iters}u;\nconst BPU: u32 = {bpu}u;\n\
+         const XV: u32 = {xv}u;\n\n{fmt}\n{red}\n{kernel}",
+        wg = v.wg,
+        r = v.rows,
+        b = v.inputs,
+        rb = v.rows * v.inputs,
+        iters = units.div_ceil(v.wg),
+        bpu = layout::blocks_per_unit(v.format),
+        xv = layout::padded_cols(v.format, cols) / 4,
+        fmt = section(family, v.format.name()),
+        red = section(include_str!("kernels/reduce.wgsl"), v.reduction.name()),
+    )
+}
+
+/// WGSL of one v1 kernel for one format: the shared part, the format's accessors, the kernel.
+pub fn shader_source_v1(format: Format, kind: Kind) -> String {
+    let fmt = match format {
+        Format::F32 => include_str!("kernels/v1/f32.wgsl"),
+        Format::F16 => include_str!("kernels/v1/f16.wgsl"),
+        Format::Q8_0 => include_str!("kernels/v1/q8_0.wgsl"),
+        Format::Q4_0 => include_str!("kernels/v1/q4_0.wgsl"),
+        Format::Q3_0 => include_str!("kernels/v1/q3_0.wgsl"),
+    };
+    let kernel = match kind {
+        Kind::MatVec => include_str!("kernels/v1/matvec.wgsl"),
+        Kind::MatMul => include_str!("kernels/v1/matmul.wgsl"),
+    };
+    format!("{}\n{fmt}\n{kernel}", include_str!("kernels/v1/common.wgsl"))
 }
 
 pub struct Gpu {
@@ -42,23 +176,18 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
-    pipelines: Mutex<HashMap<(Format, Kind), wgpu::ComputePipeline>>,
+    /// The optional features granted (subgroups, timestamp queries).
+    pub features: wgpu::Features,
+    /// Pipelines by their WGSL source (each variant's constants are part of its source).
+    pipelines: Mutex<HashMap<String, wgpu::ComputePipeline>>,
 }
 
-/// WGSL source of one kernel for one format: the shared part, the format's accessors, the kernel.
-pub fn shader_source(format: Format, kind: Kind) -> String {
-    let fmt = match format {
-        Format::F32 => include_str!("kernels/f32.wgsl"),
-        Format::F16 => include_str!("kernels/f16.wgsl"),
-        Format::Q8_0 => include_str!("kernels/q8_0.wgsl"),
-        Format::Q4_0 => include_str!("kernels/q4_0.wgsl"),
-        Format::Q3_0 => include_str!("kernels/q3_0.wgsl"),
-    };
-    let kernel = match kind {
-        Kind::MatVec => include_str!("kernels/matvec.wgsl"),
-        Kind::MatMul => include_str!("kernels/matmul.wgsl"),
-    };
-    format!("{}\n{fmt}\n{kernel}", include_str!("kernels/common.wgsl"))
+/// Rows `row0 .. row0 + rows` of a matrix in their own buffers.
+struct Slab {
+    row0: usize,
+    rows: usize,
+    weights: wgpu::Buffer,
+    scales: wgpu::Buffer,
 }
 
 /// A weight matrix uploaded once, reused across calls.
@@ -66,12 +195,57 @@ pub struct GpuMatrix {
     pub format: Format,
     pub rows: usize,
     pub cols: usize,
-    weights: wgpu::Buffer,
-    scales: wgpu::Buffer,
+    pub generation: Generation,
+    /// Rows per workgroup the V2 layout was padded for.
+    row_group: usize,
+    slabs: Vec<Slab>,
 }
 
+impl GpuMatrix {
+    /// Buffers the matrix is split into (more than one when it exceeds a storage binding).
+    pub fn slabs(&self) -> usize {
+        self.slabs.len()
+    }
+}
+
+/// Everything one product needs, recorded once and dispatched any number of times (the bench
+/// puts many into one pass).
+pub struct Prepared {
+    pipeline: wgpu::ComputePipeline,
+    /// One bind group and workgroup grid per slab.
+    dispatches: Vec<(wgpu::BindGroup, [u32; 3])>,
+    y: wgpu::Buffer,
+    out_bytes: u64,
+    _keep: Vec<wgpu::Buffer>,
+}
+
+impl Prepared {
+    /// A single-dispatch kernel (the bench's streaming read).
+    pub(crate) fn single(pipeline: wgpu::ComputePipeline, bind: wgpu::BindGroup, grid: [u32; 3], out: wgpu::Buffer, out_bytes: u64) -> Prepared {
+        Prepared { pipeline, dispatches: vec![(bind, grid)], y: out, out_bytes, _keep: Vec::new() }
+    }
+
+    /// The output buffer (the bench reads a word back to wait for the GPU).
+    pub(crate) fn y_buffer(&self) -> &wgpu::Buffer {
+        &self.y
+    }
+
+    /// Records one product into `pass`.
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        pass.set_pipeline(&self.pipeline);
+        for (bind, [x, y, z]) in &self.dispatches {
+            pass.set_bind_group(0, bind, &[]);
+            pass.dispatch_workgroups(*x, *y, *z);
+        }
+    }
+}
+
+/// The largest number of workgroups along x: 65535 (WebGPU's default limit) and beyond that z.
+const MAX_X: u32 = 65535;
+
 impl Gpu {
-    /// Takes an adapter and device wgpu offers (the high-performance one if several).
+    /// Takes an adapter and device wgpu offers (the high-performance one if several), with
+    /// subgroups and timestamp queries where the adapter has them.
     pub async fn new() -> Result<Gpu, GpuError> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = instance
@@ -83,15 +257,17 @@ impl Gpu {
             .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
         let info = adapter.get_info();
         let limits = adapter.limits();
+        let features = adapter.features() & (wgpu::Features::SUBGROUP | wgpu::Features::TIMESTAMP_QUERY);
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("mpqlab"),
                 required_limits: limits.clone(),
+                required_features: features,
                 ..Default::default()
             })
             .await
             .map_err(|e| GpuError::Device(e.to_string()))?;
-        Ok(Gpu { device, queue, info, limits, pipelines: Mutex::new(HashMap::new()) })
+        Ok(Gpu { device, queue, info, limits, features, pipelines: Mutex::new(HashMap::new()) })
     }
 
     /// Blocking constructor for native code and tests.
@@ -107,7 +283,7 @@ impl Gpu {
     pub fn for_tests() -> Option<Gpu> {
         match Gpu::new_blocking() {
             Ok(g) => {
-                eprintln!("adapter: {} ({:?}, {:?})", g.info.name, g.info.device_type, g.info.backend);
+                eprintln!("adapter: {} ({:?}, {:?}), {:?}", g.info.name, g.info.device_type, g.info.backend, g.features);
                 Some(g)
             }
             Err(e) => {
@@ -118,66 +294,114 @@ impl Gpu {
         }
     }
 
-    fn pipeline(&self, format: Format, kind: Kind) -> wgpu::ComputePipeline {
+    /// Whether the device has subgroup operations (wgpu's WebGPU backend never offers them:
+    /// wgpu 30 keeps `SUBGROUP` native-only, gfx-rs/wgpu#5555).
+    pub fn has_subgroups(&self) -> bool {
+        self.features.contains(wgpu::Features::SUBGROUP)
+    }
+
+    /// Whether passes can carry GPU timestamps.
+    pub fn has_timestamps(&self) -> bool {
+        self.features.contains(wgpu::Features::TIMESTAMP_QUERY)
+    }
+
+    /// The reductions this device can run, the preferred one first.
+    pub fn reductions(&self) -> Vec<Reduction> {
+        if self.has_subgroups() { vec![Reduction::Subgroup, Reduction::Workgroup] } else { vec![Reduction::Workgroup] }
+    }
+
+    /// Compiles (once per distinct source) a compute pipeline.
+    pub(crate) fn pipeline_for(&self, label: &str, source: String) -> wgpu::ComputePipeline {
         let mut cache = self.pipelines.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .entry((format, kind))
-            .or_insert_with(|| {
-                let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(format.name()),
-                    source: wgpu::ShaderSource::Wgsl(shader_source(format, kind).into()),
-                });
-                self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(format.name()),
-                    layout: None,
-                    module: &module,
-                    entry_point: Some("main"),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-            })
-            .clone()
+        if let Some(p) = cache.get(&source) {
+            return p.clone();
+        }
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.clone().into()),
+        });
+        let p = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(label),
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        cache.insert(source, p.clone());
+        p
+    }
+
+    /// The most bytes one storage binding (and buffer) may hold on this device.
+    pub fn max_binding(&self) -> usize {
+        (self.limits.max_storage_buffer_binding_size as u64).min(self.limits.max_buffer_size) as usize
     }
 
     fn check_size(&self, bytes: usize, what: &str) -> Result<(), GpuError> {
-        let max = self.limits.max_storage_buffer_binding_size as usize;
+        let max = self.max_binding();
         if bytes > max {
             return Err(GpuError::TooLarge(format!("{what} needs {bytes} bytes; this adapter binds at most {max}")));
         }
         Ok(())
     }
 
+    pub(crate) fn storage(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: bytemuck::cast_slice(words),
+            usage: wgpu::BufferUsages::STORAGE,
+        })
+    }
+
+    /// Uploads `m` for the bandwidth kernels ([`crate::layout`]), split into slabs of whole
+    /// row groups where it exceeds one storage binding.
     pub fn upload(&self, m: &QuantMatrix) -> Result<GpuMatrix, GpuError> {
+        self.upload_in_slabs(m, self.max_binding())
+    }
+
+    /// [`Self::upload`] with slabs of at most `max` bytes (at most one binding): tests split
+    /// small matrices this way to check the slab path.
+    pub fn upload_in_slabs(&self, m: &QuantMatrix, max: usize) -> Result<GpuMatrix, GpuError> {
+        let max = max.min(self.max_binding());
+        // Batches use 2 rows per workgroup and a matvec 2 or 4: pad for 4, which serves both.
+        let group = 4usize;
+        let row_bytes = layout::units_per_row(m.format, m.cols) * layout::words_per_unit(m.format) * 16;
+        let per_slab = (max / row_bytes.max(1)) / group * group;
+        if per_slab == 0 {
+            return Err(GpuError::TooLarge(format!(
+                "{group} rows of {} weights need {} bytes; this adapter binds at most {max}",
+                m.cols,
+                group * row_bytes
+            )));
+        }
+        let padded = m.rows.next_multiple_of(group);
+        let mut slabs = Vec::new();
+        let mut row0 = 0;
+        while row0 < padded {
+            let rows = per_slab.min(padded - row0);
+            let (words, scales) = layout::pack_rows(m, row0, rows);
+            slabs.push(Slab {
+                row0,
+                rows: rows.min(m.rows.saturating_sub(row0)),
+                weights: self.storage("weights", &words),
+                scales: self.storage("scales", &scales),
+            });
+            row0 += rows;
+        }
+        Ok(GpuMatrix { format: m.format, rows: m.rows, cols: m.cols, generation: Generation::V2, row_group: group, slabs })
+    }
+
+    /// Uploads `m` as it is laid out in memory, for the v1 kernels (the bench's baseline).
+    pub fn upload_v1(&self, m: &QuantMatrix) -> Result<GpuMatrix, GpuError> {
         self.check_size(m.data.len() * 4, "the weight matrix")?;
-        let storage = wgpu::BufferUsages::STORAGE;
-        let weights = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("weights"),
-            contents: bytemuck::cast_slice(&m.data),
-            usage: storage,
-        });
         // WGSL needs a binding even for formats without scales: one zero word.
         let scale_words: &[u32] = if m.scales.is_empty() { &[0] } else { &m.scales };
-        let scales = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("scales"),
-            contents: bytemuck::cast_slice(scale_words),
-            usage: storage,
-        });
-        Ok(GpuMatrix { format: m.format, rows: m.rows, cols: m.cols, weights, scales })
+        let slab = Slab { row0: 0, rows: m.rows, weights: self.storage("weights", &m.data), scales: self.storage("scales", scale_words) };
+        Ok(GpuMatrix { format: m.format, rows: m.rows, cols: m.cols, generation: Generation::V1, row_group: 1, slabs: vec![slab] })
     }
 
-    /// y = W·x (batch 1) when `batch == 1`, else Y = X·Wᵀ with X `batch × cols`.
-    /// `repeats` dispatches run back to back (for timing); the result is the last one's.
-    /// Blocks until the result is read back (native only: the browser cannot block, see
-    /// [`Self::run_async`]).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn run(&self, w: &GpuMatrix, x: &[f32], batch: usize, repeats: u32) -> Result<Vec<f32>, GpuError> {
-        pollster::block_on(self.run_async(w, x, batch, repeats))
-    }
-
-    /// [`Self::run`] as a future, for WebGPU: the result is copied to a mappable buffer and
-    /// the future resolves when the browser has mapped it (natively the device is polled to
-    /// completion first, so the future is ready when first polled).
-    pub async fn run_async(&self, w: &GpuMatrix, x: &[f32], batch: usize, repeats: u32) -> Result<Vec<f32>, GpuError> {
+    /// Checks a product's shapes and records its pipeline, buffers and bind groups.
+    pub fn prepare(&self, w: &GpuMatrix, x: &[f32], batch: usize, reduction: Reduction) -> Result<Prepared, GpuError> {
         if batch == 0 || batch.checked_mul(w.cols) != Some(x.len()) {
             return Err(GpuError::Input(format!(
                 "{} inputs are not {batch} rows of {} (the matrix is {}×{})",
@@ -187,67 +411,129 @@ impl Gpu {
                 w.cols
             )));
         }
-        let kind = if batch == 1 { Kind::MatVec } else { Kind::MatMul };
         let out_len = batch * w.rows;
         self.check_size(out_len * 4, "the output")?;
-        self.check_size(x.len() * 4, "the input")?;
-        let (gx, gy) = match kind {
-            Kind::MatVec => (w.rows.min(65535) as u32, w.rows.div_ceil(65535) as u32),
-            Kind::MatMul => (w.rows.div_ceil(16) as u32, batch.div_ceil(16) as u32),
-        };
-        let max_groups = self.limits.max_compute_workgroups_per_dimension;
-        if gx > max_groups || gy > max_groups {
-            return Err(GpuError::TooLarge(format!(
-                "{} rows × batch {batch} needs {gx}×{gy} workgroups; this adapter allows {max_groups} per dimension",
-                w.rows
-            )));
-        }
-        let dims = [w.rows as u32, w.cols as u32, batch as u32, blocks_per_row(w.cols) as u32];
-        let dims = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("dims"),
-            contents: bytemuck::cast_slice(&dims),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let xb = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("x"),
-            contents: bytemuck::cast_slice(x),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
-        let size = (out_len * 4) as u64;
-        let yb = self.device.create_buffer(&wgpu::BufferDescriptor {
+        let out_bytes = (out_len * 4) as u64;
+        let y = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("y"),
-            size,
+            size: out_bytes,
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         });
+        let max_groups = self.limits.max_compute_workgroups_per_dimension;
+        let too_many = |gx: u32, gy: u32, gz: u32| {
+            (gx > max_groups || gy > max_groups || gz > max_groups).then(|| {
+                GpuError::TooLarge(format!(
+                    "{} rows × batch {batch} needs {gx}×{gy}×{gz} workgroups; this adapter allows {max_groups} per dimension",
+                    w.rows
+                ))
+            })
+        };
+        let mut keep = Vec::new();
+        let mut dispatches = Vec::new();
+        let pipeline;
+        match w.generation {
+            Generation::V1 => {
+                let kind = if batch == 1 { Kind::MatVec } else { Kind::MatMul };
+                self.check_size(x.len() * 4, "the input")?;
+                let (gx, gy) = match kind {
+                    Kind::MatVec => (w.rows.min(65535) as u32, w.rows.div_ceil(65535) as u32),
+                    Kind::MatMul => (w.rows.div_ceil(16) as u32, batch.div_ceil(16) as u32),
+                };
+                if let Some(e) = too_many(gx, gy, 1) {
+                    return Err(e);
+                }
+                pipeline = self.pipeline_for(w.format.name(), shader_source_v1(w.format, kind));
+                let dims = [w.rows as u32, w.cols as u32, batch as u32, blocks_per_row(w.cols) as u32];
+                let dims = self.uniform(&dims);
+                let xb = self.storage("x", bytemuck::cast_slice(x));
+                let s = &w.slabs[0];
+                let bind = self.bind(&pipeline, &[&s.weights, &s.scales, &xb, &y, &dims]);
+                dispatches.push((bind, [gx, gy, 1]));
+                keep.extend([dims, xb]);
+            }
+            Generation::V2 => {
+                let v = Variant::choose(w.format, w.cols, batch, reduction);
+                debug_assert_eq!(w.row_group % v.rows as usize, 0);
+                let padded = layout::padded_cols(w.format, w.cols);
+                self.check_size(batch * padded * 4, "the input")?;
+                pipeline = self.pipeline_for(w.format.name(), kernel_source(&v, w.cols));
+                let xb = self.storage("x", bytemuck::cast_slice(&layout::pad_input(x, batch, w.cols, padded)));
+                for s in &w.slabs {
+                    let groups = s.rows.div_ceil(v.rows as usize) as u32;
+                    let (gx, gz) = (groups.clamp(1, MAX_X), groups.div_ceil(MAX_X).max(1));
+                    let gy = batch.div_ceil(v.inputs as usize) as u32;
+                    if let Some(e) = too_many(gx, gy, gz) {
+                        return Err(e);
+                    }
+                    let dims = self.uniform(&[s.rows as u32, s.row0 as u32, w.rows as u32, batch as u32, 0, 0, 0, 0]);
+                    let bind = self.bind(&pipeline, &[&s.weights, &s.scales, &xb, &y, &dims]);
+                    dispatches.push((bind, [gx, gy, gz]));
+                    keep.push(dims);
+                }
+                keep.push(xb);
+            }
+        }
+        Ok(Prepared { pipeline, dispatches, y, out_bytes, _keep: keep })
+    }
+
+    fn uniform(&self, words: &[u32]) -> wgpu::Buffer {
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("dims"),
+            contents: bytemuck::cast_slice(words),
+            usage: wgpu::BufferUsages::UNIFORM,
+        })
+    }
+
+    pub(crate) fn bind(&self, pipeline: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &pipeline.get_bind_group_layout(0), entries: &entries })
+    }
+
+    /// y = W·x (batch 1) when `batch == 1`, else Y = X·Wᵀ with X `batch × cols`.
+    /// `repeats` products run back to back; the result is the last one's.
+    /// Blocks until the result is read back (native only: the browser cannot block, see
+    /// [`Self::run_async`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn run(&self, w: &GpuMatrix, x: &[f32], batch: usize, repeats: u32) -> Result<Vec<f32>, GpuError> {
+        pollster::block_on(self.run_async(w, x, batch, repeats))
+    }
+
+    /// [`Self::run`] as a future, with the device's preferred reduction.
+    pub async fn run_async(&self, w: &GpuMatrix, x: &[f32], batch: usize, repeats: u32) -> Result<Vec<f32>, GpuError> {
+        self.run_with(w, x, batch, repeats, self.reductions()[0]).await
+    }
+
+    /// [`Self::run_async`] with a chosen reduction. For WebGPU the result is copied to a
+    /// mappable buffer and the future resolves when the browser has mapped it (natively the
+    /// device is polled to completion first, so the future is ready when first polled).
+    pub async fn run_with(&self, w: &GpuMatrix, x: &[f32], batch: usize, repeats: u32, reduction: Reduction) -> Result<Vec<f32>, GpuError> {
+        let p = self.prepare(w, x, batch, reduction)?;
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            for _ in 0..repeats.max(1) {
+                p.record(&mut pass);
+            }
+        }
+        let bytes = self.read_back(enc, &p.y, p.out_bytes).await?;
+        Ok(bytemuck::cast_slice::<u8, f32>(&bytes).to_vec())
+    }
+
+    /// Finishes `enc` with a copy of `src`'s first `size` bytes to a mappable buffer, submits
+    /// it and returns those bytes once mapped.
+    pub(crate) async fn read_back(&self, mut enc: wgpu::CommandEncoder, src: &wgpu::Buffer, size: u64) -> Result<Vec<u8>, GpuError> {
         let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let pipeline = self.pipeline(w.format, kind);
-        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: w.weights.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: w.scales.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: xb.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: yb.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 4, resource: dims.as_entire_binding() },
-            ],
-        });
-        let mut enc = self.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            for _ in 0..repeats.max(1) {
-                pass.dispatch_workgroups(gx, gy, 1);
-            }
-        }
-        enc.copy_buffer_to_buffer(&yb, 0, &readback, 0, size);
+        enc.copy_buffer_to_buffer(src, 0, &readback, 0, size);
         self.queue.submit([enc.finish()]);
         let slice = readback.slice(..);
         let mapped = Oneshot::default();
@@ -261,7 +547,7 @@ impl Gpu {
             .map_err(|e| GpuError::Readback(e.to_string()))?;
         mapped.await.map_err(|e| GpuError::Readback(e.to_string()))?;
         let view = slice.get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
-        let out = bytemuck::cast_slice::<u8, f32>(&view).to_vec();
+        let out = view.to_vec();
         drop(view);
         readback.unmap();
         Ok(out)

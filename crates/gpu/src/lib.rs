@@ -13,6 +13,7 @@ pub mod check;
 pub mod cpu;
 pub mod device;
 pub mod formats;
+pub mod layout;
 
-pub use device::{Gpu, GpuError, GpuMatrix, Kind};
+pub use device::{Generation, Gpu, GpuError, GpuMatrix, Kind, Reduction, Variant};
 pub use formats::{Format, QuantMatrix, Scale};

@@ -3,7 +3,8 @@
 //! multiples of the block (32) or tile (16) sizes; plus the formats' own arithmetic.
 
 use mpq_gpu::formats::{BLOCK, quantize_block_q4_0, quantize_block_q8_0};
-use mpq_gpu::{Format, Gpu, QuantMatrix};
+use mpq_gpu::check::check_variant;
+use mpq_gpu::{Format, Generation, Gpu, QuantMatrix, Reduction, Scale};
 
 use mpq_gpu::check::test_values as values;
 
@@ -66,12 +67,60 @@ fn kernels_equal_cpu_reference_for_odd_shapes() {
     let Some(gpu) = Gpu::for_tests() else { return };
     // The same checks the page runs on the browser's WebGPU (`mpq_gpu::check`).
     let checks = pollster::block_on(mpq_gpu::check::check_all(&gpu, |_, _, _| {})).unwrap();
-    assert_eq!(checks.len(), (2 + 3 * 2) * mpq_gpu::check::SHAPES.len());
+    // Every reduction the adapter has (lavapipe: subgroups and the workgroup tree).
+    assert_eq!(checks.len(), gpu.reductions().len() * (2 + 3 * 2) * mpq_gpu::check::SHAPES.len());
+    assert_eq!(gpu.reductions().contains(&Reduction::Subgroup), gpu.has_subgroups());
     for c in &checks {
         assert!(
             c.passed,
             "{:?} {:?} {}×{} batch {}: max error {} ({}× the tolerance)",
             c.format, c.scale, c.rows, c.cols, c.batch, c.max_abs_error, c.worst_share_of_tolerance
         );
+    }
+}
+
+#[test]
+fn matrices_split_into_slabs_give_the_same_products() {
+    let Some(gpu) = Gpu::for_tests() else { return };
+    // Slabs that hold one or two row groups (4 rows each): 130 rows become 33 or 17 slabs.
+    for format in Format::ALL {
+        let row_bytes = mpq_gpu::layout::units_per_row(format, 257) * mpq_gpu::layout::words_per_unit(format) * 16;
+        for (batch, max) in [(1, 4 * row_bytes), (3, 8 * row_bytes + 5)] {
+            let c = pollster::block_on(check_variant(&gpu, format, Scale::Reference, 130, 257, batch, Generation::V2, gpu.reductions()[0], Some(max)))
+                .unwrap();
+            assert!(c.passed, "{format:?} batch {batch} in slabs of {max} B: {c:?}");
+        }
+        let m = QuantMatrix::quantize(&values(130 * 257, 3), 130, 257, format);
+        assert_eq!(gpu.upload_in_slabs(&m, 4 * row_bytes).unwrap().slabs(), 130usize.div_ceil(4));
+        assert!(matches!(gpu.upload_in_slabs(&m, 4 * row_bytes - 1), Err(mpq_gpu::GpuError::TooLarge(_))));
+    }
+}
+
+#[test]
+fn v1_kernels_still_equal_the_reference() {
+    // The bench's baseline must compute the same products, or its times would mean nothing.
+    let Some(gpu) = Gpu::for_tests() else { return };
+    for format in Format::ALL {
+        for (rows, cols, batch) in [(7, 33, 1), (130, 257, 1), (33, 65, 17)] {
+            let c = pollster::block_on(check_variant(&gpu, format, Scale::Reference, rows, cols, batch, Generation::V1, Reduction::Workgroup, None))
+                .unwrap();
+            assert!(c.passed, "v1 {format:?} {rows}×{cols} batch {batch}: {c:?}");
+        }
+    }
+}
+
+#[test]
+fn a_short_bench_times_every_format_against_the_ceiling() {
+    let Some(gpu) = Gpu::for_tests() else { return };
+    let spec = mpq_gpu::bench::BenchSpec { sizes: vec![256], batch: 1, repeats: 2, baseline: true, formats: Format::ALL.to_vec() };
+    let mut steps = 0;
+    let run = mpq_gpu::bench::run_blocking(&gpu, &spec, |_, _, _| steps += 1).unwrap();
+    assert_eq!(steps, 11);
+    assert_eq!(run.rows.len(), 10, "{:?}", run.skipped);
+    assert!(run.ceiling.gbps > 0.0 && run.ceiling.gbps.is_finite());
+    for t in &run.rows {
+        assert!(t.ms > 0.0 && t.weight_gbps.is_finite(), "{t:?}");
+        assert!(t.copies >= 1 && t.copies * t.weight_bytes >= mpq_gpu::bench::FOOTPRINT.min(t.weight_bytes * mpq_gpu::bench::MAX_COPIES));
+        assert!(run.vs_f32(t).is_some() && run.vs_v1(t).is_some());
     }
 }

@@ -12,6 +12,7 @@
 //! | `sizes` | kernel bench sizes (n×n), as typed | `1024, 4096` |
 //! | `batch` | kernel bench batch | `1` |
 //! | `repeats` | kernel bench repeats | `5` |
+//! | `base` | `1`: the bench also times the v1 kernels (before/after in one run) · `0` | `0` |
 //! | `run` | `eval` · `check` · `bench`: what was run (opening the link runs it again) | nothing |
 
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,9 @@ pub struct ModelExperiment {
     pub sizes: String,
     pub batch: u32,
     pub repeats: u32,
+    /// The kernel bench also times the v1 kernels, side by side.
+    #[serde(default)]
+    pub baseline: bool,
     pub run: Option<ModelRun>,
 }
 
@@ -91,6 +95,7 @@ impl Default for ModelExperiment {
             sizes: "1024, 4096".into(),
             batch: 1,
             repeats: 5,
+            baseline: false,
             run: None,
         }
     }
@@ -123,6 +128,9 @@ impl ModelExperiment {
         }
         if self.repeats != d.repeats {
             out.push("repeats", self.repeats.to_string());
+        }
+        if self.baseline != d.baseline {
+            out.push("base", if self.baseline { "1" } else { "0" });
         }
         if let Some(run) = self.run {
             out.push("run", run.id());
@@ -160,6 +168,13 @@ impl ModelExperiment {
         if let Some(v) = p.take("repeats") {
             e.repeats = parse_int("repeats", &v, 1, 100)?;
         }
+        if let Some(v) = p.take("base") {
+            e.baseline = match v.as_str() {
+                "1" => true,
+                "0" => false,
+                other => return Err(LinkError::bad("base", format!("'{}' is not 0 or 1", shorten(other)))),
+            };
+        }
         if let Some(v) = p.take("run") {
             e.run = Some(match v.as_str() {
                 "eval" => ModelRun::Eval,
@@ -187,10 +202,11 @@ mod tests {
             sizes: "4096".into(),
             batch: 4,
             repeats: 3,
+            baseline: true,
             run: Some(ModelRun::Eval),
         };
         let f = Experiment::Model(e.clone()).to_fragment();
-        assert_eq!(f, "#/model?v=1&m=cats-dogs-cnn&on=cpu&items=200&search=0&sizes=4096&batch=4&repeats=3&run=eval");
+        assert_eq!(f, "#/model?v=1&m=cats-dogs-cnn&on=cpu&items=200&search=0&sizes=4096&batch=4&repeats=3&base=1&run=eval");
         assert_eq!(Experiment::parse(&f).unwrap(), Experiment::Model(e));
         for (link, want) in [
             ("#/model?v=1&items=5000", "outside"),

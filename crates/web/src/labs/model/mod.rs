@@ -23,8 +23,9 @@ pub enum Request {
     Evaluate { model: String, on_gpu: bool, items: u32, search: bool },
     /// Every kernel against its CPU reference on this browser's adapter.
     CheckKernels,
-    /// The kernels timed: each n×n size of `sizes` (as typed) and format.
-    BenchKernels { sizes: String, batch: u32, repeats: u32 },
+    /// The kernels timed: each n×n size of `sizes` (as typed) and format, after the adapter's
+    /// streaming-read ceiling; with `baseline` the v1 kernels too.
+    BenchKernels { sizes: String, batch: u32, repeats: u32, baseline: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,7 +37,23 @@ pub enum Event {
     QuantDone { svg: String, elapsed_ms: f64 },
     CheckRow(CheckRow),
     CheckDone { total: u32, failed: u32 },
+    /// What the bench runs on and the ceiling it measured (before the first row).
+    BenchInfo(BenchInfo),
     BenchRow(KernelTiming),
+    /// Points this adapter could not run (a matrix beyond one binding for the v1 kernels).
+    BenchSkipped(String),
+}
+
+/// The bench's setting: adapter, clock, whether subgroups were used, the card's peak where
+/// known, the streaming-read ceiling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchInfo {
+    pub adapter: String,
+    pub clock: String,
+    pub subgroups: bool,
+    pub peak_gbps: Option<f64>,
+    pub ceiling_gbps: f64,
+    pub ceiling_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,6 +110,8 @@ pub struct CheckRow {
 pub struct KernelTiming {
     pub adapter: String,
     pub format: String,
+    /// `v2` (today's kernels) or `v1` (the baseline).
+    pub kernels: String,
     pub rows: u32,
     pub cols: u32,
     pub batch: u32,
@@ -100,4 +119,9 @@ pub struct KernelTiming {
     pub gflops: f64,
     pub weight_gbps: f64,
     pub weight_bytes: u64,
+    pub copies: u32,
+    pub share_of_ceiling: f64,
+    pub share_of_peak: Option<f64>,
+    pub vs_f32: Option<f64>,
+    pub vs_v1: Option<f64>,
 }

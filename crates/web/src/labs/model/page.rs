@@ -10,7 +10,7 @@ use mpq_core::experiment::model::{KernelBackend, ModelExperiment, ModelRun};
 use wasm_bindgen::JsCast;
 use web_sys::{Event, HtmlButtonElement, HtmlElement, HtmlInputElement, HtmlProgressElement, HtmlSelectElement};
 
-use super::{AdapterInfo, CheckRow, Event as LabEvent, KernelTiming, Lab, ModelInfo, QuantRow, Request};
+use super::{AdapterInfo, BenchInfo, CheckRow, Event as LabEvent, KernelTiming, Lab, ModelInfo, QuantRow, Request};
 use crate::bridge::page::{Bridge, Incoming};
 use crate::bridge::{JobId, Notice};
 use crate::format;
@@ -134,6 +134,7 @@ fn wire() {
         ("kbench-sizes", "input", Step::Gesture),
         ("kbench-batch", "input", Step::Gesture),
         ("kbench-repeats", "input", Step::Gesture),
+        ("kbench-baseline", "change", Step::Push),
     ] {
         if let Some(e) = by_id::<web_sys::EventTarget>(id) {
             on::<Event>(&e, ev, move |_| {
@@ -188,6 +189,9 @@ impl Page {
         if let Some(c) = by_id::<HtmlInputElement>("lab-search") {
             c.set_checked(self.exp.search);
         }
+        if let Some(c) = by_id::<HtmlInputElement>("kbench-baseline") {
+            c.set_checked(self.exp.baseline);
+        }
         for (id, v) in [("lab-items", self.exp.items.to_string()), ("kbench-sizes", self.exp.sizes.clone()), ("kbench-batch", self.exp.batch.to_string()), ("kbench-repeats", self.exp.repeats.to_string())] {
             if let Some(i) = by_id::<HtmlInputElement>(id) {
                 if i.value() != v {
@@ -211,6 +215,7 @@ impl Page {
         e.sizes = by_id::<HtmlInputElement>("kbench-sizes").map(|i| i.value()).unwrap_or_default().chars().take(64).collect();
         e.batch = input_u32("kbench-batch", 1).clamp(1, 256);
         e.repeats = input_u32("kbench-repeats", 5).clamp(1, 100);
+        e.baseline = by_id::<HtmlInputElement>("kbench-baseline").is_some_and(|c| c.checked());
         e.run = None;
         let e = match Experiment::Model(e).normalized() {
             Experiment::Model(e) => e,
@@ -255,7 +260,10 @@ impl Page {
             ModelRun::Bench => {
                 self.timings.clear();
                 render_timings(&self.timings);
-                Request::BenchKernels { sizes: e.sizes.clone(), batch: e.batch, repeats: e.repeats }
+                if let Some(p) = by_id::<HtmlElement>("kbench-info") {
+                    p.set_text_content(Some(""));
+                }
+                Request::BenchKernels { sizes: e.sizes.clone(), batch: e.batch, repeats: e.repeats, baseline: e.baseline }
             }
         };
         self.shown = Some(self.exp.clone());
@@ -383,9 +391,16 @@ impl Page {
                     set_data(&t, "failed", &failed.to_string());
                 }
             }
+            LabEvent::BenchInfo(i) => show_bench_info(&i),
             LabEvent::BenchRow(r) => {
                 self.timings.push(r);
                 render_timings(&self.timings);
+            }
+            LabEvent::BenchSkipped(s) => {
+                if let Some(p) = by_id::<HtmlElement>("kbench-info") {
+                    let before = p.text_content().unwrap_or_default();
+                    p.set_text_content(Some(&format!("{before} Not run: {s}.")));
+                }
             }
         }
     }
@@ -472,20 +487,50 @@ fn render_checks(rows: &[CheckRow]) {
     table(&t, &["Format", "Scales", "Shapes run", "Equal to CPU", "Largest error", "Share of tolerance"], &rows);
 }
 
+fn show_bench_info(i: &BenchInfo) {
+    let Some(p) = by_id::<HtmlElement>("kbench-info") else { return };
+    let peak = i.peak_gbps.map_or("its peak bandwidth is not in our table".to_string(), |g| format!("peak {g:.0} GB/s"));
+    let reduction = if i.subgroups {
+        "subgroup reductions"
+    } else {
+        "workgroup-memory reductions (no subgroups: wgpu 30's WebGPU backend does not pass the browser's subgroups through)"
+    };
+    p.set_text_content(Some(&format!(
+        "{}: streaming-read ceiling {:.2} GB/s on {} MiB, {peak}; timed with {}; {reduction}; packed dot products (dot4I8Packed) not used.",
+        i.adapter,
+        i.ceiling_gbps,
+        i.ceiling_bytes >> 20,
+        i.clock
+    )));
+    set_data(&p, "ceiling", &i.ceiling_gbps.to_string());
+    set_data(&p, "clock", &i.clock);
+    set_data(&p, "subgroups", if i.subgroups { "1" } else { "0" });
+}
+
 fn render_timings(rows: &[KernelTiming]) {
     let Some(t) = by_id::<HtmlElement>("kbench-table") else { return };
+    let ratio = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.2}×"));
     let out: Vec<Row> = rows
         .iter()
         .map(|r| {
-            let f32_ms = rows.iter().find(|o| o.format == "f32" && o.rows == r.rows && o.cols == r.cols && o.batch == r.batch).map(|o| o.ms);
-            let speed = f32_ms.map_or("–".to_string(), |b| format!("{:.2}×", b / r.ms));
             let size = format!("{}×{}{}", r.rows, r.cols, if r.batch > 1 { format!(" · batch {}", r.batch) } else { String::new() });
+            let peak = r.share_of_peak.map_or("–".to_string(), |s| format!("{:.1} %", 100.0 * s));
             Row {
-                cells: vec![size, r.format.clone(), format!("{:.3} ms", r.ms), format!("{:.2}", r.gflops), format!("{:.2}", r.weight_gbps), speed],
-                data: vec![("format", r.format.clone()), ("size", r.rows.to_string()), ("ms", r.ms.to_string())],
+                cells: vec![
+                    size,
+                    r.format.clone(),
+                    r.kernels.clone(),
+                    format!("{:.3} ms", r.ms),
+                    format!("{:.2}", r.weight_gbps),
+                    format!("{:.1} %", 100.0 * r.share_of_ceiling),
+                    peak,
+                    ratio(r.vs_f32),
+                    ratio(r.vs_v1),
+                ],
+                data: vec![("format", r.format.clone()), ("kernels", r.kernels.clone()), ("size", r.rows.to_string()), ("ms", r.ms.to_string())],
                 note: None,
             }
         })
         .collect();
-    table(&t, &["Size", "Weights", "Time", "GFLOP/s", "Weight GB/s", "Speed vs f32"], &out);
+    table(&t, &["Size", "Weights", "Kernels", "Time", "Weight GB/s", "Of ceiling", "Of peak", "Speed vs f32", "vs v1"], &out);
 }

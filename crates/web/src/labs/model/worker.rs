@@ -14,7 +14,7 @@ use mpq_models::quantized::{self, variants};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::{AdapterInfo, CheckRow, Event, KernelTiming, ModelInfo, QuantRow, Request};
+use super::{AdapterInfo, BenchInfo, CheckRow, Event, KernelTiming, ModelInfo, QuantRow, Request};
 use crate::bridge::worker::Ctx;
 use crate::js;
 use crate::machine::{classifier, parse_model, subset};
@@ -37,7 +37,7 @@ pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -
         }
         Request::Evaluate { model, on_gpu, items, search } => evaluate(ctx, &model, on_gpu, items, search).await,
         Request::CheckKernels => kernel_check(ctx).await,
-        Request::BenchKernels { sizes, batch, repeats } => kernel_bench(ctx, &sizes, batch, repeats).await,
+        Request::BenchKernels { sizes, batch, repeats, baseline } => kernel_bench(ctx, &sizes, batch, repeats, baseline).await,
     }
 }
 
@@ -175,35 +175,65 @@ async fn kernel_check<W: Serialize + From<Event>>(ctx: Ctx<W>) -> Result<()> {
     Ok(())
 }
 
-/// Times our kernels for each n×n size and format.
-async fn kernel_bench<W: Serialize + From<Event>>(ctx: Ctx<W>, sizes: &str, batch: u32, repeats: u32) -> Result<()> {
-    let sizes = bench::parse_sizes(sizes).map_err(gpu_error)?;
-    let batch = batch.clamp(1, 256) as usize;
-    let repeats = repeats.clamp(1, 100);
+/// Times our kernels for each n×n size and format ([`bench::run`], as `mpqlab bench gpu`).
+async fn kernel_bench<W: Serialize + From<Event>>(ctx: Ctx<W>, sizes: &str, batch: u32, repeats: u32, baseline: bool) -> Result<()> {
+    let spec = bench::BenchSpec {
+        sizes: bench::parse_sizes(sizes).map_err(gpu_error)?,
+        batch: batch.clamp(1, 256) as usize,
+        repeats: repeats.clamp(1, 100),
+        baseline,
+        formats: Format::ALL.to_vec(),
+    };
     ctx.progress("starting WebGPU", 0, 1);
     let (g, name) = gpu().await?;
     ctx.event(Event::Adapter(adapter_info(&g, &name)));
-    let formats = Format::ALL;
-    let total = (sizes.len() * formats.len()) as u32;
     let now = js::now_ms;
-    let mut k = 0;
-    for &n in &sizes {
-        for format in formats {
-            ctx.progress(&format!("{n}×{n} {}", format.name()), k, total);
-            let t = bench::time_format(&g, format, n, n, batch, repeats, &now).await.map_err(gpu_error)?;
-            ctx.event(Event::BenchRow(KernelTiming {
-                adapter: name.clone(),
-                format: t.format.name().into(),
-                rows: t.rows as u32,
-                cols: t.cols as u32,
-                batch: t.batch as u32,
-                ms: t.ms,
-                gflops: t.gflops,
-                weight_gbps: t.weight_gbps,
-                weight_bytes: t.weight_bytes as u64,
-            }));
-            k += 1;
-        }
-    }
+    let (mut rows_sent, mut skipped_sent, mut info_sent) = (0, 0, false);
+    bench::run(
+        &g,
+        &spec,
+        &now,
+        |what, k, total| ctx.progress(what, k as u32, total as u32),
+        |run| {
+            if !info_sent {
+                info_sent = true;
+                ctx.event(Event::BenchInfo(BenchInfo {
+                    adapter: name.clone(),
+                    clock: run.clock.name().into(),
+                    subgroups: run.subgroups,
+                    peak_gbps: run.peak.map(|p| p.0),
+                    ceiling_gbps: run.ceiling.gbps,
+                    ceiling_bytes: run.ceiling.bytes as u64,
+                }));
+            }
+            for t in &run.rows[rows_sent..] {
+                let (of_ceiling, of_peak) = bench::shares(t.weight_gbps, &run.ceiling, run.peak);
+                ctx.event(Event::BenchRow(KernelTiming {
+                    adapter: name.clone(),
+                    format: t.format.name().into(),
+                    kernels: t.generation.name().into(),
+                    rows: t.rows as u32,
+                    cols: t.cols as u32,
+                    batch: t.batch as u32,
+                    ms: t.ms,
+                    gflops: t.gflops,
+                    weight_gbps: t.weight_gbps,
+                    weight_bytes: t.weight_bytes as u64,
+                    copies: t.copies as u32,
+                    share_of_ceiling: of_ceiling,
+                    share_of_peak: of_peak,
+                    vs_f32: run.vs_f32(t),
+                    vs_v1: if t.generation == mpq_gpu::Generation::V2 { run.vs_v1(t) } else { None },
+                }));
+            }
+            rows_sent = run.rows.len();
+            for s in &run.skipped[skipped_sent..] {
+                ctx.event(Event::BenchSkipped(s.clone()));
+            }
+            skipped_sent = run.skipped.len();
+        },
+    )
+    .await
+    .map_err(gpu_error)?;
     Ok(())
 }
