@@ -97,21 +97,7 @@ fn run_gpu(args: GpuBenchArgs) -> Result<()> {
     let run = mpq_gpu::bench::run_blocking(&gpu, &spec, |what, k, n| eprintln!("[{k}/{n}] {what}"))?;
     eprintln!("streaming-read ceiling: {:.2} GB/s ({} MiB, {})", run.ceiling.gbps, run.ceiling.bytes >> 20, run.clock.name());
     for t in &run.rows {
-        let (c, p) = mpq_gpu::bench::shares(t.weight_gbps, &run.ceiling, run.peak);
-        eprintln!(
-            "{:>5} {} {}×{} batch {}: {:>9.3} ms {:>8.2} GB/s {:>5.1} % of ceiling{} {:.2}× f32{}",
-            t.format.name(),
-            t.generation.name(),
-            t.rows,
-            t.cols,
-            t.batch,
-            t.ms,
-            t.weight_gbps,
-            100.0 * c,
-            p.map_or(String::new(), |p| format!(" {:.1} % of peak", 100.0 * p)),
-            run.vs_f32(t).unwrap_or(f64::NAN),
-            run.vs_v1(t).filter(|_| t.generation == mpq_gpu::Generation::V2).map_or(String::new(), |v| format!(" {v:.2}× v1")),
-        );
+        eprintln!("{}", run.describe(t));
     }
     for s in &run.skipped {
         eprintln!("skipped: {s}");

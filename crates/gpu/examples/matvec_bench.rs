@@ -2,7 +2,7 @@
 //!   cargo run --release -p mpq-gpu --example matvec_bench -- [N] [REPEATS] [BATCH]
 //! (`mpqlab bench gpu` runs the same measurement over several sizes, as JSON.)
 
-use mpq_gpu::bench::{BenchSpec, run_blocking, shares};
+use mpq_gpu::bench::{BenchSpec, run_blocking};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
@@ -19,16 +19,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("adapter: {} ({}, {}), clock: {}", run.adapter, run.device_type, run.backend, run.clock.name());
     println!("streaming ceiling: {:.2} GB/s on {} MB", run.ceiling.gbps, run.ceiling.bytes >> 20);
     for t in &run.rows {
-        let (c, _) = shares(t.weight_gbps, &run.ceiling, run.peak);
-        println!(
-            "{:>5} {}: {:>8.3} ms  {:>8.2} GB/s weights  {:>5.1} % of ceiling  {:.2}× f32",
-            t.format.name(),
-            t.generation.name(),
-            t.ms,
-            t.weight_gbps,
-            100.0 * c,
-            run.vs_f32(t).unwrap_or(f64::NAN)
-        );
+        println!("{}", run.describe(t));
+    }
+    for s in &run.skipped {
+        println!("skipped: {s}");
     }
     Ok(())
 }

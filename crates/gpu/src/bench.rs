@@ -181,6 +181,27 @@ impl BenchRun {
     }
 }
 
+impl BenchRun {
+    /// One row as a line of text (`mpqlab bench gpu`'s stderr, the `matvec_bench` example).
+    pub fn describe(&self, t: &KernelTiming) -> String {
+        let (c, p) = shares(t.weight_gbps, &self.ceiling, self.peak);
+        format!(
+            "{:>5} {} {}×{} batch {}: {:>9.3} ms {:>8.2} GB/s {:>5.1} % of ceiling{} {:.2}× f32{}",
+            t.format.name(),
+            t.generation.name(),
+            t.rows,
+            t.cols,
+            t.batch,
+            t.ms,
+            t.weight_gbps,
+            100.0 * c,
+            p.map_or(String::new(), |p| format!(" {:.1} % of peak", 100.0 * p)),
+            self.vs_f32(t).unwrap_or(f64::NAN),
+            self.vs_v1(t).filter(|_| t.generation == Generation::V2).map_or(String::new(), |v| format!(" {v:.2}× v1")),
+        )
+    }
+}
+
 /// Shares of the ceiling and of the peak for a weight GB/s figure.
 pub fn shares(gbps: f64, ceiling: &Ceiling, peak: Option<(f64, &'static str)>) -> (f64, Option<f64>) {
     (gbps / ceiling.gbps, peak.map(|(p, _)| gbps / p))

@@ -51,19 +51,6 @@ pub struct KernelCheck {
     pub passed: bool,
 }
 
-/// Runs one kernel (format, scale rule, shape) of the bandwidth kernels with the device's
-/// preferred reduction on the GPU and on the CPU reference.
-pub async fn check_kernel(
-    gpu: &Gpu,
-    format: Format,
-    scale: Scale,
-    rows: usize,
-    cols: usize,
-    batch: usize,
-) -> Result<KernelCheck, GpuError> {
-    check_variant(gpu, format, scale, rows, cols, batch, Generation::V2, gpu.reductions()[0], None).await
-}
-
 /// Runs one kernel (format, scale rule, shape, generation, reduction) on the GPU and on the
 /// CPU reference; `max_binding` (bytes) splits a V2 matrix into slabs of at most that size.
 ///

@@ -196,8 +196,6 @@ pub struct GpuMatrix {
     pub rows: usize,
     pub cols: usize,
     pub generation: Generation,
-    /// Rows per workgroup the V2 layout was padded for.
-    row_group: usize,
     slabs: Vec<Slab>,
 }
 
@@ -239,6 +237,10 @@ impl Prepared {
         }
     }
 }
+
+/// Rows the V2 layout pads to and slabs are made of: a multiple of every variant's rows per
+/// workgroup (2 or 4).
+const ROW_GROUP: usize = 4;
 
 /// The largest number of workgroups along x: 65535 (WebGPU's default limit) and beyond that z.
 const MAX_X: u32 = 65535;
@@ -363,8 +365,7 @@ impl Gpu {
     /// small matrices this way to check the slab path.
     pub fn upload_in_slabs(&self, m: &QuantMatrix, max: usize) -> Result<GpuMatrix, GpuError> {
         let max = max.min(self.max_binding());
-        // Batches use 2 rows per workgroup and a matvec 2 or 4: pad for 4, which serves both.
-        let group = 4usize;
+        let group = ROW_GROUP;
         let row_bytes = layout::units_per_row(m.format, m.cols) * layout::words_per_unit(m.format) * 16;
         let per_slab = (max / row_bytes.max(1)) / group * group;
         if per_slab == 0 {
@@ -388,7 +389,7 @@ impl Gpu {
             });
             row0 += rows;
         }
-        Ok(GpuMatrix { format: m.format, rows: m.rows, cols: m.cols, generation: Generation::V2, row_group: group, slabs })
+        Ok(GpuMatrix { format: m.format, rows: m.rows, cols: m.cols, generation: Generation::V2, slabs })
     }
 
     /// Uploads `m` as it is laid out in memory, for the v1 kernels (the bench's baseline).
@@ -397,7 +398,7 @@ impl Gpu {
         // WGSL needs a binding even for formats without scales: one zero word.
         let scale_words: &[u32] = if m.scales.is_empty() { &[0] } else { &m.scales };
         let slab = Slab { row0: 0, rows: m.rows, weights: self.storage("weights", &m.data), scales: self.storage("scales", scale_words) };
-        Ok(GpuMatrix { format: m.format, rows: m.rows, cols: m.cols, generation: Generation::V1, row_group: 1, slabs: vec![slab] })
+        Ok(GpuMatrix { format: m.format, rows: m.rows, cols: m.cols, generation: Generation::V1, slabs: vec![slab] })
     }
 
     /// Checks a product's shapes and records its pipeline, buffers and bind groups.
@@ -454,7 +455,7 @@ impl Gpu {
             }
             Generation::V2 => {
                 let v = Variant::choose(w.format, w.cols, batch, reduction);
-                debug_assert_eq!(w.row_group % v.rows as usize, 0);
+                debug_assert_eq!(ROW_GROUP % v.rows as usize, 0);
                 let padded = layout::padded_cols(w.format, w.cols);
                 self.check_size(batch * padded * 4, "the input")?;
                 pipeline = self.pipeline_for(w.format.name(), kernel_source(&v, w.cols));
