@@ -37,14 +37,16 @@ test('model lab: kernels checked and timed on WebGPU, formats evaluated like mpq
     const text = await waitLab(300_000);
     const total = Number(await page.getAttribute('[data-testid=kcheck-table]', 'data-total'));
     const failed = Number(await page.getAttribute('[data-testid=kcheck-table]', 'data-failed'));
-    // f32 and f16 with one scale rule, Q8_0/Q4_0/Q3_0 with two, over mpq_gpu::check::SHAPES (9).
-    assert.equal(total, 72, text);
+    // f32 and f16 with one scale rule, Q8_0/Q4_0/Q3_0 with two and with f32 and int8 inputs
+    // (Chromium's WGSL has dot4I8Packed), over mpq_gpu::check::SHAPES (9): (2 + 3·2·2)·9.
+    assert.equal(total, 126, text);
     assert.equal(failed, 0, text);
     const rows = await page.locator('[data-testid=kcheck-table] tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => ({ format: tr.dataset.format, scale: tr.dataset.scale, runs: +tr.dataset.runs, passed: +tr.dataset.passed })));
-    assert.deepEqual(rows.map((r) => `${r.format}/${r.scale}`),
-      ['f32/reference', 'f16/reference', 'q8_0/reference', 'q8_0/search', 'q4_0/reference', 'q4_0/search', 'q3_0/reference', 'q3_0/search']);
-    for (const r of rows) assert.equal(r.passed, r.runs, `${r.format}/${r.scale}`);
+      trs.map((tr) => ({ format: tr.dataset.format, inputs: tr.dataset.inputs, scale: tr.dataset.scale, runs: +tr.dataset.runs, passed: +tr.dataset.passed })));
+    assert.deepEqual(rows.map((r) => `${r.format}/${r.inputs}/${r.scale}`),
+      ['f32/f32/reference', 'f16/f32/reference'].concat(['q8_0', 'q4_0', 'q3_0'].flatMap((f) =>
+        ['f32', 'int8'].flatMap((x) => [`${f}/${x}/reference`, `${f}/${x}/search`]))));
+    for (const r of rows) assert.equal(r.passed, r.runs, `${r.format}/${r.inputs}/${r.scale}`);
     const adapter = await page.textContent('[data-testid=lab-adapter]');
     assert.match(adapter, /^Adapter: /);
     console.log(`${text} ${adapter}`);
@@ -60,7 +62,9 @@ test('model lab: kernels checked and timed on WebGPU, formats evaluated like mpq
     await waitLab(900_000);
     const rows = JSON.parse(await page.getAttribute('[data-testid=kbench-table]', 'data-json'));
     const fmts = ['f32', 'f16', 'q8_0', 'q4_0', 'q3_0'];
-    assert.deepEqual(rows.map((r) => `${r.format}/${r.kernels}`), fmts.flatMap((f) => [`${f}/v1`, `${f}/v2`]));
+    // v1 and v2 of every format; the block formats' int8-input v2 kernels too.
+    assert.deepEqual(rows.map((r) => `${r.format}/${r.kernels}/${r.inputs}`),
+      fmts.flatMap((f) => [`${f}/v1/f32`, `${f}/v2/f32`].concat(f.startsWith('q') ? [`${f}/v2/int8`] : [])));
     const ceiling = Number(await page.getAttribute('[data-testid=kbench-info]', 'data-ceiling'));
     assert.ok(ceiling > 0, 'the streaming ceiling is measured');
     for (const r of rows) {
@@ -71,17 +75,23 @@ test('model lab: kernels checked and timed on WebGPU, formats evaluated like mpq
       assert.ok(r.copies * r.weight_bytes >= Math.min(256 * 2 ** 20, 64 * r.weight_bytes), JSON.stringify(r));
       assert.ok(r.vs_f32 > 0, JSON.stringify(r));
       if (r.kernels === 'v2') assert.ok(r.vs_v1 > 0, JSON.stringify(r));
+      assert.equal(r.vs_f32_inputs === null, r.inputs === 'f32', JSON.stringify(r));
     }
+    assert.equal(await page.getAttribute('[data-testid=kbench-info]', 'data-packed-dot'), 'browser');
     const info = await page.textContent('[data-testid=kbench-info]');
     assert.match(info, /streaming-read ceiling/);
-    const ms = (f, k) => rows.find((r) => r.format === f && r.kernels === k).ms;
+    const ms = (f, k, x = 'f32') => rows.find((r) => r.format === f && r.kernels === k && r.inputs === x).ms;
     const adapter = await page.getAttribute('[data-testid=lab-adapter]', 'data-name');
     fs.writeFileSync(path.join(OUT, 'kernel-bench-webgpu.json'), JSON.stringify({ adapter, ceiling, info, rows }, null, 1));
+    await page.locator('[data-testid=kbench-table]').scrollIntoViewIfNeeded();
+    await page.locator('.model-lab').screenshot({ path: path.join(OUT, '21-model-bench.png') });
     for (const k of ['v1', 'v2']) {
       console.log(`WebGPU (${adapter}) 4096² matvec ${k}: ` + fmts.map((f) => `${f} ${ms(f, k).toFixed(2)} ms`).join(', ')
         + `: Q4_0 ${(ms('f32', k) / ms('q4_0', k)).toFixed(2)}× f32, Q8_0 ${(ms('f32', k) / ms('q8_0', k)).toFixed(2)}× f32`);
     }
     console.log(`${info} v2 vs v1: ` + fmts.map((f) => `${f} ${(ms(f, 'v1') / ms(f, 'v2')).toFixed(2)}×`).join(', '));
+    console.log('int8 inputs (dot4I8Packed) v2: ' + ['q8_0', 'q4_0', 'q3_0'].map((f) =>
+      `${f} ${ms(f, 'v2', 'int8').toFixed(2)} ms (${(ms(f, 'v2') / ms(f, 'v2', 'int8')).toFixed(2)}× f32 inputs)`).join(', '));
   });
 
   await t.test('a bad bench size gets a clear error, and the lab still works', async () => {

@@ -48,6 +48,9 @@ struct GpuBenchArgs {
     /// Also time the v1 kernels, side by side (before/after in one run).
     #[arg(long)]
     baseline: bool,
+    /// Skip the int8-input kernels (x quantised to Q8_0, dot4I8Packed) of the block formats.
+    #[arg(long)]
+    no_int8: bool,
     /// Only these formats (comma-separated: f32,f16,q8_0,q4_0,q3_0).
     #[arg(long, value_delimiter = ',')]
     formats: Vec<String>,
@@ -61,17 +64,19 @@ pub fn gpu_bench_json(run: &mpq_gpu::bench::BenchRun) -> serde_json::Value {
         .map(|t| {
             let (of_ceiling, of_peak) = mpq_gpu::bench::shares(t.weight_gbps, &run.ceiling, run.peak);
             serde_json::json!({
-                "format": t.format.name(), "kernels": t.generation.name(), "bits_per_weight": t.format.bits_per_weight(),
+                "format": t.format.name(), "kernels": t.generation.name(), "inputs": t.activations.name(),
+                "bits_per_weight": t.format.bits_per_weight(),
                 "rows": t.rows, "cols": t.cols, "batch": t.batch, "ms": t.ms, "gflops": t.gflops,
                 "weight_gbps": t.weight_gbps, "weight_bytes": t.weight_bytes, "copies": t.copies,
                 "share_of_ceiling": of_ceiling, "share_of_peak": of_peak,
                 "vs_f32": run.vs_f32(t), "vs_v1": if t.generation == mpq_gpu::Generation::V2 { run.vs_v1(t) } else { None },
+                "vs_f32_inputs": run.vs_f32_inputs(t),
             })
         })
         .collect();
     serde_json::json!({
         "adapter": run.adapter, "backend": run.backend, "device_type": run.device_type,
-        "clock": run.clock.name(), "subgroups": run.subgroups,
+        "clock": run.clock.name(), "subgroups": run.subgroups, "packed_dot": run.packed_dot.map(|p| p.name()),
         "peak_gbps": run.peak.map(|p| p.0), "peak_matched": run.peak.map(|p| p.1),
         "ceiling": { "bytes": run.ceiling.bytes, "ms": run.ceiling.ms, "gbps": run.ceiling.gbps },
         "rows": rows, "skipped": run.skipped,
@@ -92,8 +97,15 @@ fn run_gpu(args: GpuBenchArgs) -> Result<()> {
             .map(|f| mpq_gpu::Format::parse(f).ok_or_else(|| anyhow::anyhow!("'{f}' is not a format (f32, f16, q8_0, q4_0, q3_0)")))
             .collect::<Result<_>>()?
     };
-    let spec = mpq_gpu::bench::BenchSpec { sizes, batch: args.batch.max(1), repeats: args.repeats, baseline: args.baseline, formats };
-    eprintln!("adapter: {} ({:?}, {:?}), subgroups: {}", gpu.info.name, gpu.info.device_type, gpu.info.backend, gpu.has_subgroups());
+    let spec = mpq_gpu::bench::BenchSpec { sizes, batch: args.batch.max(1), repeats: args.repeats, baseline: args.baseline, int8: !args.no_int8, formats };
+    eprintln!(
+        "adapter: {} ({:?}, {:?}), subgroups: {}, dot4I8Packed: {}",
+        gpu.info.name,
+        gpu.info.device_type,
+        gpu.info.backend,
+        gpu.has_subgroups(),
+        gpu.packed_dot.name()
+    );
     let run = mpq_gpu::bench::run_blocking(&gpu, &spec, |what, k, n| eprintln!("[{k}/{n}] {what}"))?;
     eprintln!("streaming-read ceiling: {:.2} GB/s ({} MiB, {})", run.ceiling.gbps, run.ceiling.bytes >> 20, run.clock.name());
     for t in &run.rows {
@@ -139,7 +151,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     for path in &images {
         let image = crate::read_image(path)?;
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        for codec in mpq_codecs::registry() {
+        for codec in mpq_codecs::registry_for(mpq_core::Modality::Image) {
             if wanted.as_ref().is_some_and(|w| !w.contains(&codec.id())) {
                 continue;
             }

@@ -179,6 +179,7 @@ fn model(e: &ModelExperiment) -> Result<Value> {
                 batch: e.batch as usize,
                 repeats: e.repeats,
                 baseline: e.baseline,
+                int8: true,
                 formats: Format::ALL.to_vec(),
             };
             crate::bench::gpu_bench_json(&mpq_gpu::bench::run_blocking(&g, &spec, |_, _, _| {})?)

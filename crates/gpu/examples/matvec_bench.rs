@@ -1,4 +1,5 @@
-//! Times y = W·x for each format on the first adapter, v1 and v2 kernels, same run:
+//! Times y = W·x for each format on the first adapter, v1 and v2 kernels (and the v2 int8-input
+//! kernels of the block formats), same run:
 //!   cargo run --release -p mpq-gpu --example matvec_bench -- [N] [REPEATS] [BATCH]
 //! (`mpqlab bench gpu` runs the same measurement over several sizes, as JSON.)
 
@@ -12,11 +13,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         repeats: arg(1, 20) as u32,
         batch: arg(2, 1),
         baseline: true,
+        int8: true,
         formats: mpq_gpu::Format::ALL.to_vec(),
     };
     let gpu = mpq_gpu::Gpu::new_blocking()?;
     let run = run_blocking(&gpu, &spec, |what, k, n| eprintln!("[{k}/{n}] {what}"))?;
-    println!("adapter: {} ({}, {}), clock: {}", run.adapter, run.device_type, run.backend, run.clock.name());
+    println!(
+        "adapter: {} ({}, {}), clock: {}, dot4I8Packed: {}",
+        run.adapter,
+        run.device_type,
+        run.backend,
+        run.clock.name(),
+        run.packed_dot.map_or("not used", |p| p.name())
+    );
     println!("streaming ceiling: {:.2} GB/s on {} MB", run.ceiling.gbps, run.ceiling.bytes >> 20);
     for t in &run.rows {
         println!("{}", run.describe(t));

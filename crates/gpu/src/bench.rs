@@ -13,8 +13,11 @@
 //!   buffer of the same footprint.
 //! * Effective GB/s counts each weight's stored bytes (scales included) once per product, and
 //!   is set against the adapter's peak where [`peak_bandwidth`] knows the card.
+//! * The int8-input kernels ([`Activations::Int8`]) are timed beside the f32-input ones of the
+//!   same format, x quantised beforehand (as llama.cpp's separate quantisation pass; its one
+//!   pass over K floats is not in the time).
 
-use crate::device::{Generation, Prepared};
+use crate::device::{Activations, Generation, PackedDot, Prepared};
 use crate::{Format, Gpu, GpuError, QuantMatrix};
 
 /// Largest square matrix the page's bench accepts: 8192² in f32 is 256 MiB, about the most a
@@ -125,6 +128,7 @@ impl Clock {
 pub struct KernelTiming {
     pub format: Format,
     pub generation: Generation,
+    pub activations: Activations,
     pub rows: usize,
     pub cols: usize,
     pub batch: usize,
@@ -155,6 +159,9 @@ pub struct BenchRun {
     pub device_type: String,
     /// Whether the v2 kernels used `subgroupAdd` (else a workgroup-memory tree).
     pub subgroups: bool,
+    /// How `dot4I8Packed` ran in the int8-input rows; `None` where none ran (not asked for, or
+    /// the device lacks it).
+    pub packed_dot: Option<PackedDot>,
     pub clock: Clock,
     /// Vendor peak (GB/s) and the table key that matched the adapter's name.
     pub peak: Option<(f64, &'static str)>,
@@ -179,6 +186,19 @@ impl BenchRun {
             .find(|o| o.format == t.format && o.generation == Generation::V1 && (o.rows, o.cols, o.batch) == (t.rows, t.cols, t.batch))
             .map(|o| o.ms / t.ms)
     }
+    /// For an int8-input row: its speed relative to the f32-input v2 kernel of its format.
+    pub fn vs_f32_inputs(&self, t: &KernelTiming) -> Option<f64> {
+        (t.activations == Activations::Int8).then_some(())?;
+        self.rows
+            .iter()
+            .find(|o| {
+                o.format == t.format
+                    && o.generation == Generation::V2
+                    && o.activations == Activations::F32
+                    && (o.rows, o.cols, o.batch) == (t.rows, t.cols, t.batch)
+            })
+            .map(|o| o.ms / t.ms)
+    }
 }
 
 impl BenchRun {
@@ -186,9 +206,10 @@ impl BenchRun {
     pub fn describe(&self, t: &KernelTiming) -> String {
         let (c, p) = shares(t.weight_gbps, &self.ceiling, self.peak);
         format!(
-            "{:>5} {} {}×{} batch {}: {:>9.3} ms {:>8.2} GB/s {:>5.1} % of ceiling{} {:.2}× f32{}",
+            "{:>5} {}{} {}×{} batch {}: {:>9.3} ms {:>8.2} GB/s {:>5.1} % of ceiling{} {:.2}× f32{}{}",
             t.format.name(),
             t.generation.name(),
+            if t.activations == Activations::Int8 { " int8-x" } else { "" },
             t.rows,
             t.cols,
             t.batch,
@@ -198,6 +219,7 @@ impl BenchRun {
             p.map_or(String::new(), |p| format!(" {:.1} % of peak", 100.0 * p)),
             self.vs_f32(t).unwrap_or(f64::NAN),
             self.vs_v1(t).filter(|_| t.generation == Generation::V2).map_or(String::new(), |v| format!(" {v:.2}× v1")),
+            self.vs_f32_inputs(t).map_or(String::new(), |v| format!(" {v:.2}× f32-x")),
         )
     }
 }
@@ -216,6 +238,9 @@ pub struct BenchSpec {
     pub repeats: u32,
     /// Also time the v1 kernels (the baseline) in the same run.
     pub baseline: bool,
+    /// Also time the int8-input kernels of the block formats (where the device has
+    /// `dot4I8Packed`).
+    pub int8: bool,
     pub formats: Vec<Format>,
 }
 
@@ -289,13 +314,15 @@ pub fn bench_inputs(rows: usize, cols: usize, batch: usize) -> (Vec<f32>, Vec<f3
     (w, x)
 }
 
-/// Times one quantised matrix with one generation of kernels.
+/// Times one quantised matrix with one generation of kernels and one kind of inputs.
+#[allow(clippy::too_many_arguments)]
 pub async fn time_matrix(
     gpu: &Gpu,
     m: &QuantMatrix,
     x: &[f32],
     batch: usize,
     generation: Generation,
+    activations: Activations,
     repeats: u32,
     now_ms: &dyn Fn() -> f64,
 ) -> Result<KernelTiming, GpuError> {
@@ -309,13 +336,14 @@ pub async fn time_matrix(
             Generation::V1 => gpu.upload_v1(m)?,
             Generation::V2 => gpu.upload(m)?,
         };
-        preps.push(gpu.prepare(&gm, x, batch, reduction)?);
+        preps.push(gpu.prepare_with(&gm, x, batch, reduction, activations)?);
         mats.push(gm);
     }
     let (s, clock) = time_products(gpu, &preps, repeats.max(copies as u32), now_ms).await?;
     Ok(KernelTiming {
         format: m.format,
         generation,
+        activations,
         rows: m.rows,
         cols: m.cols,
         batch,
@@ -365,8 +393,21 @@ pub async fn run(
     mut progress: impl FnMut(&str, usize, usize),
     mut on_row: impl FnMut(&BenchRun),
 ) -> Result<BenchRun, GpuError> {
-    let generations: &[Generation] = if spec.baseline { &[Generation::V1, Generation::V2] } else { &[Generation::V2] };
-    let total = spec.sizes.len() * spec.formats.len() * generations.len() + 1;
+    let mut kinds: Vec<(Generation, Activations)> = Vec::new();
+    if spec.baseline {
+        kinds.push((Generation::V1, Activations::F32));
+    }
+    kinds.push((Generation::V2, Activations::F32));
+    let int8 = spec.int8 && gpu.packed_dot.available();
+    // What runs per format: the kinds, int8 inputs only for the block formats.
+    let kinds_for = |f: Format| -> Vec<(Generation, Activations)> {
+        let mut k = kinds.clone();
+        if int8 && !matches!(f, Format::F32 | Format::F16) {
+            k.push((Generation::V2, Activations::Int8));
+        }
+        k
+    };
+    let total = spec.sizes.len() * spec.formats.iter().map(|&f| kinds_for(f).len()).sum::<usize>() + 1;
     progress("streaming-read ceiling", 0, total);
     let ceiling = stream_ceiling(gpu, FOOTPRINT, spec.repeats, now_ms).await?;
     let mut run = BenchRun {
@@ -374,6 +415,7 @@ pub async fn run(
         backend: format!("{:?}", gpu.info.backend),
         device_type: format!("{:?}", gpu.info.device_type),
         subgroups: gpu.has_subgroups(),
+        packed_dot: int8.then_some(gpu.packed_dot),
         clock: if gpu.has_timestamps() { Clock::GpuTimestamps } else { Clock::WallClock },
         peak: peak_bandwidth(&gpu.info.name),
         ceiling,
@@ -386,15 +428,16 @@ pub async fn run(
         let (w, x) = bench_inputs(n, n, spec.batch);
         for &format in &spec.formats {
             let m = QuantMatrix::quantize(&w, n, n, format);
-            for &g in generations {
-                progress(&format!("{n}×{n} {} {}", format.name(), g.name()), done, total);
-                match time_matrix(gpu, &m, &x, spec.batch, g, spec.repeats, now_ms).await {
+            for (g, a) in kinds_for(format) {
+                let what = format!("{n}×{n} {} {}{}", format.name(), g.name(), if a == Activations::Int8 { " int8 inputs" } else { "" });
+                progress(&what, done, total);
+                match time_matrix(gpu, &m, &x, spec.batch, g, a, spec.repeats, now_ms).await {
                     Ok(t) => {
                         run.clock = t.clock;
                         run.rows.push(t);
                     }
                     // Only a matrix this adapter cannot bind is skipped; anything else fails.
-                    Err(GpuError::TooLarge(e)) => run.skipped.push(format!("{n}×{n} {} {}: {e}", format.name(), g.name())),
+                    Err(GpuError::TooLarge(e)) => run.skipped.push(format!("{what}: {e}")),
                     Err(e) => return Err(e),
                 }
                 on_row(&run);

@@ -79,6 +79,55 @@ impl Reduction {
     }
 }
 
+/// What the kernels multiply the weights with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Activations {
+    /// x as given (f32): every format.
+    F32,
+    /// x quantised to Q8_0 blocks and integer block dot products with `dot4I8Packed`
+    /// (`kernels/matvec_int8.wgsl`): block formats, on devices whose WGSL has the built-in.
+    Int8,
+}
+
+impl Activations {
+    pub fn name(self) -> &'static str {
+        match self {
+            Activations::F32 => "f32",
+            Activations::Int8 => "int8",
+        }
+    }
+}
+
+/// Whether and how this device runs WGSL's `dot4I8Packed` (the int8-activation path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PackedDot {
+    /// The shader compiler lacks the built-in (WGSL language feature
+    /// `packed_4x8_integer_dot_product`): no int8 path.
+    Absent,
+    /// The browser's WGSL has the built-in; whether it becomes one instruction is the
+    /// browser's business (Chromium polyfills it where the GPU has no integer dot product).
+    Browser,
+    /// Native Vulkan with integer dot products (Vulkan 1.3 or VK_KHR_shader_integer_dot_product):
+    /// naga emits `OpSDot`.
+    Native,
+    /// Native, but the driver has no integer dot products: naga writes it as shifts and adds.
+    Polyfilled,
+}
+
+impl PackedDot {
+    pub fn name(self) -> &'static str {
+        match self {
+            PackedDot::Absent => "absent",
+            PackedDot::Browser => "browser",
+            PackedDot::Native => "native",
+            PackedDot::Polyfilled => "polyfilled",
+        }
+    }
+    pub fn available(self) -> bool {
+        self != PackedDot::Absent
+    }
+}
+
 /// The shape constants of one bandwidth-kernel pipeline: the choice of variant, in one place
 /// ([`Variant::choose`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,6 +140,7 @@ pub struct Variant {
     /// Inputs per pass (1 for a matvec; up to 8 of a batch).
     pub inputs: u32,
     pub reduction: Reduction,
+    pub activations: Activations,
 }
 
 impl Variant {
@@ -102,14 +152,15 @@ impl Variant {
     /// (enough to cover memory latency on large GPUs, few enough registers): f32/f16
     /// (128/64-byte units) two rows, the block formats four. Batches: 8 inputs per pass (each
     /// block's scale and offset used 8 times), 2 rows.
-    pub fn choose(format: Format, cols: usize, batch: usize, reduction: Reduction) -> Variant {
+    /// The int8-activation kernels take the same shapes as the f32-input ones of their format.
+    pub fn choose(format: Format, cols: usize, batch: usize, reduction: Reduction, activations: Activations) -> Variant {
         let units = layout::units_per_row(format, cols).max(1);
         let wg = (1u32 << units.ilog2()).clamp(8, 64);
         if batch <= 1 {
             let rows = if matches!(format, Format::F32 | Format::F16) { 2 } else { 4 };
-            Variant { format, wg, rows, inputs: 1, reduction }
+            Variant { format, wg, rows, inputs: 1, reduction, activations }
         } else {
-            Variant { format, wg, rows: 2, inputs: batch.min(8) as u32, reduction }
+            Variant { format, wg, rows: 2, inputs: batch.min(8) as u32, reduction, activations }
         }
     }
 }
@@ -124,13 +175,14 @@ fn section(text: &'static str, name: &str) -> &'static str {
 }
 
 /// WGSL of the bandwidth kernel for `v` on rows of `cols` weights: generated constants, the
-/// format's decoding (float.wgsl or block.wgsl), the reduction (reduce.wgsl) and the kernel
-/// (matvec.wgsl).
+/// format's decoding (float.wgsl, block.wgsl, or block_int8.wgsl for int8 inputs), the
+/// reduction (reduce.wgsl) and the kernel (matvec.wgsl or matvec_int8.wgsl).
 pub fn kernel_source(v: &Variant, cols: usize) -> String {
     let units = layout::units_per_row(v.format, cols) as u32;
-    let family = match v.format {
-        Format::F32 | Format::F16 => include_str!("kernels/float.wgsl"),
-        _ => include_str!("kernels/block.wgsl"),
+    let (family, kernel) = match (v.format, v.activations) {
+        (Format::F32 | Format::F16, _) => (include_str!("kernels/float.wgsl"), include_str!("kernels/matvec.wgsl")),
+        (_, Activations::F32) => (include_str!("kernels/block.wgsl"), include_str!("kernels/matvec.wgsl")),
+        (_, Activations::Int8) => (include_str!("kernels/block_int8.wgsl"), include_str!("kernels/matvec_int8.wgsl")),
     };
     let (sg_param, sg_lane) = match v.reduction {
         Reduction::Workgroup => ("", "0u,"),
@@ -138,11 +190,11 @@ pub fn kernel_source(v: &Variant, cols: usize) -> String {
     };
     // Chromium requires `enable subgroups;`; naga rejects it (subgroups are a capability there).
     let enable = if v.reduction == Reduction::Subgroup && cfg!(target_arch = "wasm32") { "enable subgroups;\n" } else { "" };
-    let kernel = include_str!("kernels/matvec.wgsl").replace("/*SG_PARAM*/", sg_param).replace("/*SG_LANE*/", sg_lane);
+    let kernel = kernel.replace("/*SG_PARAM*/", sg_param).replace("/*SG_LANE*/", sg_lane);
     format!(
         "{enable}const WG: u32 = {wg}u;\nconst R: u32 = {r}u;\nconst B: u32 = {b}u;\nconst RB: u32 = {rb}u;\n\
          const UNITS: u32 = {units}u;\nconst ITERS: u32 = {iters}u;\nconst BPU: u32 = {bpu}u;\n\
-         const XV: u32 = {xv}u;\n\n{fmt}\n{red}\n{kernel}",
+         const XV: u32 = {xv}u;\nconst NB: u32 = {nb}u;\n\n{fmt}\n{red}\n{kernel}",
         wg = v.wg,
         r = v.rows,
         b = v.inputs,
@@ -150,6 +202,7 @@ pub fn kernel_source(v: &Variant, cols: usize) -> String {
         iters = units.div_ceil(v.wg),
         bpu = layout::blocks_per_unit(v.format),
         xv = layout::padded_cols(v.format, cols) / 4,
+        nb = layout::padded_blocks(v.format, cols),
         fmt = section(family, v.format.name()),
         red = section(include_str!("kernels/reduce.wgsl"), v.reduction.name()),
     )
@@ -178,8 +231,36 @@ pub struct Gpu {
     pub limits: wgpu::Limits,
     /// The optional features granted (subgroups, timestamp queries).
     pub features: wgpu::Features,
+    /// Whether (and how) `dot4I8Packed` runs here: the int8-activation path.
+    pub packed_dot: PackedDot,
     /// Pipelines by their WGSL source (each variant's constants are part of its source).
     pipelines: Mutex<HashMap<String, wgpu::ComputePipeline>>,
+}
+
+/// How this device runs `dot4I8Packed` ([`PackedDot`]): the WGSL language feature says whether
+/// shaders may use it; natively the Vulkan device says whether naga can emit the instruction.
+fn packed_dot(instance: &wgpu::Instance, adapter: &wgpu::Adapter) -> PackedDot {
+    if !instance.wgsl_language_features().contains(wgpu::WgslLanguageFeatures::Packed4x8IntegerDotProduct) {
+        return PackedDot::Absent;
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = adapter;
+        PackedDot::Browser
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        // wgpu-hal enables integer dot products exactly for Vulkan ≥ 1.3 (where the feature is
+        // required) or the extension; it exposes the device but not that decision.
+        // SAFETY: the hal adapter is only read here, while `adapter` is alive.
+        let native = unsafe { adapter.as_hal::<wgpu::hal::api::Vulkan>() }.is_some_and(|a| {
+            let caps = a.physical_device_capabilities();
+            let v = caps.properties().api_version;
+            let (major, minor) = (v >> 22 & 0x7f, v >> 12 & 0x3ff);
+            (major, minor) >= (1, 3) || caps.supports_extension(c"VK_KHR_shader_integer_dot_product")
+        });
+        if native { PackedDot::Native } else { PackedDot::Polyfilled }
+    }
 }
 
 /// Rows `row0 .. row0 + rows` of a matrix in their own buffers.
@@ -269,7 +350,8 @@ impl Gpu {
             })
             .await
             .map_err(|e| GpuError::Device(e.to_string()))?;
-        Ok(Gpu { device, queue, info, limits, features, pipelines: Mutex::new(HashMap::new()) })
+        let packed_dot = packed_dot(&instance, &adapter);
+        Ok(Gpu { device, queue, info, limits, features, packed_dot, pipelines: Mutex::new(HashMap::new()) })
     }
 
     /// Blocking constructor for native code and tests.
@@ -403,6 +485,21 @@ impl Gpu {
 
     /// Checks a product's shapes and records its pipeline, buffers and bind groups.
     pub fn prepare(&self, w: &GpuMatrix, x: &[f32], batch: usize, reduction: Reduction) -> Result<Prepared, GpuError> {
+        self.prepare_with(w, x, batch, reduction, Activations::F32)
+    }
+
+    /// [`Self::prepare`] with a choice of inputs: [`Activations::Int8`] quantises x to Q8_0
+    /// blocks here (once per prepared product, as llama.cpp quantises activations in a pass of
+    /// its own before the matvec; the bench times the matvec only) for the int8 kernels.
+    pub fn prepare_with(&self, w: &GpuMatrix, x: &[f32], batch: usize, reduction: Reduction, activations: Activations) -> Result<Prepared, GpuError> {
+        if activations == Activations::Int8 {
+            if matches!(w.format, Format::F32 | Format::F16) || w.generation != Generation::V2 {
+                return Err(GpuError::Input(format!("int8 inputs need a block format and the v2 kernels, not {} {}", w.format.name(), w.generation.name())));
+            }
+            if !self.packed_dot.available() {
+                return Err(GpuError::Device("this adapter's WGSL has no dot4I8Packed (packed_4x8_integer_dot_product)".into()));
+            }
+        }
         if batch == 0 || batch.checked_mul(w.cols) != Some(x.len()) {
             return Err(GpuError::Input(format!(
                 "{} inputs are not {batch} rows of {} (the matrix is {}×{})",
@@ -454,12 +551,19 @@ impl Gpu {
                 keep.extend([dims, xb]);
             }
             Generation::V2 => {
-                let v = Variant::choose(w.format, w.cols, batch, reduction);
+                let v = Variant::choose(w.format, w.cols, batch, reduction, activations);
                 debug_assert_eq!(ROW_GROUP % v.rows as usize, 0);
                 let padded = layout::padded_cols(w.format, w.cols);
                 self.check_size(batch * padded * 4, "the input")?;
                 pipeline = self.pipeline_for(w.format.name(), kernel_source(&v, w.cols));
-                let xb = self.storage("x", bytemuck::cast_slice(&layout::pad_input(x, batch, w.cols, padded)));
+                // f32 inputs: x padded; int8 inputs: codes (bound where x is) and their scales.
+                let (xb, xs) = match activations {
+                    Activations::F32 => (self.storage("x", bytemuck::cast_slice(&layout::pad_input(x, batch, w.cols, padded))), None),
+                    Activations::Int8 => {
+                        let (codes, scales) = layout::quantize_input(x, batch, w.cols, layout::padded_blocks(w.format, w.cols));
+                        (self.storage("x codes", &codes), Some(self.storage("x scales", bytemuck::cast_slice(&scales))))
+                    }
+                };
                 for s in &w.slabs {
                     let groups = s.rows.div_ceil(v.rows as usize) as u32;
                     let (gx, gz) = (groups.clamp(1, MAX_X), groups.div_ceil(MAX_X).max(1));
@@ -468,11 +572,15 @@ impl Gpu {
                         return Err(e);
                     }
                     let dims = self.uniform(&[s.rows as u32, s.row0 as u32, w.rows as u32, batch as u32, 0, 0, 0, 0]);
-                    let bind = self.bind(&pipeline, &[&s.weights, &s.scales, &xb, &y, &dims]);
+                    let bind = match &xs {
+                        None => self.bind(&pipeline, &[&s.weights, &s.scales, &xb, &y, &dims]),
+                        Some(xs) => self.bind(&pipeline, &[&s.weights, &s.scales, &xb, &y, &dims, xs]),
+                    };
                     dispatches.push((bind, [gx, gy, gz]));
                     keep.push(dims);
                 }
                 keep.push(xb);
+                keep.extend(xs);
             }
         }
         Ok(Prepared { pipeline, dispatches, y, out_bytes, _keep: keep })
@@ -513,7 +621,20 @@ impl Gpu {
     /// mappable buffer and the future resolves when the browser has mapped it (natively the
     /// device is polled to completion first, so the future is ready when first polled).
     pub async fn run_with(&self, w: &GpuMatrix, x: &[f32], batch: usize, repeats: u32, reduction: Reduction) -> Result<Vec<f32>, GpuError> {
-        let p = self.prepare(w, x, batch, reduction)?;
+        self.run_variant(w, x, batch, repeats, reduction, Activations::F32).await
+    }
+
+    /// [`Self::run_with`] with a choice of inputs ([`Self::prepare_with`]).
+    pub async fn run_variant(
+        &self,
+        w: &GpuMatrix,
+        x: &[f32],
+        batch: usize,
+        repeats: u32,
+        reduction: Reduction,
+        activations: Activations,
+    ) -> Result<Vec<f32>, GpuError> {
+        let p = self.prepare_with(w, x, batch, reduction, activations)?;
         let mut enc = self.device.create_command_encoder(&Default::default());
         {
             let mut pass = enc.begin_compute_pass(&Default::default());

@@ -227,6 +227,21 @@ pub fn quantize_block_q8_0(x: &[f32; BLOCK]) -> (f16, [i8; BLOCK]) {
     (f16::from_f32(d), q)
 }
 
+/// One input row quantised for the int8-activation kernels, as llama.cpp quantises
+/// activations before its `vec_dot_q8_0_q8_0` / `vec_dot_q4_0_q8_0`: the row padded with zeros
+/// to `blocks` blocks of 32, each block Q8_0 ([`quantize_block_q8_0`]: one f16 scale, 32 int8).
+pub fn quantize_activations(x: &[f32], blocks: usize) -> Vec<(f16, [i8; BLOCK])> {
+    (0..blocks)
+        .map(|b| {
+            let mut block = [0f32; BLOCK];
+            for (j, v) in block.iter_mut().enumerate() {
+                *v = x.get(b * BLOCK + j).copied().unwrap_or(0.0);
+            }
+            quantize_block_q8_0(&block)
+        })
+        .collect()
+}
+
 /// llama.cpp's `quantize_row_q4_0_ref` for one block: 16 bytes of nibbles.
 pub fn quantize_block_q4_0(x: &[f32; BLOCK]) -> (f16, [u8; BLOCK / 2]) {
     let (mut amax, mut max) = (0f32, 0f32);
@@ -338,10 +353,41 @@ impl QuantMatrix {
         f16::from_bits(if idx.is_multiple_of(2) { word as u16 } else { (word >> 16) as u16 }).to_f32()
     }
 
+    /// Scale of block `b` of row `r` (block formats only).
+    pub fn block_scale(&self, r: usize, b: usize) -> f32 {
+        self.scale(r * blocks_per_row(self.cols) + b)
+    }
+
+    /// The integer code of weight (r, c) of a block format, its offset taken off (Q4_0: the
+    /// stored nibble − 8, Q3_0: the stored 3 bits − 4): the weight is `code · block_scale`.
+    /// Columns up to the padded row length may be asked for (padding codes are 0).
+    /// Panics for F32/F16, which have no codes.
+    pub fn code(&self, r: usize, c: usize) -> i32 {
+        let nb = blocks_per_row(self.cols);
+        let (b, j) = (c / BLOCK, c % BLOCK);
+        match self.format {
+            Format::Q8_0 => {
+                let i = (r * nb + b) * BLOCK + j;
+                (self.data[i / 4] >> (8 * (i % 4))) as u8 as i8 as i32
+            }
+            Format::Q4_0 => {
+                let byte = (r * nb + b) * (BLOCK / 2) + j % (BLOCK / 2);
+                let v = (self.data[byte / 4] >> (8 * (byte % 4))) as u8;
+                (if j < BLOCK / 2 { v & 15 } else { v >> 4 }) as i32 - 8
+            }
+            Format::Q3_0 => {
+                let base = (r * nb + b) * 3;
+                let lo = (self.data[base + j / 16] >> (2 * (j % 16))) & 3;
+                let hi = (self.data[base + 2] >> j) & 1;
+                (lo | hi << 2) as i32 - 4
+            }
+            Format::F32 | Format::F16 => panic!("{} weights have no integer codes", self.format.name()),
+        }
+    }
+
     /// Weight (r, c) as the kernels see it.
     pub fn get(&self, r: usize, c: usize) -> f32 {
-        let nb = blocks_per_row(self.cols);
-        let padded = nb * BLOCK;
+        let padded = blocks_per_row(self.cols) * BLOCK;
         match self.format {
             Format::F32 => f32::from_bits(self.data[r * self.cols + c]),
             Format::F16 => {
@@ -349,26 +395,7 @@ impl QuantMatrix {
                 let word = self.data[i / 2];
                 f16::from_bits(if i.is_multiple_of(2) { word as u16 } else { (word >> 16) as u16 }).to_f32()
             }
-            Format::Q8_0 => {
-                let i = r * padded + c;
-                let q = (self.data[i / 4] >> (8 * (i % 4))) as u8 as i8;
-                q as f32 * self.scale(r * nb + c / BLOCK)
-            }
-            Format::Q4_0 => {
-                let (b, j) = (c / BLOCK, c % BLOCK);
-                let byte_in_block = j % (BLOCK / 2);
-                let byte = (r * nb + b) * (BLOCK / 2) + byte_in_block;
-                let v = (self.data[byte / 4] >> (8 * (byte % 4))) as u8;
-                let q = if j < BLOCK / 2 { v & 15 } else { v >> 4 };
-                (q as f32 - 8.0) * self.scale(r * nb + b)
-            }
-            Format::Q3_0 => {
-                let (b, j) = (c / BLOCK, c % BLOCK);
-                let base = (r * nb + b) * 3;
-                let lo = (self.data[base + j / 16] >> (2 * (j % 16))) & 3;
-                let hi = (self.data[base + 2] >> j) & 1;
-                ((lo | hi << 2) as f32 - 4.0) * self.scale(r * nb + b)
-            }
+            Format::Q8_0 | Format::Q4_0 | Format::Q3_0 => self.code(r, c) as f32 * self.block_scale(r, c / BLOCK),
         }
     }
 

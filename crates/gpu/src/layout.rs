@@ -113,6 +113,24 @@ pub fn pad_input(x: &[f32], batch: usize, cols: usize, padded: usize) -> Vec<f32
     out
 }
 
+/// x (`batch` rows of `cols`) for the int8-activation kernels: each row quantised to Q8_0
+/// blocks ([`crate::formats::quantize_activations`]) over the padded row. `codes`: per input,
+/// per block, 8 u32 of four int8 each (element 4i + k in byte k of word i, the layout
+/// `dot4I8Packed` takes); `scales`: per input, per block, the pair (scale as f32, Σ codes) —
+/// the kernels take the Q4_0/Q3_0 code offset off as offset · Σ codes (an exact integer).
+pub fn quantize_input(x: &[f32], batch: usize, cols: usize, padded_blocks: usize) -> (Vec<u32>, Vec<f32>) {
+    let mut codes = Vec::with_capacity(batch * padded_blocks * 8);
+    let mut scales = Vec::with_capacity(batch * padded_blocks * 2);
+    for b in 0..batch {
+        for (d, q) in crate::formats::quantize_activations(&x[b * cols..(b + 1) * cols], padded_blocks) {
+            codes.extend(q.chunks(4).map(|c| u32::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8])));
+            scales.push(d.to_f32());
+            scales.push(q.iter().map(|&v| v as i32).sum::<i32>() as f32);
+        }
+    }
+    (codes, scales)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

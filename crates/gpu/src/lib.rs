@@ -4,7 +4,8 @@
 //! * [`formats`]: f32, f16, llama.cpp's Q8_0 / Q4_0 block formats and our Q3_0, packed for
 //!   the GPU; reference or error-minimising ([`Scale::Search`]) block scales.
 //! * [`cpu`]: reference y = W·x and Y = X·Wᵀ on the stored weights.
-//! * [`device`]: wgpu device setup and the kernels (matrix–vector and tiled matrix–matrix).
+//! * [`device`]: wgpu device setup and the kernels (f32 inputs, and int8 inputs with
+//!   `dot4I8Packed` for the block formats).
 //! * [`check`]: every kernel against its CPU reference (native tests and the page).
 //! * [`bench`]: kernel timing (`mpqlab bench gpu`, the page's bench panel).
 
@@ -15,5 +16,5 @@ pub mod device;
 pub mod formats;
 pub mod layout;
 
-pub use device::{Generation, Gpu, GpuError, GpuMatrix, Kind, Reduction, Variant};
+pub use device::{Activations, Generation, Gpu, GpuError, GpuMatrix, Kind, PackedDot, Reduction, Variant};
 pub use formats::{Format, QuantMatrix, Scale};

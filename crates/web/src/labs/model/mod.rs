@@ -51,6 +51,8 @@ pub struct BenchInfo {
     pub adapter: String,
     pub clock: String,
     pub subgroups: bool,
+    /// How `dot4I8Packed` ran in the int8-input rows (`browser`), or `None` where none ran.
+    pub packed_dot: Option<String>,
     pub peak_gbps: Option<f64>,
     pub ceiling_gbps: f64,
     pub ceiling_bytes: u64,
@@ -95,6 +97,8 @@ pub struct QuantRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckRow {
     pub format: String,
+    /// `f32`, or `int8` (x quantised to Q8_0, dot4I8Packed).
+    pub inputs: String,
     pub scale: String,
     /// `matvec` or `matmul`.
     pub kind: String,
@@ -112,6 +116,8 @@ pub struct KernelTiming {
     pub format: String,
     /// `v2` (today's kernels) or `v1` (the baseline).
     pub kernels: String,
+    /// `f32`, or `int8` (x quantised to Q8_0, dot4I8Packed).
+    pub inputs: String,
     pub rows: u32,
     pub cols: u32,
     pub batch: u32,
@@ -124,4 +130,6 @@ pub struct KernelTiming {
     pub share_of_peak: Option<f64>,
     pub vs_f32: Option<f64>,
     pub vs_v1: Option<f64>,
+    /// An int8-input row's speed vs the f32-input kernel of its format.
+    pub vs_f32_inputs: Option<f64>,
 }

@@ -461,30 +461,47 @@ fn render_checks(rows: &[CheckRow]) {
     if rows.is_empty() {
         let _ = t.unchecked_ref::<web_sys::Element>().remove_attribute("data-total");
     }
-    let mut groups: Vec<(String, String, usize, usize, f64, f64)> = Vec::new();
+    // (format, inputs, scale, runs, passed, largest error, largest share)
+    let mut groups: Vec<(String, String, String, usize, usize, f64, f64)> = Vec::new();
     for r in rows {
-        let i = match groups.iter().position(|g| g.0 == r.format && g.1 == r.scale) {
+        let i = match groups.iter().position(|g| g.0 == r.format && g.1 == r.inputs && g.2 == r.scale) {
             Some(i) => i,
             None => {
-                groups.push((r.format.clone(), r.scale.clone(), 0, 0, 0.0, 0.0));
+                groups.push((r.format.clone(), r.inputs.clone(), r.scale.clone(), 0, 0, 0.0, 0.0));
                 groups.len() - 1
             }
         };
         let g = &mut groups[i];
-        g.2 += 1;
-        g.3 += usize::from(r.passed);
-        g.4 = g.4.max(r.max_abs_error);
-        g.5 = g.5.max(r.share_of_tolerance);
+        g.3 += 1;
+        g.4 += usize::from(r.passed);
+        g.5 = g.5.max(r.max_abs_error);
+        g.6 = g.6.max(r.share_of_tolerance);
     }
     let rows: Vec<Row> = groups
         .iter()
-        .map(|(f, s, n, ok, err, share)| Row {
-            cells: vec![f.clone(), s.clone(), n.to_string(), format!("{}{ok} of {n}", if ok == n { "✓ " } else { "✗ " }), format!("{err:.2e}"), format!("{share:.3}")],
-            data: vec![("format", f.clone()), ("scale", s.clone()), ("runs", n.to_string()), ("passed", ok.to_string())],
+        .map(|(f, x, s, n, ok, err, share)| Row {
+            cells: vec![
+                f.clone(),
+                inputs_label(x),
+                s.clone(),
+                n.to_string(),
+                format!("{}{ok} of {n}", if ok == n { "✓ " } else { "✗ " }),
+                format!("{err:.2e}"),
+                format!("{share:.3}"),
+            ],
+            data: vec![("format", f.clone()), ("inputs", x.clone()), ("scale", s.clone()), ("runs", n.to_string()), ("passed", ok.to_string())],
             note: None,
         })
         .collect();
-    table(&t, &["Format", "Scales", "Shapes run", "Equal to CPU", "Largest error", "Share of tolerance"], &rows);
+    table(&t, &["Format", "Inputs", "Scales", "Shapes run", "Equal to CPU", "Largest error", "Share of tolerance"], &rows);
+}
+
+/// How the tables name the kernels' inputs.
+fn inputs_label(inputs: &str) -> String {
+    match inputs {
+        "int8" => "int8 (dot4I8Packed)".into(),
+        other => other.into(),
+    }
 }
 
 fn show_bench_info(i: &BenchInfo) {
@@ -495,8 +512,15 @@ fn show_bench_info(i: &BenchInfo) {
     } else {
         "workgroup-memory reductions (no subgroups: wgpu 30's WebGPU backend does not pass the browser's subgroups through)"
     };
+    let packed = match i.packed_dot.as_deref() {
+        Some("browser") => {
+            "packed dot products (dot4I8Packed) used in the int8-input rows (this browser's WGSL has them; whether the GPU runs them as one instruction is the browser's choice)".to_string()
+        }
+        Some(other) => format!("packed dot products (dot4I8Packed) used in the int8-input rows ({other})"),
+        None => "packed dot products (dot4I8Packed) not used: this browser's WGSL lacks packed_4x8_integer_dot_product".into(),
+    };
     p.set_text_content(Some(&format!(
-        "{}: streaming-read ceiling {:.2} GB/s on {} MiB, {peak}; timed with {}; {reduction}; packed dot products (dot4I8Packed) not used.",
+        "{}: streaming-read ceiling {:.2} GB/s on {} MiB, {peak}; timed with {}; {reduction}; {packed}.",
         i.adapter,
         i.ceiling_gbps,
         i.ceiling_bytes >> 20,
@@ -505,6 +529,7 @@ fn show_bench_info(i: &BenchInfo) {
     set_data(&p, "ceiling", &i.ceiling_gbps.to_string());
     set_data(&p, "clock", &i.clock);
     set_data(&p, "subgroups", if i.subgroups { "1" } else { "0" });
+    set_data(&p, "packed-dot", i.packed_dot.as_deref().unwrap_or("none"));
 }
 
 fn render_timings(rows: &[KernelTiming]) {
@@ -520,17 +545,29 @@ fn render_timings(rows: &[KernelTiming]) {
                     size,
                     r.format.clone(),
                     r.kernels.clone(),
+                    inputs_label(&r.inputs),
                     format!("{:.3} ms", r.ms),
                     format!("{:.2}", r.weight_gbps),
                     format!("{:.1} %", 100.0 * r.share_of_ceiling),
                     peak,
                     ratio(r.vs_f32),
                     ratio(r.vs_v1),
+                    ratio(r.vs_f32_inputs),
                 ],
-                data: vec![("format", r.format.clone()), ("kernels", r.kernels.clone()), ("size", r.rows.to_string()), ("ms", r.ms.to_string())],
+                data: vec![
+                    ("format", r.format.clone()),
+                    ("kernels", r.kernels.clone()),
+                    ("inputs", r.inputs.clone()),
+                    ("size", r.rows.to_string()),
+                    ("ms", r.ms.to_string()),
+                ],
                 note: None,
             }
         })
         .collect();
-    table(&t, &["Size", "Weights", "Kernels", "Time", "Weight GB/s", "Of ceiling", "Of peak", "Speed vs f32", "vs v1"], &out);
+    table(
+        &t,
+        &["Size", "Weights", "Kernels", "Inputs", "Time", "Weight GB/s", "Of ceiling", "Of peak", "Speed vs f32", "vs v1", "vs f32 inputs"],
+        &out,
+    );
 }

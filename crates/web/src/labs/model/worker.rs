@@ -154,6 +154,7 @@ async fn kernel_check<W: Serialize + From<Event>>(ctx: Ctx<W>) -> Result<()> {
         ctx.progress("checking kernels", k as u32 + 1, total as u32);
         ctx.event(Event::CheckRow(CheckRow {
             format: c.format.name().into(),
+            inputs: c.activations.name().into(),
             scale: c.scale.name().into(),
             kind: match c.kind {
                 mpq_gpu::Kind::MatVec => "matvec",
@@ -182,6 +183,7 @@ async fn kernel_bench<W: Serialize + From<Event>>(ctx: Ctx<W>, sizes: &str, batc
         batch: batch.clamp(1, 256) as usize,
         repeats: repeats.clamp(1, 100),
         baseline,
+        int8: true,
         formats: Format::ALL.to_vec(),
     };
     ctx.progress("starting WebGPU", 0, 1);
@@ -201,6 +203,7 @@ async fn kernel_bench<W: Serialize + From<Event>>(ctx: Ctx<W>, sizes: &str, batc
                     adapter: name.clone(),
                     clock: run.clock.name().into(),
                     subgroups: run.subgroups,
+                    packed_dot: run.packed_dot.map(|p| p.name().to_string()),
                     peak_gbps: run.peak.map(|p| p.0),
                     ceiling_gbps: run.ceiling.gbps,
                     ceiling_bytes: run.ceiling.bytes as u64,
@@ -212,6 +215,7 @@ async fn kernel_bench<W: Serialize + From<Event>>(ctx: Ctx<W>, sizes: &str, batc
                     adapter: name.clone(),
                     format: t.format.name().into(),
                     kernels: t.generation.name().into(),
+                    inputs: t.activations.name().into(),
                     rows: t.rows as u32,
                     cols: t.cols as u32,
                     batch: t.batch as u32,
@@ -224,6 +228,7 @@ async fn kernel_bench<W: Serialize + From<Event>>(ctx: Ctx<W>, sizes: &str, batc
                     share_of_peak: of_peak,
                     vs_f32: run.vs_f32(t),
                     vs_v1: if t.generation == mpq_gpu::Generation::V2 { run.vs_v1(t) } else { None },
+                    vs_f32_inputs: run.vs_f32_inputs(t),
                 }));
             }
             rows_sent = run.rows.len();
