@@ -175,7 +175,7 @@ fn section(text: &'static str, name: &str) -> &'static str {
 }
 
 /// WGSL of the bandwidth kernel for `v` on rows of `cols` weights: generated constants, the
-/// format's decoding (float.wgsl, block.wgsl, or block_int8.wgsl for int8 inputs), the
+/// shared bindings (common.wgsl), the format's decoding (float.wgsl, block.wgsl, or block_int8.wgsl for int8 inputs), the
 /// reduction (reduce.wgsl) and the kernel (matvec.wgsl or matvec_int8.wgsl).
 pub fn kernel_source(v: &Variant, cols: usize) -> String {
     let units = layout::units_per_row(v.format, cols) as u32;
@@ -194,7 +194,7 @@ pub fn kernel_source(v: &Variant, cols: usize) -> String {
     format!(
         "{enable}const WG: u32 = {wg}u;\nconst R: u32 = {r}u;\nconst B: u32 = {b}u;\nconst RB: u32 = {rb}u;\n\
          const UNITS: u32 = {units}u;\nconst ITERS: u32 = {iters}u;\nconst BPU: u32 = {bpu}u;\n\
-         const XV: u32 = {xv}u;\nconst NB: u32 = {nb}u;\n\n{fmt}\n{red}\n{kernel}",
+         const XV: u32 = {xv}u;\nconst NB: u32 = {nb}u;\n\n{common}\n{fmt}\n{red}\n{kernel}",
         wg = v.wg,
         r = v.rows,
         b = v.inputs,
@@ -203,6 +203,7 @@ pub fn kernel_source(v: &Variant, cols: usize) -> String {
         bpu = layout::blocks_per_unit(v.format),
         xv = layout::padded_cols(v.format, cols) / 4,
         nb = layout::padded_blocks(v.format, cols),
+        common = include_str!("kernels/common.wgsl"),
         fmt = section(family, v.format.name()),
         red = section(include_str!("kernels/reduce.wgsl"), v.reduction.name()),
     )

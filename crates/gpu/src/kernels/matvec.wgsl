@@ -17,29 +17,10 @@
 //
 // Generated before this text (device.rs, `kernel_source`): WG, R, B, RB = R·B, UNITS, ITERS,
 // BPU (blocks per unit), XV (vec4s of x per input), the format's `block_dot` /
-// `block_scale` / OFFSET (float.wgsl or block.wgsl) and the reduction (reduce.wgsl).
+// `block_scale` / OFFSET (float.wgsl or block.wgsl), the reduction (reduce.wgsl) and the
+// shared bindings (common.wgsl).
 
-struct Dims {
-    // Rows of this slab that exist (the rest is padding), its first row in y, y's row count
-    // (the stride between batch items), and the batch size.
-    rows: u32,
-    row0: u32,
-    out_rows: u32,
-    batch: u32,
-}
-
-@group(0) @binding(0) var<storage, read> w: array<vec4<u32>>;
-@group(0) @binding(1) var<storage, read> scales: array<u32>;
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> dims: Dims;
-
-// f16 scale `idx` of this slab (two per word).
-fn scale_at(idx: u32) -> f32 {
-    let p = unpack2x16float(scales[idx >> 1u]);
-    return select(p.x, p.y, (idx & 1u) == 1u);
-}
-
 
 // The four bytes of `q` as unsigned / signed lanes, by vector shifts: two vector operations
 // where naga's `unpack4xU8`/`unpack4xI8` become per-byte extracts on drivers without 8-bit
@@ -88,10 +69,4 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         }
     }
     reduce_and_store(lane, /*SG_LANE*/ &acc, row0, b0);
-}
-
-fn store(i: u32, v: f32, row0: u32, b0: u32) {
-    let r = row0 + i / B;
-    let b = b0 + i % B;
-    if (r < dims.rows && b < dims.batch) { y[b * dims.out_rows + dims.row0 + r] = v; }
 }

@@ -8,28 +8,12 @@
 //
 // Generated before this text (device.rs, `kernel_source`): WG, R, B, RB, UNITS, ITERS, BPU,
 // NB (blocks per padded input row), the format's `block_idot` / `block_scale` / OFFSET_I
-// (block_int8.wgsl) and the reduction (reduce.wgsl).
+// (block_int8.wgsl), the reduction (reduce.wgsl) and the shared bindings (common.wgsl).
 
-struct Dims {
-    rows: u32,
-    row0: u32,
-    out_rows: u32,
-    batch: u32,
-}
-
-@group(0) @binding(0) var<storage, read> w: array<vec4<u32>>;
-@group(0) @binding(1) var<storage, read> scales: array<u32>;
 // Per input, per block: 32 int8 codes as two vec4<u32> (layout::quantize_input).
 @group(0) @binding(2) var<storage, read> xq: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
-@group(0) @binding(4) var<uniform> dims: Dims;
 // Per input, per block: (scale, Σ codes).
 @group(0) @binding(5) var<storage, read> xs: array<vec2<f32>>;
-
-fn scale_at(idx: u32) -> f32 {
-    let p = unpack2x16float(scales[idx >> 1u]);
-    return select(p.x, p.y, (idx & 1u) == 1u);
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lane: u32 /*SG_PARAM*/) {
@@ -54,10 +38,4 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         }
     }
     reduce_and_store(lane, /*SG_LANE*/ &acc, row0, b0);
-}
-
-fn store(i: u32, v: f32, row0: u32, b0: u32) {
-    let r = row0 + i / B;
-    let b = b0 + i % B;
-    if (r < dims.rows && b < dims.batch) { y[b * dims.out_rows + dims.row0 + r] = v; }
 }
