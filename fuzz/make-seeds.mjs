@@ -46,11 +46,32 @@ for (const [codec, ext, params] of [['jpeg', 'jpg', ['quality=50']], ['jpeg', '4
   execFileSync(CLI, ['compress', src, '-c', codec, ...params.flatMap((p) => ['-p', p]), '-o', out], { stdio: 'ignore' });
   files[`small.${ext}`] = fs.readFileSync(out);
 }
+// Audio: 16-bit PCM WAVs (0.1 s of a tone: mono at 8 kHz, stereo at 16 kHz) and our audio
+// codecs' output of the mono one.
+function wav16(rate, channels, frames) {
+  const data = Buffer.alloc(frames * channels * 2);
+  for (let i = 0; i < frames * channels; i++) data.writeInt16LE(Math.round(8000 * Math.sin(i * 0.05 * (1 + (i % channels)))), 2 * i);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0); h.writeUInt32LE(36 + data.length, 4); h.write('WAVEfmt ', 8); h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20); h.writeUInt16LE(channels, 22); h.writeUInt32LE(rate, 24); h.writeUInt32LE(rate * channels * 2, 28);
+  h.writeUInt16LE(channels * 2, 32); h.writeUInt16LE(16, 34); h.write('data', 36); h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}
+const audio = { 'mono8k.wav': wav16(8000, 1, 800), 'stereo16k.wav': wav16(16000, 2, 1600) };
+fs.writeFileSync(path.join(tmp, 'mono8k.wav'), audio['mono8k.wav']);
+for (const codec of ['mulaw', 'alaw', 'ima-adpcm']) {
+  const out = path.join(tmp, `${codec}.wav`);
+  execFileSync(CLI, ['compress', path.join(tmp, 'mono8k.wav'), '-c', codec, '-o', out], { stdio: 'ignore' });
+  audio[`${codec}.wav`] = fs.readFileSync(out);
+}
+for (const [name, bytes] of Object.entries(audio)) put('audio_load', name, bytes);
+Object.assign(files, audio);
 fs.rmSync(tmp, { recursive: true });
 
 // The codecs in registry order (codec_decode's first byte picks one).
 const codecs = JSON.parse(execFileSync(CLI, ['codecs'])).map((c) => c.id);
-const byCodec = { jpeg: 'small.jpg', avif: 'small.avif', 'webp-lossless': 'small.webp', 'webp-ll-down': 'small.webp', png: 'small.9.png', qoi: 'small.qoi' };
+const byCodec = { jpeg: 'small.jpg', avif: 'small.avif', 'webp-lossless': 'small.webp', 'webp-ll-down': 'small.webp', png: 'small.9.png', qoi: 'small.qoi',
+  mulaw: 'mulaw.wav', alaw: 'alaw.wav', 'ima-adpcm': 'ima-adpcm.wav' };
 for (const [name, bytes] of Object.entries(files)) put('image_load', name, bytes);
 codecs.forEach((id, k) => put('codec_decode', `${k}-${id}`, Buffer.concat([Buffer.from([k]), files[byCodec[id]]])));
 put('avif_check', 'small.avif', files['small.avif']);

@@ -5,6 +5,7 @@
 //! mpqlab info IN                                   decode a file: format, size, damage (JSON)
 //! mpqlab compress IN -c jpeg -p quality=10 -o OUT  encode a file
 //! mpqlab eval IN -c avif -p quality=40             encode, decode, measure: JSON
+//! mpqlab eval CLIP.wav -c ima-adpcm                audio: kbps, SNR, segmental SNR, LSD: JSON
 //! mpqlab bench [IMAGES..] [--runs 3]               encode/decode time per codec: JSON
 //! mpqlab bench gpu [--sizes 1024,4096]             WGSL matmul time per weight format: JSON
 //! mpqlab sweep --model fashion-cnn --codec jpeg:quality=1..95:8   rate–perception sweep: JSON
@@ -15,6 +16,7 @@
 //! mpqlab train fashion --augment-codec jpeg:q=5..50 --init W.bpk   fine-tune on JPEG'd images
 //! ```
 
+mod audio;
 mod bench;
 mod quant;
 mod run;
@@ -44,9 +46,9 @@ enum Command {
     /// Decode an image file and say what it is: format, size, and what was lost if it is
     /// damaged or cut short but decodes (JSON). Bad files are refused with the reason.
     Info { input: PathBuf },
-    /// Encode an image file with a codec and write the encoded bytes.
+    /// Encode an image or audio file with a codec and write the encoded bytes.
     Compress {
-        /// Input image (PNG, JPEG, WebP, QOI or AVIF).
+        /// Input image (PNG, JPEG, WebP, QOI or AVIF), or audio (WAV) for an audio codec.
         input: PathBuf,
         #[command(flatten)]
         codec: CodecArgs,
@@ -54,7 +56,8 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Encode, decode and measure: bytes, bits per pixel, PSNR, SSIM, MS-SSIM, times (JSON).
+    /// Encode, decode and measure (JSON): images — bytes, bits per pixel, PSNR, SSIM, MS-SSIM;
+    /// audio — bytes, bits per sample, kbps, delay, SNR, segmental SNR, log-spectral distance.
     Eval {
         input: PathBuf,
         #[command(flatten)]
@@ -167,7 +170,7 @@ fn decode_avif_isolated(path: &Path) -> Result<Image> {
     Ok(Image::new(w.parse()?, h.parse()?, format, out.stdout[split + 1..].to_vec())?)
 }
 
-fn ms_since(t: Instant) -> f64 {
+pub(crate) fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
@@ -211,8 +214,11 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Compress { input, codec, output } => {
             let (codec, params) = codec.resolve()?;
-            let image = read_image(&input)?;
-            let bytes = codec.encode(&Media::Image(image), &params)?;
+            let media = match codec.modality() {
+                mpq_core::Modality::Audio => Media::Audio(audio::read_audio(&input)?),
+                _ => Media::Image(read_image(&input)?),
+            };
+            let bytes = codec.encode(&media, &params)?;
             let output = output.unwrap_or_else(|| input.with_extension(codec.extension()));
             if output == input {
                 bail!("refusing to overwrite the input {}; give --output", input.display());
@@ -222,9 +228,15 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Eval { input, codec } => {
             let (codec, params) = codec.resolve()?;
-            let image = read_image(&input)?;
-            let (_, _, report) = evaluate(codec.as_ref(), &params, &image)?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            if codec.modality() == mpq_core::Modality::Audio {
+                let clip = audio::read_audio(&input)?;
+                let (_, _, report) = audio::evaluate_audio(codec.as_ref(), &params, &clip)?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let image = read_image(&input)?;
+                let (_, _, report) = evaluate(codec.as_ref(), &params, &image)?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
         }
         Command::Bench(args) => bench::run(args)?,
         Command::Sweep(args) => sweep::run(args)?,

@@ -75,7 +75,9 @@ fn codecs_lists_schemas_and_bench_reports_rows() {
     let out = mpqlab().arg("codecs").output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi"]);
+    assert_eq!(ids, ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi", "mulaw", "alaw", "ima-adpcm"]);
+    let modality: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["modality"].as_str().unwrap()).collect();
+    assert_eq!(modality[6..], ["audio"; 3]);
     let out = mpqlab().args(["bench", "--runs", "1", "--codecs", "jpeg,qoi", PHOTO]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -134,20 +136,39 @@ fn bench_gpu_reports_every_format() {
     let ceiling = run["ceiling"]["gbps"].as_f64().unwrap();
     assert!(ceiling > 0.0, "{run}");
     let rows = run["rows"].as_array().unwrap();
-    let got: Vec<String> = rows.iter().map(|r| format!("{}/{}", r["format"].as_str().unwrap(), r["kernels"].as_str().unwrap())).collect();
+    let got: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{}/{}/{}", r["format"].as_str().unwrap(), r["kernels"].as_str().unwrap(), r["inputs"].as_str().unwrap()))
+        .collect();
+    // v1 and v2 of every format, and the int8-input v2 kernels of the block formats (every
+    // native adapter has dot4I8Packed: naga emits the instruction or its polyfill).
     let want: Vec<String> = (0..2)
-        .flat_map(|_| ["f32", "f16", "q8_0", "q4_0", "q3_0"].into_iter().flat_map(|f| [format!("{f}/v1"), format!("{f}/v2")]))
+        .flat_map(|_| {
+            ["f32", "f16", "q8_0", "q4_0", "q3_0"].into_iter().flat_map(|f| {
+                let mut k = vec![format!("{f}/v1/f32"), format!("{f}/v2/f32")];
+                if f.starts_with('q') {
+                    k.push(format!("{f}/v2/int8"));
+                }
+                k
+            })
+        })
         .collect();
     assert_eq!(got, want);
+    assert!(["native", "polyfilled"].contains(&run["packed_dot"].as_str().unwrap()), "{run}");
     for r in rows {
         assert!(r["ms"].as_f64().unwrap() > 0.0 && r["gflops"].as_f64().unwrap() > 0.0, "{r}");
         let share = r["share_of_ceiling"].as_f64().unwrap();
         assert!((share - r["weight_gbps"].as_f64().unwrap() / ceiling).abs() <= 1e-9 * share, "{r}");
         assert!(r["vs_f32"].as_f64().unwrap() > 0.0, "{r}");
         assert_eq!(r["vs_v1"].is_null(), r["kernels"] == "v1", "{r}");
+        assert_eq!(r["vs_f32_inputs"].is_null(), r["inputs"] == "f32", "{r}");
     }
-    assert_eq!(rows[6]["bits_per_weight"], 4.5);
-    assert_eq!(rows[8]["bits_per_weight"], 3.5);
+    assert_eq!(rows[7]["bits_per_weight"], 4.5);
+    assert_eq!(rows[10]["bits_per_weight"], 3.5);
+    let no_int8 = mpqlab().args(["bench", "gpu", "--sizes", "40", "--repeats", "1", "--no-int8", "--formats", "q4_0"]).output().unwrap();
+    let no_int8: serde_json::Value = serde_json::from_slice(&no_int8.stdout).unwrap();
+    assert_eq!(no_int8["rows"].as_array().unwrap().len(), 1, "{no_int8}");
+    assert!(no_int8["packed_dot"].is_null(), "{no_int8}");
     let bad = mpqlab().args(["bench", "gpu", "--formats", "q5_k"]).output().unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("'q5_k' is not a format"));
@@ -317,5 +338,65 @@ fn run_checks_files_and_refuses_bad_links() {
         assert_eq!(code, Some(1), "{args:?}: {err}");
         assert!(err.contains(expect), "{args:?}: expected '{expect}' in: {err}");
         assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+/// `mpqlab eval CLIP.wav -c <audio codec>`: the audio report's fields, and the same numbers as
+/// the library computes; `compress` writes the codec's WAV.
+#[test]
+fn audio_eval_and_compress() {
+    let clip = "tests/fixtures/audio/noise_16k_ref.wav";
+    for (codec, kbps) in [("mulaw", 128.0), ("alaw", 128.0), ("ima-adpcm", 64.0)] {
+        let out = mpqlab().args(["eval", clip, "-c", codec]).output().unwrap();
+        assert!(out.status.success(), "{codec}: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for key in ["bytes", "bits_per_sample", "kbps", "delay_ms", "snr_db", "seg_snr_db", "lsd_db", "stoi", "encode_ms", "decode_ms"] {
+            assert!(v[key].is_number(), "{codec}: {key} in {v}");
+        }
+        assert_eq!((v["sample_rate"].as_u64(), v["frames"].as_u64(), v["delay_ms"].as_f64()), (Some(16000), Some(24000), Some(0.0)), "{v}");
+        let got = v["kbps"].as_f64().unwrap();
+        assert!((got - kbps).abs() / kbps < 0.04, "{codec}: {got} kbps");
+        assert!(v["snr_db"].as_f64().unwrap() > 15.0 && v["stoi"].as_f64().unwrap() > 0.9, "{codec}: {v}");
+    }
+    let out = tmp("clip.ulaw.wav");
+    let r = mpqlab().args(["compress", clip, "-c", "mulaw", "-o", out.to_str().unwrap()]).output().unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(&std::fs::read(&out).unwrap()[20..22], &[7, 0], "a μ-law WAV (format tag 7)");
+}
+
+/// Bad audio gets a clear message and exit 1, never a panic.
+#[test]
+fn bad_audio_is_refused_with_the_reason() {
+    let good = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/audio/noise_16k_ref.wav")).unwrap();
+    let mut ten_hours = good.clone();
+    ten_hours[40..44].copy_from_slice(&(16000u32 * 2 * 36000).to_le_bytes());
+    // A float WAV holding a NaN.
+    let mut nan = b"RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x03\0\x01\0\x80\x3e\0\0\0\xfa\0\0\x04\0\x20\0data\x10\0\0\0".to_vec();
+    for v in [0.5f32, f32::NAN, 0.25, 0.0] {
+        nan.extend_from_slice(&v.to_le_bytes());
+    }
+    let n = nan.len() as u32 - 8;
+    nan[4..8].copy_from_slice(&n.to_le_bytes());
+    let mut noise = vec![0u8; 4000];
+    let mut s = 12345u32;
+    for b in &mut noise {
+        s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+        *b = (s >> 24) as u8;
+    }
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        ("cut.wav", good[..good.len() / 3].to_vec(), "cut short: its data chunk claims 48000 bytes"),
+        ("empty.wav", Vec::new(), "file is empty"),
+        ("ten-hours.wav", ten_hours, "10 h 0 min of audio"),
+        ("nan.wav", nan, "is NaN"),
+        ("noise.mp3", noise, "unrecognised file format"),
+    ];
+    for (name, bytes, message) in cases {
+        let path = tmp(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = mpqlab().args(["eval", path.to_str().unwrap(), "-c", "ima-adpcm"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(message) && err.contains("mpqlab: error:"), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
     }
 }

@@ -2,6 +2,7 @@
 //! behind [`mpq_core::Codec`]. [`registry`] lists them; [`image::load`] sniffs and decodes
 //! any supported image file.
 
+pub mod audio;
 pub mod image;
 
 use mpq_core::{Codec, Error, Result};
@@ -15,7 +16,15 @@ pub fn registry() -> Vec<Box<dyn Codec>> {
         Box::new(image::webp_down::WebpLosslessDown),
         Box::new(image::png::Png),
         Box::new(image::qoi::Qoi),
+        Box::new(audio::g711::MuLaw),
+        Box::new(audio::g711::ALaw),
+        Box::new(audio::adpcm::ImaAdpcm),
     ]
+}
+
+/// The codecs of one modality (the image lab's, the audio lab's), in registry order.
+pub fn registry_for(modality: mpq_core::Modality) -> Vec<Box<dyn Codec>> {
+    registry().into_iter().filter(|c| c.modality() == modality).collect()
 }
 
 /// Looks a codec up by its id.

@@ -30,6 +30,60 @@ pub fn check_image_dims(width: u32, height: u32) -> Result<()> {
     Ok(())
 }
 
+/// Longest audio we accept: 10 minutes (a lecture excerpt; the lab's clips are seconds long).
+pub const MAX_AUDIO_SECONDS: f64 = 600.0;
+/// Most channels we accept (7.1 surround).
+pub const MAX_AUDIO_CHANNELS: u16 = 8;
+/// Sample rates we accept, in Hz (telephone narrowband up to studio rates).
+pub const AUDIO_RATES: std::ops::RangeInclusive<u32> = 4000..=192_000;
+/// Most decoded samples (all channels) we hold: 10 minutes of stereo at 48 kHz, 230 MB as f32.
+pub const MAX_AUDIO_SAMPLES: u64 = 2 * 48_000 * 600;
+
+/// Checks an audio stream's header *before* its samples are decoded: a header claiming hours
+/// of audio (or an absurd rate) is refused without reserving memory for it. `frames` is the
+/// per-channel sample count the header claims.
+pub fn check_audio(sample_rate: u32, channels: u16, frames: u64) -> Result<()> {
+    if channels == 0 {
+        return Err(Error::Invalid("the audio has no channels".into()));
+    }
+    if channels > MAX_AUDIO_CHANNELS {
+        return Err(Error::TooLarge(format!("{channels} audio channels; at most {MAX_AUDIO_CHANNELS} are allowed")));
+    }
+    if !AUDIO_RATES.contains(&sample_rate) {
+        return Err(Error::Invalid(format!(
+            "a sample rate of {sample_rate} Hz; {}–{} Hz are allowed",
+            AUDIO_RATES.start(),
+            AUDIO_RATES.end()
+        )));
+    }
+    let seconds = frames as f64 / sample_rate as f64;
+    if seconds > MAX_AUDIO_SECONDS {
+        return Err(Error::TooLarge(format!(
+            "{} of audio; at most {} minutes are allowed",
+            duration_text(seconds),
+            MAX_AUDIO_SECONDS / 60.0
+        )));
+    }
+    if frames.saturating_mul(channels as u64) > MAX_AUDIO_SAMPLES {
+        return Err(Error::TooLarge(format!(
+            "{} samples of audio; at most {MAX_AUDIO_SAMPLES} are allowed",
+            frames.saturating_mul(channels as u64)
+        )));
+    }
+    Ok(())
+}
+
+/// "10 h 0 min", "3 min 5 s", "2.5 s".
+pub fn duration_text(seconds: f64) -> String {
+    if seconds >= 3600.0 {
+        format!("{} h {} min", (seconds / 3600.0) as u64, ((seconds % 3600.0) / 60.0) as u64)
+    } else if seconds >= 60.0 {
+        format!("{} min {} s", (seconds / 60.0) as u64, (seconds % 60.0) as u64)
+    } else {
+        format!("{seconds:.1} s")
+    }
+}
+
 pub fn check_file_size(len: usize) -> Result<()> {
     if len > MAX_FILE_BYTES {
         return Err(Error::TooLarge(format!(
@@ -55,5 +109,12 @@ mod tests {
         assert!(matches!(check_image_dims(8000, 8000), Err(Error::TooLarge(_))));
         assert!(check_file_size(0).is_err());
         assert!(check_file_size(MAX_FILE_BYTES + 1).is_err());
+        assert!(check_audio(16_000, 1, 16_000).is_ok());
+        let ten_hours = check_audio(16_000, 1, 16_000 * 36_000).unwrap_err();
+        assert_eq!(ten_hours.to_string(), "input too large: 10 h 0 min of audio; at most 10 minutes are allowed");
+        assert!(matches!(check_audio(48_000, 9, 10), Err(Error::TooLarge(_))));
+        assert!(check_audio(16_000, 0, 10).is_err());
+        assert!(check_audio(1_000_000, 1, 10).is_err());
+        assert!(check_audio(192_000, 8, 192_000 * 599).is_err(), "8 channels × 10 minutes at 192 kHz exceed the sample budget");
     }
 }

@@ -127,6 +127,43 @@ pub struct Audio {
     pub samples: Vec<f32>,
 }
 
+impl Audio {
+    /// Audio from interleaved samples, checked: rate, channels and length within
+    /// [`crate::limits::check_audio`], whole frames, and every sample finite (NaN or infinite
+    /// samples would poison every metric; decoders of integer formats cannot make them, but a
+    /// float WAV can hold them). Samples beyond [-1, 1] are kept (float WAVs may clip later).
+    pub fn new(sample_rate: u32, channels: u16, samples: Vec<f32>) -> Result<Audio> {
+        crate::limits::check_audio(sample_rate, channels, samples.len() as u64 / channels.max(1) as u64)?;
+        if samples.len() % channels as usize != 0 {
+            return Err(Error::Invalid(format!("{} samples are not whole frames of {channels} channels", samples.len())));
+        }
+        if samples.is_empty() {
+            return Err(Error::Invalid("the audio has no samples".into()));
+        }
+        if let Some(i) = samples.iter().position(|s| !s.is_finite()) {
+            return Err(Error::Invalid(format!(
+                "sample {i} (at {:.3} s) is {}: the audio holds values that are not numbers",
+                (i / channels as usize) as f64 / sample_rate as f64,
+                samples[i]
+            )));
+        }
+        Ok(Audio { sample_rate, channels, samples })
+    }
+    /// Samples per channel.
+    pub fn frames(&self) -> usize {
+        self.samples.len() / self.channels.max(1) as usize
+    }
+    pub fn seconds(&self) -> f64 {
+        self.frames() as f64 / self.sample_rate as f64
+    }
+    /// The channels averaged (the lab's models and metrics take mono).
+    pub fn to_mono(&self) -> Audio {
+        let c = self.channels.max(1) as usize;
+        let samples = if c == 1 { self.samples.clone() } else { self.samples.chunks(c).map(|f| f.iter().sum::<f32>() / c as f32).collect() };
+        Audio { sample_rate: self.sample_rate, channels: 1, samples }
+    }
+}
+
 /// Text as UTF-8 bytes (kept as bytes: text codecs are byte codecs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text {
@@ -155,6 +192,12 @@ impl Media {
             _ => None,
         }
     }
+    pub fn as_audio(&self) -> Option<&Audio> {
+        match self {
+            Media::Audio(a) => Some(a),
+            _ => None,
+        }
+    }
     pub fn into_image(self) -> Result<Image> {
         match self {
             Media::Image(i) => Ok(i),
@@ -171,6 +214,16 @@ mod tests {
         assert!(Image::new(2, 2, PixelFormat::Rgb8, vec![0; 12]).is_ok());
         assert!(Image::new(2, 2, PixelFormat::Rgb8, vec![0; 11]).is_err());
         assert!(Image::new(0, 2, PixelFormat::Gray8, vec![]).is_err());
+    }
+    #[test]
+    fn audio_is_checked() {
+        assert!(Audio::new(16_000, 1, vec![0.0; 160]).is_ok());
+        assert!(Audio::new(16_000, 2, vec![0.0; 161]).is_err());
+        assert!(Audio::new(16_000, 1, vec![]).is_err());
+        let nan = Audio::new(16_000, 1, vec![0.0, f32::NAN]).unwrap_err().to_string();
+        assert!(nan.contains("sample 1") && nan.contains("NaN"), "{nan}");
+        let a = Audio::new(8_000, 2, vec![1.0, 0.0, 0.5, 0.5]).unwrap();
+        assert_eq!((a.frames(), a.to_mono().samples), (2, vec![0.5, 0.5]));
     }
     #[test]
     fn conversions() {

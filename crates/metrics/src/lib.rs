@@ -11,6 +11,9 @@
 //! * [`perception`]: machine-perceptual quality, how compression changes a model's output
 //!   (agreement, accuracy, KL divergence, feature distance).
 //! * [`sweep`]: a rate–perception sweep's results and their CSV, JSON and SVG plot.
+//! * [`audio`]: audio signal metrics (delay alignment, SNR, segmental SNR, log-spectral
+//!   distance, bits per sample and kbps), each pinned to a reference definition; [`stoi`]:
+//!   STOI, the human-intelligibility measure (as pystoi).
 //!
 //! Every image metric compares colour: inputs are read as if converted with
 //! [`Image::to_rgb8`](mpq_core::Image::to_rgb8) (gray replicated, alpha dropped), without
@@ -20,12 +23,14 @@
 //! Nothing here panics on any input: mismatched sizes and images too small for a window are
 //! [`Error::Invalid`](mpq_core::Error::Invalid).
 
+pub mod audio;
 mod luma;
 pub mod perception;
 mod psnr;
 mod rate;
 pub mod report;
 mod ssim;
+pub mod stoi;
 pub mod sweep;
 
 use mpq_core::{Error, Image, Result};

@@ -276,7 +276,7 @@ async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Para
 /// encode and decode time. Same loop and fields as `mpqlab bench`.
 async fn bench<W: Serialize + From<Event>>(ctx: Ctx<W>, urls: &[String], runs: u32) -> Result<()> {
     let runs = runs.clamp(1, 20) as usize;
-    let mut ids: Vec<String> = mpq_codecs::registry().iter().map(|c| c.id().to_string()).collect();
+    let mut ids: Vec<String> = mpq_codecs::registry_for(mpq_core::Modality::Image).iter().map(|c| c.id().to_string()).collect();
     ids.extend(BROWSER_CODECS.iter().map(|c| c.id.to_string()));
     let total = (urls.len() * ids.len()) as u32;
     let mut done = 0;
