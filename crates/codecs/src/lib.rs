@@ -19,6 +19,8 @@ pub fn registry() -> Vec<Box<dyn Codec>> {
         Box::new(audio::g711::MuLaw),
         Box::new(audio::g711::ALaw),
         Box::new(audio::adpcm::ImaAdpcm),
+        Box::new(audio::flac::Flac),
+        Box::new(audio::bandlimit::BandLimit),
     ]
 }
 

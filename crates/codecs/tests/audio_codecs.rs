@@ -127,6 +127,35 @@ fn ima_adpcm_interoperates_with_sox_both_ways() {
 }
 
 #[test]
+fn flac_round_trips_bit_exactly_and_interoperates_with_the_flac_tool() {
+    let Some(flac) = tool("flac") else { return };
+    let d = dir("flac");
+    // Mono 16 kHz of 1.5 blocks (a short last block), stereo 44.1 kHz, and a block multiple.
+    let mono = voice_like(16000);
+    let stereo = Audio::new(44100, 2, voice_like(44100).samples.iter().flat_map(|&s| [s, audio::from_i16(audio::to_i16(-0.7 * s))]).collect()).unwrap();
+    let exact = Audio::new(8000, 1, voice_like(16000).samples[..8192].to_vec()).unwrap();
+    for (name, a) in [("mono", &mono), ("stereo", &stereo), ("blocks", &exact)] {
+        let ours = codec("flac").unwrap().encode(&Media::Audio(a.clone()), &Params::new()).unwrap();
+        assert_eq!(codec("flac").unwrap().decode(&ours).unwrap(), Media::Audio(a.clone()), "{name}: our decoder");
+        let ours_path = d.join(format!("{name}.flac"));
+        std::fs::write(&ours_path, &ours).unwrap();
+        let dec = d.join(format!("{name}-dec.wav"));
+        let out = Command::new(&flac).args(["-d", "-s", "-f", "-o"]).arg(&dec).arg(&ours_path).output().unwrap();
+        assert!(out.status.success(), "{name}: flac -d: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(audio::load(&std::fs::read(&dec).unwrap()).unwrap(), *a, "{name}: the flac tool decodes our FLAC differently");
+        // And the reference encoder's FLAC decodes bit-exactly with ours.
+        let src = d.join(format!("{name}.wav"));
+        std::fs::write(&src, audio::encode_wav16(a).unwrap()).unwrap();
+        let theirs = d.join(format!("{name}-ref.flac"));
+        let out = Command::new(&flac).args(["-s", "-f", "-8", "-o"]).arg(&theirs).arg(&src).output().unwrap();
+        assert!(out.status.success(), "{name}: flac: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(audio::load(&std::fs::read(&theirs).unwrap()).unwrap(), *a, "{name}: we decode the flac tool's FLAC differently");
+        // Compression: speech-like audio shrinks.
+        assert!(ours.len() * 10 < a.samples.len() * 2 * 9, "{name}: {} bytes for {} samples", ours.len(), a.samples.len());
+    }
+}
+
+#[test]
 fn audio_decoders_refuse_cut_and_empty_files() {
     let a = voice_like(16000);
     for c in registry_for(Modality::Audio) {

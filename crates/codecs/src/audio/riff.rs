@@ -44,6 +44,15 @@ pub struct Wav<'a> {
     pub fmt: Fmt,
     pub data: &'a [u8],
     pub fact_frames: Option<u32>,
+    /// Every chunk before the data (id, body): readers look up their own.
+    pub chunks: Vec<([u8; 4], &'a [u8])>,
+}
+
+impl<'a> Wav<'a> {
+    /// The first chunk with this id.
+    pub fn chunk(&self, id: &[u8; 4]) -> Option<&'a [u8]> {
+        self.chunks.iter().find(|(i, _)| i == id).map(|(_, b)| *b)
+    }
 }
 
 fn u16_at(b: &[u8], i: usize) -> u16 {
@@ -66,6 +75,7 @@ pub fn parse(bytes: &[u8]) -> Result<Wav<'_>> {
     }
     let mut pos = 12;
     let (mut fmt, mut data, mut fact_frames) = (None, None, None);
+    let mut chunks = Vec::new();
     while pos + 8 <= bytes.len() {
         let id = &bytes[pos..pos + 4];
         let size = u32_at(bytes, pos + 4) as usize;
@@ -92,6 +102,10 @@ pub fn parse(bytes: &[u8]) -> Result<Wav<'_>> {
             return Err(bad(format!("the file is cut short: its '{}' chunk claims {size} bytes, but {left} are left", name.trim())));
         }
         let chunk = &bytes[body..body + size];
+        // At most 64 chunks are kept (a file of thousands of tiny chunks is not a bigger list).
+        if chunks.len() < 64 {
+            chunks.push(([id[0], id[1], id[2], id[3]], chunk));
+        }
         match id {
             b"fmt " => {
                 if size < 16 {
@@ -127,17 +141,23 @@ pub fn parse(bytes: &[u8]) -> Result<Wav<'_>> {
     if fmt.block_align == 0 {
         return Err(bad("its block size (block align) is 0".into()));
     }
-    Ok(Wav { fmt, data, fact_frames })
+    Ok(Wav { fmt, data, fact_frames, chunks })
 }
 
 /// A WAV file: `fmt` (with its extension bytes), a `fact` chunk with `frames` for compressed
 /// formats, and `data`.
 pub fn write(fmt: &Fmt, frames: u32, data: &[u8]) -> Vec<u8> {
+    write_with(fmt, frames, data, &[])
+}
+
+/// [`write`] with extra chunks (id, body) between the format and the data.
+pub fn write_with(fmt: &Fmt, frames: u32, data: &[u8], extra_chunks: &[([u8; 4], &[u8])]) -> Vec<u8> {
     let compressed = fmt.tag != TAG_PCM;
     let fmt_len = if compressed { 18 + fmt.extra.len() } else { 16 };
     let fact_len = if compressed { 12 } else { 0 };
     let pad = data.len() & 1;
-    let riff_len = 4 + (8 + fmt_len) + fact_len + 8 + data.len() + pad;
+    let extra_len: usize = extra_chunks.iter().map(|(_, b)| 8 + b.len() + (b.len() & 1)).sum();
+    let riff_len = 4 + (8 + fmt_len) + fact_len + extra_len + 8 + data.len() + pad;
     let mut out = Vec::with_capacity(8 + riff_len);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(riff_len as u32).to_le_bytes());
@@ -155,6 +175,14 @@ pub fn write(fmt: &Fmt, frames: u32, data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(b"fact");
         out.extend_from_slice(&4u32.to_le_bytes());
         out.extend_from_slice(&frames.to_le_bytes());
+    }
+    for (id, body) in extra_chunks {
+        out.extend_from_slice(id);
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(body);
+        if body.len() & 1 == 1 {
+            out.push(0);
+        }
     }
     out.extend_from_slice(b"data");
     out.extend_from_slice(&(data.len() as u32).to_le_bytes());
