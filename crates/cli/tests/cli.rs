@@ -75,9 +75,9 @@ fn codecs_lists_schemas_and_bench_reports_rows() {
     let out = mpqlab().arg("codecs").output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi", "mulaw", "alaw", "ima-adpcm", "flac", "bandlimit"]);
+    assert_eq!(ids, ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi", "mulaw", "alaw", "ima-adpcm", "flac", "opus", "bandlimit"]);
     let modality: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["modality"].as_str().unwrap()).collect();
-    assert_eq!(modality[6..], ["audio"; 5]);
+    assert_eq!(modality[6..], ["audio"; 6]);
     let out = mpqlab().args(["bench", "--runs", "1", "--codecs", "jpeg,qoi", PHOTO]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -20,6 +20,7 @@ pub fn registry() -> Vec<Box<dyn Codec>> {
         Box::new(audio::g711::ALaw),
         Box::new(audio::adpcm::ImaAdpcm),
         Box::new(audio::flac::Flac),
+        Box::new(audio::opus::Opus),
         Box::new(audio::bandlimit::BandLimit),
     ]
 }

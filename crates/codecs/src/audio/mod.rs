@@ -7,6 +7,7 @@ pub mod bandlimit;
 pub mod decode;
 pub mod flac;
 pub mod g711;
+pub mod opus;
 pub mod resample;
 pub mod riff;
 
@@ -74,6 +75,11 @@ pub fn load(bytes: &[u8]) -> Result<Audio> {
     limits::check_file_size(bytes.len())?;
     if riff::is_wav(bytes) {
         return decode_wav(bytes);
+    }
+    // Ogg Opus (symphonia has no Opus): the first packet, after a 27-byte page header and a
+    // one-byte segment table, is the OpusHead.
+    if bytes.starts_with(b"OggS") && bytes.get(28..36) == Some(b"OpusHead") {
+        return opus::decode_ogg(bytes);
     }
     let kind = if bytes.starts_with(b"fLaC") {
         "FLAC"
