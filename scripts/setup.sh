@@ -26,9 +26,9 @@ log "wasm route: $wasm_route"
 # chromium: the browser the end-to-end tests drive (never a downloaded one);
 # libjpeg-turbo-progs: djpeg/cjpeg, reference tools the codec tests check interop against;
 # mesa-vulkan-drivers: lavapipe, a CPU Vulkan driver, so the WGSL kernels run natively without
-# a GPU; nodejs/npm: playwright-core and wasm-opt; curl: readiness checks; sox and flac: the
-# references the audio codecs' tests check G.711, IMA ADPCM and FLAC against.
-pkgs=(chromium libjpeg-turbo-progs mesa-vulkan-drivers curl sox flac)
+# a GPU; nodejs/npm: playwright-core and wasm-opt; curl: readiness checks; sox, flac and
+# opus-tools: the references the audio codecs' tests check G.711, IMA ADPCM, FLAC and Opus against.
+pkgs=(chromium libjpeg-turbo-progs mesa-vulkan-drivers curl sox flac opus-tools)
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 [ "$wasm_route" = debian-build-std ] && pkgs+=(rustc-web cargo-web rust-web-src lld-22)
