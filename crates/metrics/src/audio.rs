@@ -12,18 +12,24 @@ use serde::{Deserialize, Serialize};
 /// The largest codec delay [`AudioReport::measure`] looks for: 50 ms (Opus has 6.5 ms, an
 /// MDCT codec a frame of 20–40 ms).
 pub const MAX_DELAY_SECONDS: f64 = 0.05;
+/// How much of the reference the delay is estimated on: its loudest 4 s. A codec's delay is
+/// the same all through the clip, and the search costs samples × lags (4 s at 48 kHz: 10⁹
+/// multiply-adds; the whole 10 minutes the limits allow would be 10¹¹).
+pub const DELAY_WINDOW_SECONDS: f64 = 4.0;
 
 /// The lag (in samples, within ±`max_lag`) by which `decoded` trails `reference`: the lag of
-/// largest cross-correlation Σ r[i]·d[i + lag]. Codecs delay their output (Opus by ≈ 6.5 ms,
-/// MDCT codecs by a frame); comparing unaligned signals would measure the delay, not the
-/// coding. Brute force over lags (a few hundred) — for a clip of seconds that is milliseconds.
-pub fn delay(reference: &[f32], decoded: &[f32], max_lag: usize) -> isize {
+/// largest cross-correlation Σ r[i]·d[i + lag], the sum over the reference's loudest `window`
+/// samples ([`loudest_window`]; the whole reference when it is shorter). Codecs delay their
+/// output (Opus by ≈ 6.5 ms, MDCT codecs by a frame); comparing unaligned signals would
+/// measure the delay, not the coding. Brute force over lags (a few hundred to a few thousand).
+pub fn delay(reference: &[f32], decoded: &[f32], max_lag: usize, window: usize) -> isize {
+    let (i0, i1) = loudest_window(reference, window);
     let (mut best, mut best_lag) = (f64::NEG_INFINITY, 0isize);
     let max_lag = max_lag as isize;
     // Lags from the smallest |lag| out (0, 1, −1, 2, …), so a tie keeps the smaller delay.
     for lag in (0..=2 * max_lag).map(|k| if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) }) {
         let mut s = 0f64;
-        for (i, &r) in reference.iter().enumerate() {
+        for (i, &r) in reference.iter().enumerate().take(i1).skip(i0) {
             let j = i as isize + lag;
             if j >= 0 && (j as usize) < decoded.len() {
                 s += r as f64 * decoded[j as usize] as f64;
@@ -37,10 +43,26 @@ pub fn delay(reference: &[f32], decoded: &[f32], max_lag: usize) -> isize {
     best_lag
 }
 
-/// `reference` and `decoded` with `decoded`'s delay removed ([`delay`] within ±`max_lag`),
-/// cut to the samples both have.
-pub fn align<'a>(reference: &'a [f32], decoded: &'a [f32], max_lag: usize) -> (&'a [f32], &'a [f32], isize) {
-    let lag = delay(reference, decoded, max_lag);
+/// The `window` consecutive samples of `x` with the most energy, as (start, end), starts on a
+/// grid of window/8; all of `x` when it is no longer.
+pub fn loudest_window(x: &[f32], window: usize) -> (usize, usize) {
+    if x.len() <= window || window == 0 {
+        return (0, x.len());
+    }
+    let mut prefix = Vec::with_capacity(x.len() + 1);
+    prefix.push(0f64);
+    for &v in x {
+        prefix.push(prefix[prefix.len() - 1] + v as f64 * v as f64);
+    }
+    let hop = (window / 8).max(1);
+    let start = (0..=x.len() - window).step_by(hop).max_by(|&a, &b| (prefix[a + window] - prefix[a]).total_cmp(&(prefix[b + window] - prefix[b]))).unwrap_or(0);
+    (start, start + window)
+}
+
+/// `reference` and `decoded` with `decoded`'s delay removed ([`delay`] within ±`max_lag`, on
+/// the reference's loudest `window` samples), cut to the samples both have.
+pub fn align<'a>(reference: &'a [f32], decoded: &'a [f32], max_lag: usize, window: usize) -> (&'a [f32], &'a [f32], isize) {
+    let lag = delay(reference, decoded, max_lag, window);
     let (r, d) = if lag >= 0 {
         (reference, &decoded[(lag as usize).min(decoded.len())..])
     } else {
@@ -72,7 +94,7 @@ pub fn snr_db(reference: &[f32], decoded: &[f32]) -> Result<f64> {
 
 /// Segmental SNR in dB, as pysepm's `SNRseg` (after Loizou, *Speech Enhancement*, 2013):
 /// frames of round(0.03·fs) samples every ⌊0.25·0.03·fs⌋ (75 % overlap), each weighted by the
-/// symmetric Hann window 0.5·(1 − cos(2πn/(L+1))), n = 1…L; per frame
+/// symmetric Hann window 0.5·(1 − cos(2πn/(L+1))), n = 1…L (MATLAB's `hanning`); per frame
 /// 10·log10(E_signal / (E_noise + ε) + ε) with ε = f64::EPSILON, clamped to [−10, 35] dB; the
 /// last frame dropped; the mean of the rest.
 pub fn seg_snr_db(reference: &[f32], decoded: &[f32], sample_rate: u32) -> Result<f64> {
@@ -82,7 +104,7 @@ pub fn seg_snr_db(reference: &[f32], decoded: &[f32], sample_rate: u32) -> Resul
     let n = check(reference, decoded, "segmental SNR", 2 * len)?;
     let overlap = len - skip;
     let frames = (n - overlap) / skip;
-    let window: Vec<f64> = (1..=len).map(|k| 0.5 * (1.0 - (std::f64::consts::TAU * k as f64 / (len + 1) as f64).cos())).collect();
+    let window = crate::stoi::hanning(len);
     let eps = f64::EPSILON;
     let mut total = 0f64;
     for f in 0..frames - 1 {
@@ -204,7 +226,8 @@ impl AudioReport {
         let rate = original.sample_rate;
         let (a, b) = (original.to_mono(), decoded.to_mono());
         let max_lag = (MAX_DELAY_SECONDS * rate as f64) as usize;
-        let (r, d, lag) = align(&a.samples, &b.samples, max_lag);
+        let window = (DELAY_WINDOW_SECONDS * rate as f64) as usize;
+        let (r, d, lag) = align(&a.samples, &b.samples, max_lag, window);
         let finite = |v: f64| v.is_finite().then_some(v);
         let (bits_per_sample, kbps) = audio_rate(bytes, original.frames(), original.channels, rate);
         Ok(AudioReport {
@@ -241,11 +264,21 @@ mod tests {
         let x = tone(4000, 313.0, 16000.0);
         let mut delayed = vec![0.0; 37];
         delayed.extend_from_slice(&x);
-        assert_eq!(delay(&x, &delayed, 200), 37);
-        let (r, d, lag) = align(&x, &delayed, 200);
+        assert_eq!(delay(&x, &delayed, 200, usize::MAX), 37);
+        let (r, d, lag) = align(&x, &delayed, 200, usize::MAX);
         assert_eq!((lag, r.len()), (37, 4000));
         assert_eq!(snr_db(r, d).unwrap(), f64::INFINITY);
-        assert_eq!(delay(&delayed, &x, 200), -37);
+        assert_eq!(delay(&delayed, &x, 200, usize::MAX), -37);
+        // On a window of the loudest 1000 samples (silence around a burst) the same delay.
+        let mut burst = vec![0.0f32; 3000];
+        burst.extend_from_slice(&x[..1500]);
+        burst.extend(vec![0.0; 3000]);
+        let mut late = vec![0.0; 37];
+        late.extend_from_slice(&burst);
+        let (start, end) = loudest_window(&burst, 1000);
+        assert!(start % 125 == 0 && (2875..=3625).contains(&start) && end == start + 1000, "{start}..{end}");
+        assert_eq!(loudest_window(&x, 5000), (0, 4000));
+        assert_eq!(delay(&burst, &late, 200, 1000), 37);
     }
 
     #[test]

@@ -71,7 +71,8 @@ fn mean(v: &[f64]) -> f64 {
 }
 
 /// MATLAB/Octave's `hanning(L)`: 0.5 − 0.5·cos(2π(k+1)/(L+1)), k = 0…L−1 (no zero ends).
-fn hanning(len: usize) -> Vec<f64> {
+/// Also segmental SNR's window (pysepm uses the same).
+pub(crate) fn hanning(len: usize) -> Vec<f64> {
     (0..len).map(|k| 0.5 - 0.5 * (std::f64::consts::TAU * (k + 1) as f64 / (len + 1) as f64).cos()).collect()
 }
 
