@@ -14,14 +14,23 @@ shift || true
 command -v cargo-fuzz >/dev/null || timed cargo install cargo-fuzz --locked
 cd "$ROOT/fuzz"
 targets=("$@")
+# MPQ_FUZZ_MODELS=0 (CI's short run) builds without mpq-models (burn, wgpu): the targets that
+# need it (required-features = ["models"] in fuzz/Cargo.toml) are left out.
+with_models="${MPQ_FUZZ_MODELS:-1}"
+model_targets="$(awk '/^name = /{n=$3} /^required-features = .*models/{gsub(/"/,"",n); print n}' Cargo.toml)"
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | grep -v '^mpq-fuzz$')
+  if [ "$with_models" = 0 ]; then
+    mapfile -t targets < <(printf '%s\n' "${targets[@]}" | grep -vxF "$model_targets")
+    log "without mpq-models: leaving out $(echo $model_targets)"
+  fi
 fi
 export RUSTC_BOOTSTRAP=1
 # Built as shipped (-O: release, no debug assertions). With debug assertions avif-parse's
 # `debug_assert!`s fire on bad input; our `catch_unwind` turns them into errors in tests, but
 # libFuzzer's panic hook aborts before any unwinding, so every AVIF mutation would "crash".
 FUZZ_FLAGS=(-O)
+[ "$with_models" = 0 ] && FUZZ_FLAGS+=(--no-default-features)
 # Its own target dir (the sanitizer flags would otherwise invalidate the main build's cache),
 # beside the main one, so that CI on a warm machine reuses it.
 export CARGO_TARGET_DIR="${MPQ_FUZZ_TARGET_DIR:-$(cargo_target_dir)/fuzz}"
