@@ -198,6 +198,10 @@ pub struct AudioReport {
     pub lsd_db: Option<f64>,
     /// STOI (0…1, as pystoi); `null` for clips with under 0.4 s of speech.
     pub stoi: Option<f64>,
+    /// RMS difference of the keyword model's log-mel features (nats, [`crate::mel`]), on the
+    /// mono mix resampled to 16 kHz; `null` under 32 ms.
+    #[serde(default)]
+    pub log_mel_distance: Option<f64>,
     /// Every decoded sample equals the original's (no delay, same length).
     pub exact: bool,
     pub encode_ms: f64,
@@ -244,11 +248,24 @@ impl AudioReport {
             seg_snr_db: seg_snr_db(r, d, rate).ok(),
             lsd_db: lsd_db(r, d, rate).ok(),
             stoi: crate::stoi::stoi(r, d, rate).ok(),
+            log_mel_distance: {
+                let (r16, d16) = (to_16k(r, rate), to_16k(d, rate));
+                crate::mel::log_mel_distance(&r16, &d16).ok()
+            },
             exact: original.samples == decoded.samples && original.channels == decoded.channels,
             encode_ms,
             decode_ms,
         })
     }
+}
+
+/// `x` at 16 kHz (the keyword model's rate), with [`crate::stoi::resample_octave`]'s filter.
+pub fn to_16k(x: &[f32], rate: u32) -> Vec<f32> {
+    if rate == crate::mel::LogMel::KWS.sample_rate {
+        return x.to_vec();
+    }
+    let wide: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    crate::stoi::resample_octave(&wide, crate::mel::LogMel::KWS.sample_rate, rate).into_iter().map(|v| v as f32).collect()
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@
 //! * [`sweep`]: a rate–perception sweep's results and their CSV, JSON and SVG plot.
 //! * [`audio`]: audio signal metrics (delay alignment, SNR, segmental SNR, log-spectral
 //!   distance, bits per sample and kbps), each pinned to a reference definition; [`stoi`]:
-//!   STOI, the human-intelligibility measure (as pystoi).
+//!   STOI, the human-intelligibility measure (as pystoi); [`mel`]: the keyword model's log-mel
+//!   features (as librosa) and the log-mel distance on them.
 //!
 //! Every image metric compares colour: inputs are read as if converted with
 //! [`Image::to_rgb8`](mpq_core::Image::to_rgb8) (gray replicated, alpha dropped), without
@@ -25,6 +26,7 @@
 
 pub mod audio;
 mod luma;
+pub mod mel;
 pub mod perception;
 mod psnr;
 mod rate;
@@ -44,7 +46,7 @@ pub use psnr::{psnr_rgb, psnr_y};
 pub use rate::{RateStats, median, rate};
 pub use report::ImageReport;
 pub use ssim::{MS_SSIM_WEIGHTS, MsSsim, SSIM_MIN_SIDE, ms_ssim, ms_ssim_scales, ssim};
-pub use sweep::{PointAccumulator, SweepPoint, SweepResult, pooled_psnr};
+pub use sweep::{AudioPointAccumulator, AudioPointMetrics, PointAccumulator, SweepPoint, SweepResult, pooled_psnr};
 
 /// Every image quality metric of a pair at once.
 ///
