@@ -59,8 +59,8 @@ function wav16(rate, channels, frames) {
 }
 const audio = { 'mono8k.wav': wav16(8000, 1, 800), 'stereo16k.wav': wav16(16000, 2, 1600) };
 fs.writeFileSync(path.join(tmp, 'mono8k.wav'), audio['mono8k.wav']);
-for (const codec of ['mulaw', 'alaw', 'ima-adpcm', 'flac', 'opus', 'bandlimit']) {
-  const name = `${codec}.${{ flac: 'flac', opus: 'opus' }[codec] ?? 'wav'}`;
+for (const codec of ['mulaw', 'alaw', 'ima-adpcm', 'flac', 'opus', 'bandlimit', 'mdct']) {
+  const name = `${codec}.${{ flac: 'flac', opus: 'opus', mdct: 'mpqm' }[codec] ?? 'wav'}`;
   execFileSync(CLI, ['compress', path.join(tmp, 'mono8k.wav'), '-c', codec, '-o', path.join(tmp, name)], { stdio: 'ignore' });
   audio[name] = fs.readFileSync(path.join(tmp, name));
 }
@@ -70,7 +70,7 @@ fs.rmSync(tmp, { recursive: true });
 // The codecs in registry order (codec_decode's first byte picks one).
 const codecs = JSON.parse(execFileSync(CLI, ['codecs'])).map((c) => c.id);
 const byCodec = { jpeg: 'small.jpg', avif: 'small.avif', 'webp-lossless': 'small.webp', 'webp-ll-down': 'small.webp', png: 'small.9.png', qoi: 'small.qoi',
-  mulaw: 'mulaw.wav', alaw: 'alaw.wav', 'ima-adpcm': 'ima-adpcm.wav', flac: 'flac.flac', opus: 'opus.opus', bandlimit: 'bandlimit.wav' };
+  mulaw: 'mulaw.wav', alaw: 'alaw.wav', 'ima-adpcm': 'ima-adpcm.wav', flac: 'flac.flac', opus: 'opus.opus', bandlimit: 'bandlimit.wav', mdct: 'mdct.mpqm' };
 for (const [name, bytes] of Object.entries(files)) put('image_load', name, bytes);
 codecs.forEach((id, k) => put('codec_decode', `${k}-${id}`, Buffer.concat([Buffer.from([k]), (files[byCodec[id]] ?? audio[byCodec[id]])])));
 put('avif_check', 'small.avif', files['small.avif']);

@@ -4,6 +4,7 @@
 
 pub mod audio;
 pub mod image;
+pub mod range_coder;
 
 use mpq_core::{Codec, Error, Result};
 
@@ -22,6 +23,7 @@ pub fn registry() -> Vec<Box<dyn Codec>> {
         Box::new(audio::flac::Flac),
         Box::new(audio::opus::Opus),
         Box::new(audio::bandlimit::BandLimit),
+        Box::new(audio::mdct::Mdct),
     ]
 }
 

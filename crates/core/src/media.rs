@@ -204,6 +204,12 @@ impl Media {
             other => Err(Error::Invalid(format!("expected an image, got {:?}", other.modality()))),
         }
     }
+    pub fn into_audio(self) -> Result<Audio> {
+        match self {
+            Media::Audio(a) => Ok(a),
+            other => Err(Error::Invalid(format!("expected audio, got {:?}", other.modality()))),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,11 +7,12 @@ pub mod bandlimit;
 pub mod decode;
 pub mod flac;
 pub mod g711;
+pub mod mdct;
 pub mod opus;
 pub mod resample;
 pub mod riff;
 
-use mpq_core::{Audio, Error, Media, Result, limits};
+use mpq_core::{Audio, Codec as _, Error, Media, Result, limits};
 
 pub(crate) fn expect_audio<'a>(codec: &str, input: &'a Media) -> Result<&'a Audio> {
     input.as_audio().ok_or_else(|| Error::unsupported(codec, format!("it takes audio, got {:?}", input.modality())))
@@ -81,6 +82,10 @@ pub fn load(bytes: &[u8]) -> Result<Audio> {
     if bytes.starts_with(b"OggS") && bytes.get(28..36) == Some(b"OpusHead") {
         return opus::decode_ogg(bytes);
     }
+    // Our own MDCT codec's streams (what `mpqlab compress -c mdct` writes).
+    if bytes.starts_with(b"MPQM") {
+        return mdct::Mdct.decode(bytes)?.into_audio();
+    }
     let kind = if bytes.starts_with(b"fLaC") {
         "FLAC"
     } else if bytes.starts_with(b"OggS") {
@@ -88,7 +93,7 @@ pub fn load(bytes: &[u8]) -> Result<Audio> {
     } else if bytes.starts_with(b"ID3") || (bytes.len() > 1 && bytes[0] == 0xff && bytes[1] & 0xe0 == 0xe0) {
         "MP3"
     } else {
-        return Err(Error::UnknownFormat(": not an audio file this lab reads (WAV, FLAC, MP3, Ogg Vorbis)".into()));
+        return Err(Error::UnknownFormat(": not an audio file this lab reads (WAV, FLAC, MP3, Ogg Vorbis or Opus, our MDCT streams)".into()));
     };
     decode::decode(bytes, kind)
 }
