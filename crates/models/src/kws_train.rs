@@ -1,0 +1,325 @@
+//! Seeded training of the keyword spotter ([`KwsCnn`]) on 16 kHz clips (feature `train`).
+//!
+//! The data are the synthesised words of `scripts/make-kws-data.py` (read by `mpqlab train
+//! kws`); what this adds, all drawn from one SplitMix64 stream seeded by the options:
+//! * **time shift**: the spoken part ([`speech_span`]) is placed at a uniformly random offset
+//!   of the 1 s window (evaluation centres it);
+//! * **gain**: −24 … +3 dB, clipped to ±1;
+//! * **background noise** with probability `noise_prob`: white, pink or brown, at an SNR of
+//!   5 … 40 dB against the word's power;
+//! * **speed** with probability `speed_prob`: the clip resampled by 0.85 … 1.15;
+//! * **masks** with probability `mask_prob`: a band and a stretch of the features (SpecAugment);
+//! * **"silence"** items, made fresh each epoch (`silence_share` of the epoch): noise of a random
+//!   colour at −70 … −20 dBFS RMS, or digital zeros one time in ten.
+//!
+//! The loop, optimiser and schedule are [`crate::train`]'s (Adam, cosine decay to zero).
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use mpq_metrics::mel::LogMel;
+
+use crate::ModelError;
+use crate::fashion_cnn::argmax;
+pub use crate::kws_cnn::KwsClips;
+use crate::kws_cnn::{CLASSES, CLIP_SAMPLES, FRAMES, KwsCnn, KwsCnnConfig, MELS, SILENCE, features_tensor, place_clip, speech_span};
+use crate::train::{EpochReport, SplitMix64};
+
+/// Training settings.
+#[derive(Debug, Clone)]
+pub struct KwsTrainOptions {
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Adam's peak learning rate (cosine decay to zero over all steps).
+    pub learning_rate: f64,
+    pub seed: u64,
+    /// Share of training items with background noise mixed in.
+    pub noise_prob: f64,
+    /// "Silence" items added per epoch, as a share of the clips.
+    pub silence_share: f64,
+    /// Share of training items resampled by a random factor 0.85…1.15 (tempo and pitch
+    /// together: a shorter or longer vocal tract, a faster or slower speaker).
+    pub speed_prob: f64,
+    /// Share of training items with one band of up to 6 mel bins and one stretch of up to 12
+    /// frames masked (SpecAugment, Park et al. 2019).
+    pub mask_prob: f64,
+}
+
+impl Default for KwsTrainOptions {
+    fn default() -> Self {
+        Self { epochs: 12, batch_size: 64, learning_rate: 2e-3, seed: 1, noise_prob: 0.8, silence_share: 0.1, speed_prob: 0.5, mask_prob: 0.5 }
+    }
+}
+
+/// Noise colours for the background and the silence class.
+#[derive(Debug, Clone, Copy)]
+enum Colour {
+    White,
+    Pink,
+    Brown,
+}
+
+/// `n` samples of unit-RMS noise of `colour`.
+fn noise(rng: &mut SplitMix64, n: usize, colour: Colour) -> Vec<f32> {
+    let mut white = || ((rng.unit() * 2.0 - 1.0) * 3f64.sqrt()) as f32;
+    let mut v: Vec<f32> = match colour {
+        Colour::White => (0..n).map(|_| white()).collect(),
+        Colour::Pink => {
+            // Paul Kellet's economy pink filter (−3 dB/octave within ±0.5 dB over the band).
+            let (mut b0, mut b1, mut b2) = (0f32, 0f32, 0f32);
+            (0..n)
+                .map(|_| {
+                    let w = white();
+                    b0 = 0.99765 * b0 + w * 0.099_046;
+                    b1 = 0.96300 * b1 + w * 0.296_516_4;
+                    b2 = 0.57000 * b2 + w * 1.052_691_3;
+                    b0 + b1 + b2 + w * 0.1848
+                })
+                .collect()
+        }
+        Colour::Brown => {
+            // Leaky integration of white noise (−6 dB/octave above ~8 Hz).
+            let mut acc = 0f32;
+            (0..n)
+                .map(|_| {
+                    acc = 0.997 * acc + 0.05 * white();
+                    acc
+                })
+                .collect()
+        }
+    };
+    let rms = (v.iter().map(|&x| x as f64 * x as f64).sum::<f64>() / n.max(1) as f64).sqrt() as f32;
+    if rms > 0.0 {
+        v.iter_mut().for_each(|x| *x /= rms);
+    }
+    v
+}
+
+fn colour(rng: &mut SplitMix64) -> Colour {
+    [Colour::White, Colour::Pink, Colour::Brown][rng.below(3)]
+}
+
+/// One "silence" window: noise of a random colour at −70 … −20 dBFS RMS, or zeros (1 in 10).
+fn silence_window(rng: &mut SplitMix64) -> Vec<f32> {
+    if rng.below(10) == 0 {
+        return vec![0.0; CLIP_SAMPLES];
+    }
+    let c = colour(rng);
+    let level = 10f64.powf((-70.0 + 50.0 * rng.unit()) / 20.0) as f32;
+    noise(rng, CLIP_SAMPLES, c).into_iter().map(|x| (x * level).clamp(-1.0, 1.0)).collect()
+}
+
+/// `count` "silence" clips from `seed` (the test split's are made with the CLI's fixed seed).
+pub fn silence_clips(count: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut rng = SplitMix64(seed ^ 0x5113_0000);
+    (0..count).map(|_| silence_window(&mut rng)).collect()
+}
+
+/// A training window of `clip`: shifted, gained and noised as the module doc says.
+fn augmented_window(clip: &[f32], opts: &KwsTrainOptions, rng: &mut SplitMix64) -> Vec<f32> {
+    let resampled;
+    let clip = if opts.speed_prob > 0.0 && rng.unit() < opts.speed_prob {
+        resampled = change_speed(clip, 0.85 + 0.3 * rng.unit());
+        &resampled[..]
+    } else {
+        clip
+    };
+    let span = speech_span(clip).map_or(0, |(a, b)| b - a).min(CLIP_SAMPLES);
+    let offset = rng.below(CLIP_SAMPLES - span + 1);
+    let mut w = place_clip(clip, Some(offset));
+    let gain = 10f64.powf((-24.0 + 27.0 * rng.unit()) / 20.0) as f32;
+    if rng.unit() < opts.noise_prob {
+        let speech_power = w[offset..offset + span].iter().map(|&x| x as f64 * x as f64).sum::<f64>() / span.max(1) as f64;
+        let snr_db = 5.0 + 35.0 * rng.unit();
+        let c = colour(rng);
+        let level = (speech_power / 10f64.powf(snr_db / 10.0)).sqrt() as f32;
+        for (x, n) in w.iter_mut().zip(noise(rng, CLIP_SAMPLES, c)) {
+            *x += n * level;
+        }
+    }
+    w.iter_mut().for_each(|x| *x = (*x * gain).clamp(-1.0, 1.0));
+    w
+}
+
+/// `clip` played `factor` times as fast (linear interpolation: the band-limiting a proper
+/// resampler would add matters little below the 8 kHz the features reach).
+fn change_speed(clip: &[f32], factor: f64) -> Vec<f32> {
+    let n = ((clip.len() as f64) / factor).floor() as usize;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 * factor;
+            let (j, frac) = (t.floor() as usize, (t - t.floor()) as f32);
+            let a = clip.get(j).copied().unwrap_or(0.0);
+            let b = clip.get(j + 1).copied().unwrap_or(a);
+            a + (b - a) * frac
+        })
+        .collect()
+}
+
+/// SpecAugment's masks on one window's features (frame-major): a band of up to 6 mel bins and
+/// a stretch of up to 12 frames set to the features' mean (0 after normalisation).
+fn mask_features(features: &mut [f32], rng: &mut SplitMix64) {
+    let width = 1 + rng.below(6);
+    let first = rng.below(MELS - width + 1);
+    for frame in features.chunks_mut(MELS) {
+        frame[first..first + width].iter_mut().for_each(|v| *v = crate::kws_cnn::MEAN);
+    }
+    let len = 1 + rng.below(12);
+    let start = rng.below(FRAMES - len + 1);
+    features[start * MELS..(start + len) * MELS].iter_mut().for_each(|v| *v = crate::kws_cnn::MEAN);
+}
+
+/// The evaluation features of `set`: each clip fitted (centred, no augmentation), `n × 97 × 40`.
+pub fn eval_features(set: &KwsClips) -> Vec<f32> {
+    let mut ex = LogMel::KWS.extractor();
+    set.clips.iter().flat_map(|c| ex.log_mel(&crate::kws_cnn::fit_clip(c))).collect()
+}
+
+/// The share of `set` that `model` labels correctly (features as [`eval_features`] makes them).
+pub fn kws_accuracy(model: &KwsCnn, features: &[f32], labels: &[u8]) -> Result<f64, ModelError> {
+    if labels.is_empty() {
+        return Ok(0.0);
+    }
+    let probs = model.predict_probs(features, labels.len())?;
+    Ok(probs.iter().zip(labels).filter(|(p, y)| argmax(&p[..]) == **y as usize).count() as f64 / labels.len() as f64)
+}
+
+/// Mean and standard deviation of the log-mel values of `set`'s evaluation features (to fix
+/// `kws_cnn::MEAN`/`STD` from a training split).
+pub fn feature_stats(features: &[f32]) -> (f64, f64) {
+    let n = features.len().max(1) as f64;
+    let mean = features.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let var = features.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+/// Trains a fresh [`KwsCnn`] ([`KwsCnnConfig::default`]) on `train`; `on_epoch` hears each
+/// epoch's numbers (accuracy on `test`, fitted without augmentation).
+pub fn train_kws(
+    train: &KwsClips,
+    test: &KwsClips,
+    opts: &KwsTrainOptions,
+    mut on_epoch: impl FnMut(&EpochReport),
+) -> Result<KwsCnn, ModelError> {
+    for (what, set) in [("training", train), ("test", test)] {
+        if set.labels.iter().any(|&l| l as usize >= CLASSES) || set.clips.len() != set.labels.len() {
+            return Err(ModelError::Input(format!("{what} labels out of range ({CLASSES} classes) or not one per clip")));
+        }
+    }
+    if train.is_empty() || opts.batch_size == 0 {
+        return Err(ModelError::Input("empty training set or zero batch size".into()));
+    }
+    let device = Device::flex().autodiff();
+    device.seed(opts.seed);
+    let mut model = KwsCnnConfig::default().init(&device);
+    let mut optim = AdamConfig::new().init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let mut rng = SplitMix64(opts.seed ^ 0x6b77_735f_6d70_71); // "kws_mpq"
+    let test_features = eval_features(test);
+    let silence_per_epoch = (train.len() as f64 * opts.silence_share).round() as usize;
+    let n = train.len() + silence_per_epoch;
+    let steps_per_epoch = n.div_ceil(opts.batch_size);
+    let total_steps = (steps_per_epoch * opts.epochs).max(1);
+    let mut step = 0usize;
+    let mut ex = LogMel::KWS.extractor();
+    // Items: indices into `train`, and `usize::MAX` for a fresh silence window.
+    let mut order: Vec<usize> = (0..train.len()).chain(std::iter::repeat_n(usize::MAX, silence_per_epoch)).collect();
+    for epoch in 1..=opts.epochs {
+        let t = Instant::now();
+        rng.shuffle(&mut order);
+        let (mut loss_sum, mut correct) = (0f64, 0usize);
+        for idx in order.chunks(opts.batch_size) {
+            let mut batch = Vec::with_capacity(idx.len() * FRAMES * MELS);
+            let mut labels = Vec::with_capacity(idx.len());
+            for &i in idx {
+                let (window, label) = if i == usize::MAX {
+                    (silence_window(&mut rng), SILENCE)
+                } else {
+                    (augmented_window(&train.clips[i], opts, &mut rng), train.labels[i])
+                };
+                let mut feats = ex.log_mel(&window);
+                if opts.mask_prob > 0.0 && rng.unit() < opts.mask_prob {
+                    mask_features(&mut feats, &mut rng);
+                }
+                batch.extend(feats);
+                labels.push(label as i64);
+            }
+            let b = idx.len();
+            let x = features_tensor(&batch, b, &device);
+            let y = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [b]), &device);
+            let logits = model.forward(x);
+            let loss = loss_fn.forward(logits.clone(), y);
+            loss_sum += loss.clone().into_scalar::<f32>() as f64 * b as f64;
+            let l = logits.into_data().try_to_vec::<f32>().map_err(|e| ModelError::Tensor(format!("{e:?}")))?;
+            correct += l.chunks(CLASSES).zip(&labels).filter(|(p, y)| argmax(p) as i64 == **y).count();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let lr = opts.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total_steps as f64).cos());
+            model = optim.step(lr, model, grads);
+            step += 1;
+        }
+        let train_seconds = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let test_accuracy = kws_accuracy(&model.valid(), &test_features, &test.labels)?;
+        on_epoch(&EpochReport {
+            epoch,
+            train_loss: loss_sum / n as f64,
+            train_accuracy: correct as f64 / n as f64,
+            test_accuracy,
+            augmented: n,
+            train_seconds,
+            eval_seconds: t.elapsed().as_secs_f64(),
+        });
+    }
+    Ok(model.valid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noise_has_unit_rms_and_its_colour() {
+        let mut rng = SplitMix64(3);
+        for c in [Colour::White, Colour::Pink, Colour::Brown] {
+            let v = noise(&mut rng, 16000, c);
+            let rms = (v.iter().map(|&x| x as f64 * x as f64).sum::<f64>() / 16000.0).sqrt();
+            assert!((rms - 1.0).abs() < 1e-3, "{c:?} {rms}");
+            // Lag-1 correlation: ~0 for white, high for brown.
+            let r1 = v.windows(2).map(|w| w[0] as f64 * w[1] as f64).sum::<f64>() / 16000.0;
+            match c {
+                Colour::White => assert!(r1.abs() < 0.05, "{r1}"),
+                Colour::Pink => assert!(r1 > 0.3, "{r1}"),
+                Colour::Brown => assert!(r1 > 0.9, "{r1}"),
+            }
+        }
+        let s = silence_clips(20, 1);
+        assert_eq!(s, silence_clips(20, 1));
+        assert!(s.iter().all(|c| c.len() == CLIP_SAMPLES && c.iter().all(|v| v.abs() <= 1.0)));
+    }
+
+    #[test]
+    fn augmented_windows_keep_the_whole_word() {
+        let word: Vec<f32> = (0..5000).map(|i| (i as f32 * 0.07).sin() * 0.4).collect();
+        let mut rng = SplitMix64(9);
+        let opts = KwsTrainOptions { noise_prob: 0.0, speed_prob: 0.0, ..Default::default() };
+        for _ in 0..50 {
+            let w = augmented_window(&word, &opts, &mut rng);
+            let (a, b) = speech_span(&w).unwrap();
+            // Measured on a 10 ms grid: up to a frame more at either end.
+            assert!(b - a >= 4800 && b - a <= 5320, "{a}..{b}");
+        }
+        // Speed changes stretch the word by 1/0.85 … 1/1.15.
+        let fast = change_speed(&word, 1.15);
+        assert_eq!(fast.len(), (5000.0 / 1.15f64).floor() as usize);
+        assert!((fast[100] - word[115]).abs() < 1e-6);
+        let mut rng = SplitMix64(4);
+        let mut feats = vec![0f32; FRAMES * MELS];
+        mask_features(&mut feats, &mut rng);
+        let masked = feats.iter().filter(|&&v| v == crate::kws_cnn::MEAN).count();
+        assert!(masked >= FRAMES && masked <= 6 * FRAMES + 12 * MELS, "{masked}");
+    }
+}
