@@ -31,3 +31,37 @@ pub(crate) fn evaluate_audio(codec: &dyn Codec, params: &Params, audio: &Audio) 
     let report = AudioReport::measure(codec.id(), params, audio, &decoded, encoded.len(), encode_ms, decode_ms)?;
     Ok((encoded, decoded, report))
 }
+
+/// What the keyword model hears in the original and in the decoded clip: its top classes for
+/// each, whether its answer changed, the KL divergence and the feature distance
+/// (`mpq_metrics::perception`). Both windows cover the same stretch of the recording: the
+/// original's 1 s window (`kws_cnn::fit_plan`), cut from the decoded clip after its delay.
+pub(crate) fn kws_verdict(original: &Audio, decoded: &Audio, delay_ms: f64) -> Result<serde_json::Value> {
+    use mpq_models::kws_cnn::{self, KWS_CLASSES, KwsCnn};
+    let model = KwsCnn::load_bundled(&mpq_models::cpu_device())?;
+    let a = kws_cnn::model_samples(original);
+    let b = kws_cnn::model_samples(decoded);
+    let lag = (delay_ms * kws_cnn::SAMPLE_RATE as f64 / 1000.0).round() as isize;
+    let b: Vec<f32> = if lag >= 0 { b[(lag as usize).min(b.len())..].to_vec() } else { [vec![0.0; (-lag) as usize], b].concat() };
+    let plan = kws_cnn::fit_plan(&a, None);
+    let t = Instant::now();
+    let preds = model.predictions(&[kws_cnn::apply_fit(&a, plan), kws_cnn::apply_fit(&b, plan)])?;
+    let infer_ms = crate::ms_since(t);
+    let verdict = mpq_metrics::perception::compare(&preds[0], &preds[1], None)?;
+    let top = |p: &[f32]| -> Vec<serde_json::Value> {
+        let mut idx: Vec<usize> = (0..p.len()).collect();
+        idx.sort_by(|&x, &y| p[y].total_cmp(&p[x]));
+        idx.iter().take(3).map(|&i| serde_json::json!({"class": KWS_CLASSES[i], "p": p[i]})).collect()
+    };
+    Ok(serde_json::json!({
+        "model": "kws_cnn",
+        "original": KWS_CLASSES[verdict.reference_class],
+        "decoded": KWS_CLASSES[verdict.class],
+        "changed": !verdict.top1_agree,
+        "original_top": top(&preds[0].probs),
+        "decoded_top": top(&preds[1].probs),
+        "kl": verdict.kl,
+        "feature_distance": verdict.feature_distance,
+        "infer_ms": infer_ms,
+    }))
+}

@@ -31,6 +31,93 @@ enum BenchTarget {
     /// ceiling and of the card's peak, and the speed vs f32 (and vs the v1 kernels with
     /// --baseline).
     Gpu(GpuBenchArgs),
+    /// Time every audio codec's encode and decode (default settings) on a clip made of the
+    /// keyword test windows end to end (16 kHz mono), and the keyword model's inference per 1 s
+    /// window on the CPU: JSON with ms and times faster than real time.
+    Audio(AudioBenchArgs),
+}
+
+#[derive(clap::Args)]
+struct AudioBenchArgs {
+    /// Seconds of audio (the first N keyword test windows end to end).
+    #[arg(long, default_value_t = 10)]
+    seconds: usize,
+    /// Runs per codec; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Only these codec ids (comma-separated); default every audio codec.
+    #[arg(long)]
+    codecs: Option<String>,
+}
+
+/// One row of the audio timing table (the page's audio bench emits the same fields).
+#[derive(Serialize)]
+pub struct AudioBenchRow {
+    pub codec: String,
+    pub seconds: f64,
+    pub bytes: usize,
+    pub kbps: f64,
+    pub encode_ms: f64,
+    pub decode_ms: f64,
+    /// Seconds of audio coded per second of work.
+    pub encode_x_realtime: f64,
+    pub decode_x_realtime: f64,
+    pub runs: usize,
+}
+
+fn run_audio(args: AudioBenchArgs) -> Result<()> {
+    use mpq_models::kws_cnn::{CLIP_SAMPLES, KwsCnn, SAMPLE_RATE, bundled_test_subset};
+    let set = bundled_test_subset()?;
+    let n = args.seconds.clamp(1, set.len());
+    let clip = mpq_core::Audio::new(SAMPLE_RATE, 1, set.clips[..n].concat())?;
+    let wanted: Option<Vec<&str>> = args.codecs.as_deref().map(|s| s.split(',').collect());
+    let runs = args.runs.max(1);
+    let mut rows = Vec::new();
+    for codec in mpq_codecs::registry_for(mpq_core::Modality::Audio) {
+        if wanted.as_ref().is_some_and(|w| !w.contains(&codec.id())) {
+            continue;
+        }
+        let (bytes, encode_ms, decode_ms) = time_codec(codec.as_ref(), &Media::Audio(clip.clone()), runs)?;
+        let seconds = clip.seconds();
+        let row = AudioBenchRow {
+            codec: codec.id().into(),
+            seconds,
+            bytes,
+            kbps: bytes as f64 * 8.0 / seconds / 1000.0,
+            encode_ms,
+            decode_ms,
+            encode_x_realtime: seconds * 1e3 / encode_ms.max(1e-6),
+            decode_x_realtime: seconds * 1e3 / decode_ms.max(1e-6),
+            runs,
+        };
+        eprintln!(
+            "{:>10}  {:>7.1} kbps  encode {:>8.2} ms ({:>6.0}× real time)  decode {:>8.2} ms ({:>6.0}×)",
+            row.codec, row.kbps, row.encode_ms, row.encode_x_realtime, row.decode_ms, row.decode_x_realtime
+        );
+        rows.push(row);
+    }
+    // The model: one window at a time (the page's single-clip verdict), median of the runs
+    // after a warm-up call.
+    let model = KwsCnn::load_bundled(&mpq_models::cpu_device())?;
+    let window = vec![set.clips[0].clone()];
+    model.predictions(&window)?;
+    let mut infer = Vec::new();
+    for _ in 0..runs.max(5) {
+        let t = Instant::now();
+        std::hint::black_box(model.predictions(&window)?);
+        infer.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let infer_ms = mpq_metrics::median(&mut infer);
+    eprintln!("kws_cnn on the CPU (flex): {infer_ms:.2} ms per 1 s window (features included)");
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "clip": {"seconds": clip.seconds(), "sample_rate": SAMPLE_RATE, "channels": 1, "windows": n, "window_samples": CLIP_SAMPLES},
+            "codecs": rows,
+            "model": {"model": "kws_cnn", "backend": "cpu (burn flex)", "ms_per_window": infer_ms, "runs": infer.len()},
+        }))?
+    );
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -118,6 +205,23 @@ fn run_gpu(args: GpuBenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// Encodes and decodes `media` with default settings `runs` times: the encoded size and the
+/// median encode and decode milliseconds.
+fn time_codec(codec: &dyn mpq_core::Codec, media: &Media, runs: usize) -> Result<(usize, f64, f64)> {
+    let (mut enc, mut dec) = (Vec::new(), Vec::new());
+    let mut bytes = 0;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let encoded = codec.encode(media, &Params::new())?;
+        enc.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        std::hint::black_box(codec.decode(&encoded)?);
+        dec.push(t.elapsed().as_secs_f64() * 1e3);
+        bytes = encoded.len();
+    }
+    Ok((bytes, mpq_metrics::median(&mut enc), mpq_metrics::median(&mut dec)))
+}
+
 /// One row of the timing table (the page emits the same fields).
 #[derive(Serialize)]
 pub struct BenchRow {
@@ -136,8 +240,10 @@ pub struct BenchRow {
 pub const BENCH_PHOTOS: [&str; 3] = ["astronaut", "coffee", "chelsea"];
 
 pub fn run(args: BenchArgs) -> Result<()> {
-    if let Some(BenchTarget::Gpu(gpu)) = args.target {
-        return run_gpu(gpu);
+    match args.target {
+        Some(BenchTarget::Gpu(gpu)) => return run_gpu(gpu),
+        Some(BenchTarget::Audio(audio)) => return run_audio(audio),
+        None => {}
     }
     let images = if args.images.is_empty() {
         let dir = crate::run::gallery_dir()?;
@@ -155,19 +261,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             if wanted.as_ref().is_some_and(|w| !w.contains(&codec.id())) {
                 continue;
             }
-            let media = Media::Image(image.clone());
-            let (mut enc, mut dec) = (Vec::new(), Vec::new());
-            let mut bytes = 0;
-            for _ in 0..runs {
-                let t = Instant::now();
-                let encoded = codec.encode(&media, &Params::new())?;
-                enc.push(t.elapsed().as_secs_f64() * 1e3);
-                let t = Instant::now();
-                let decoded = codec.decode(&encoded)?;
-                dec.push(t.elapsed().as_secs_f64() * 1e3);
-                std::hint::black_box(decoded);
-                bytes = encoded.len();
-            }
+            let (bytes, encode_ms, decode_ms) = time_codec(codec.as_ref(), &Media::Image(image.clone()), runs)?;
             let row = BenchRow {
                 codec: codec.id().into(),
                 image: name.clone(),
@@ -175,8 +269,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 height: image.height(),
                 bytes,
                 bits_per_pixel: 8.0 * bytes as f64 / image.pixel_count() as f64,
-                encode_ms: mpq_metrics::median(&mut enc),
-                decode_ms: mpq_metrics::median(&mut dec),
+                encode_ms,
+                decode_ms,
                 runs,
             };
             eprintln!("{:>14} {:>10}  encode {:>8.2} ms  decode {:>8.2} ms", row.codec, row.image, row.encode_ms, row.decode_ms);

@@ -5,7 +5,8 @@
 //! mpqlab info IN                                   decode a file: format, size, damage (JSON)
 //! mpqlab compress IN -c jpeg -p quality=10 -o OUT  encode a file
 //! mpqlab eval IN -c avif -p quality=40             encode, decode, measure: JSON
-//! mpqlab eval CLIP.wav -c ima-adpcm                audio: kbps, SNR, segmental SNR, LSD: JSON
+//! mpqlab eval CLIP.wav -c opus:bitrate=12000       audio: kbps, SNR, segSNR, LSD, STOI, log-mel
+//!                                                 distance, the keyword model's top classes: JSON
 //! mpqlab bench [IMAGES..] [--runs 3]               encode/decode time per codec: JSON
 //! mpqlab bench gpu [--sizes 1024,4096]             WGSL matmul time per weight format: JSON
 //! mpqlab sweep --model fashion-cnn --codec jpeg:quality=1..95:8   rate–perception sweep: JSON
@@ -14,10 +15,12 @@
 //! mpqlab train fashion --epochs 15 --seed 1        rebuild the bundled Fashion-MNIST CNN
 //! mpqlab train catsdogs --epochs 60               rebuild the bundled CIFAR cats-vs-dogs CNN
 //! mpqlab train fashion --augment-codec jpeg:q=5..50 --init W.bpk   fine-tune on JPEG'd images
+//! mpqlab train kws --epochs 12                    rebuild the keyword spotter (scripts/make-kws-data.py first)
 //! ```
 
 mod audio;
 mod bench;
+mod kws;
 mod quant;
 mod run;
 mod sweep;
@@ -57,7 +60,8 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Encode, decode and measure (JSON): images — bytes, bits per pixel, PSNR, SSIM, MS-SSIM;
-    /// audio — bytes, bits per sample, kbps, delay, SNR, segmental SNR, log-spectral distance.
+    /// audio — bytes, bits per sample, kbps, delay, SNR, segmental SNR, log-spectral distance,
+    /// STOI, log-mel distance, and the keyword model's top classes for both clips.
     Eval {
         input: PathBuf,
         #[command(flatten)]
@@ -230,8 +234,10 @@ fn run(cli: Cli) -> Result<()> {
             let (codec, params) = codec.resolve()?;
             if codec.modality() == mpq_core::Modality::Audio {
                 let clip = audio::read_audio(&input)?;
-                let (_, _, report) = audio::evaluate_audio(codec.as_ref(), &params, &clip)?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                let (_, decoded, report) = audio::evaluate_audio(codec.as_ref(), &params, &clip)?;
+                let mut json = serde_json::to_value(&report)?;
+                json["keywords"] = audio::kws_verdict(&clip, &decoded, report.delay_ms)?;
+                println!("{}", serde_json::to_string_pretty(&json)?);
             } else {
                 let image = read_image(&input)?;
                 let (_, _, report) = evaluate(codec.as_ref(), &params, &image)?;

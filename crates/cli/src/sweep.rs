@@ -5,6 +5,7 @@
 //! mpqlab sweep --model fashion-cnn --items 1000 \
 //!     --codec jpeg:quality=1..95:8 --codec webp-ll-down:scale=10..100:8 \
 //!     --csv sweep.csv --svg sweep.svg > sweep.json
+//! mpqlab sweep --model kws-cnn --codec opus:bitrate=6000..32000:6 --codec mulaw --svg kws.svg
 //! ```
 
 use std::path::PathBuf;
@@ -19,7 +20,8 @@ use mpq_models::{Classifier, ModelId, classifier::block_on, cpu_device, data};
 
 #[derive(clap::Args)]
 pub struct SweepArgs {
-    /// Model id: fashion-cnn, fashion-cnn-jpeg, cats-dogs-cnn.
+    /// Model id: fashion-cnn, fashion-cnn-jpeg, cats-dogs-cnn, or kws-cnn (the keyword spotter:
+    /// an audio sweep over its test windows, accuracy and STOI against kbit/s).
     #[arg(long, default_value = "fashion-cnn")]
     model: String,
     /// Test items (the first N of the model's committed test subset).
@@ -143,7 +145,93 @@ impl ItemCodec for NativeCodec {
     }
 }
 
+/// The audio sweep (`--model kws-cnn`): codec settings over the keyword test subset. A codec
+/// without parameters (`mulaw`, `ima-adpcm`) is one point.
+pub(crate) fn kws_sweep(items: usize, specs: &[String]) -> Result<SweepResult> {
+    use mpq_models::kws_cnn::{KwsCnn, bundled_test_subset};
+    use mpq_models::kws_sweep::KwsSweep;
+    // Resolve every codec and value before any work, so a typo fails at once.
+    let mut plan = Vec::new();
+    for spec in specs {
+        let (id, rest) = spec.split_once(':').unwrap_or((spec, ""));
+        let fixed = !rest.is_empty() && !rest.contains("..") && rest.split(',').all(|p| p.contains('='));
+        let names_a_choice = |codec: &dyn mpq_core::Codec| {
+            codec.params().iter().any(|p| {
+                matches!(p.kind, mpq_core::codec::ParamKind::Choice { .. }) && rest.split(',').any(|kv| kv.split('=').next() == Some(p.name.as_str()))
+            })
+        };
+        if fixed && names_a_choice(mpq_codecs::codec(id)?.as_ref()) {
+            // Only fixed settings, one of them a choice (band-limiting's rate): one point.
+            let codec = mpq_codecs::codec(id)?;
+            let params = mpq_core::codec::parse_param_pairs(rest.split(','))?;
+            mpq_core::codec::ResolvedParams::resolve(id, &codec.params(), &params)?;
+            plan.push((id.to_string(), rest.to_string(), 0.0, params));
+        } else if spec.contains(':') {
+            let sweep = CodecSweep::parse(spec)?;
+            let codec = mpq_codecs::codec(&sweep.codec)?;
+            for value in sweep.resolved_values(&codec.params())? {
+                plan.push((sweep.codec.clone(), sweep.param.clone(), value, sweep.params_for(&codec.params(), value)?));
+            }
+        } else {
+            mpq_codecs::codec(spec)?;
+            plan.push((spec.clone(), String::new(), 0.0, Params::new()));
+        }
+    }
+    for (id, ..) in &plan {
+        if mpq_codecs::codec(id)?.modality() != mpq_core::Modality::Audio {
+            bail!("{id} is not an audio codec: the keyword sweep takes audio codecs");
+        }
+    }
+    let model = KwsCnn::load_bundled(&cpu_device())?;
+    let set = bundled_test_subset()?;
+    let t_all = Instant::now();
+    let runner = KwsSweep::new(&model, &set, items)?;
+    eprintln!("keyword sweep over {} windows; uncompressed accuracy {:.4}", runner.len(), runner.reference_accuracy());
+    let mut result = SweepResult { model: "kws-cnn".into(), dataset: "kws-synth".into(), items: runner.len(), points: Vec::new() };
+    let total = plan.len();
+    for (id, param, value, params) in &plan {
+        let codec = mpq_codecs::codec(id)?;
+        let t = Instant::now();
+        let point = runner.run_point(codec.as_ref(), params, param, *value, |_, _| true)?;
+        let a = point.audio.clone().context("an audio point")?;
+        eprintln!(
+            "[{}/{total}] {id} {param}={value}: {:.1} kbps, accuracy {}, STOI {}, SNR {} ({:.1} s)",
+            result.points.len() + 1,
+            a.kbps,
+            point.accuracy.map_or("–".into(), |a| format!("{a:.4}")),
+            a.stoi.map_or("–".into(), |s| format!("{s:.3}")),
+            a.snr_db.map_or("∞".into(), |s| format!("{s:.1} dB")),
+            t.elapsed().as_secs_f64()
+        );
+        result.points.push(point);
+    }
+    eprintln!("{} points over {} windows in {:.1} s", result.points.len(), result.items, t_all.elapsed().as_secs_f64());
+    Ok(result)
+}
+
 pub fn run(args: SweepArgs) -> Result<()> {
+    if args.model == "kws-cnn" {
+        if args.weights.is_some() {
+            bail!("--weights is for the image models; the keyword sweep uses the bundled kws_cnn");
+        }
+        let specs: Vec<String> = if args.codecs.is_empty() {
+            mpq_models::kws_sweep::DEFAULT_AUDIO_SWEEPS.iter().map(|s| s.to_string()).collect()
+        } else {
+            args.codecs.clone()
+        };
+        if args.items == 0 {
+            bail!("--items must be at least 1");
+        }
+        let result = kws_sweep(args.items, &specs)?;
+        if let Some(path) = &args.csv {
+            std::fs::write(path, result.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(path) = &args.svg {
+            std::fs::write(path, result.plot_svg()).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        println!("{}", result.to_json());
+        return Ok(());
+    }
     let model = parse_model(&args.model)?;
     if args.items == 0 {
         bail!("--items must be at least 1");

@@ -75,9 +75,16 @@ fn codecs_lists_schemas_and_bench_reports_rows() {
     let out = mpqlab().arg("codecs").output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi", "mulaw", "alaw", "ima-adpcm", "flac", "opus", "bandlimit"]);
+    assert_eq!(ids, ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi", "mulaw", "alaw", "ima-adpcm", "flac", "opus", "bandlimit", "mdct"]);
     let modality: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["modality"].as_str().unwrap()).collect();
-    assert_eq!(modality[6..], ["audio"; 6]);
+    assert_eq!(modality[6..], ["audio"; 7]);
+    let out = mpqlab().args(["bench", "audio", "--seconds", "2", "--runs", "1", "--codecs", "mulaw,mdct"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v["codecs"].as_array().unwrap();
+    assert_eq!(rows.iter().map(|r| r["codec"].as_str().unwrap()).collect::<Vec<_>>(), ["mulaw", "mdct"]);
+    assert!(rows.iter().all(|r| r["decode_x_realtime"].as_f64().unwrap() > 1.0 && r["seconds"] == 2.0), "{v}");
+    assert!(v["model"]["ms_per_window"].as_f64().unwrap() > 0.0);
     let out = mpqlab().args(["bench", "--runs", "1", "--codecs", "jpeg,qoi", PHOTO]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -362,6 +369,49 @@ fn audio_eval_and_compress() {
     let r = mpqlab().args(["compress", clip, "-c", "mulaw", "-o", out.to_str().unwrap()]).output().unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert_eq!(&std::fs::read(&out).unwrap()[20..22], &[7, 0], "a μ-law WAV (format tag 7)");
+}
+
+/// `eval` on a spoken keyword: the signal metrics and the keyword model's verdict for the
+/// original and the decoded clip; `sweep --model kws-cnn` gives audio points (kbps, STOI) and
+/// writes the audio CSV and plot.
+#[test]
+fn keyword_eval_and_audio_sweep() {
+    // A held-out window of the committed subset, as a WAV (the first "yes": index 24).
+    let set = mpq_models::kws_cnn::bundled_test_subset().unwrap();
+    let i = set.labels.iter().position(|&l| l == mpq_models::kws_cnn::label_of("yes").unwrap()).unwrap();
+    let clip = tmp("yes.wav");
+    let audio = mpq_core::Audio::new(16000, 1, set.clips[i].clone()).unwrap();
+    std::fs::write(&clip, mpq_codecs::audio::encode_wav16(&audio).unwrap()).unwrap();
+    let out = mpqlab().args(["eval", clip.to_str().unwrap(), "-c", "opus:bitrate=24000"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let k = &v["keywords"];
+    assert_eq!(k["original"], "yes", "{v}");
+    assert!(v["log_mel_distance"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(k["original_top"][0]["p"].as_f64().unwrap() > 0.5 && k["decoded_top"].as_array().unwrap().len() == 3, "{k}");
+    assert!(k["kl"].as_f64().unwrap() >= 0.0 && k["changed"].is_boolean(), "{k}");
+
+    let (csv, svg) = (tmp("kws.csv"), tmp("kws.svg"));
+    let out = mpqlab()
+        .args(["sweep", "--model", "kws-cnn", "--items", "24", "--codec", "mulaw", "--codec", "mdct:bitrate=8000,32000"])
+        .args(["--csv", csv.to_str().unwrap(), "--svg", svg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!((points.len(), v["items"].as_u64()), (3, Some(24)), "{v}");
+    let kbps: Vec<f64> = points.iter().map(|p| p["audio"]["kbps"].as_f64().unwrap()).collect();
+    assert!((kbps[0] - 128.0).abs() < 3.0 && kbps[1] < 9.0 && kbps[2] > kbps[1], "{kbps:?}");
+    assert!(points.iter().all(|p| p["accuracy"].is_number() && p["audio"]["stoi"].is_number()), "{v}");
+    assert!(std::fs::read_to_string(&csv).unwrap().starts_with("model,dataset,codec,codec_name,param,value,items,bytes,kbps,"));
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.contains("STOI vs kbit/s") && svg.contains("Accuracy vs kbit/s"), "{svg}");
+    // Not an audio codec, and a missing data set for training: refused with the reason.
+    let out = mpqlab().args(["sweep", "--model", "kws-cnn", "--codec", "jpeg:quality=10,20"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not an audio codec"));
+    let out = mpqlab().args(["train", "kws", "--data", tmp("no-such-dir").to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("make-kws-data.py"));
 }
 
 /// Bad audio gets a clear message and exit 1, never a panic.

@@ -54,6 +54,108 @@ pub struct SweepPoint {
     /// Total milliseconds over the items.
     pub encode_ms: f64,
     pub decode_ms: f64,
+    /// An audio sweep's signal metrics (then `bits_per_pixel` is 0 and `psnr_db` empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AudioPointMetrics>,
+}
+
+/// What an audio sweep measures per codec setting, beside the model's perception: rate, and
+/// the signal metrics of `crate::audio` averaged over the items that have them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudioPointMetrics {
+    /// `8·bytes / seconds / 1000` over all items (containers included).
+    pub kbps: f64,
+    pub bits_per_sample: f64,
+    /// Mean over items of their SNR in dB (exactly decoded items left out; `None` if all were).
+    pub snr_db: Option<f64>,
+    pub seg_snr_db: Option<f64>,
+    /// Mean STOI over the items that have one (≥ 0.4 s of speech).
+    pub stoi: Option<f64>,
+    /// Mean log-mel distance (nats) on the model's features.
+    pub log_mel_distance: Option<f64>,
+}
+
+/// Sums one codec setting's audio items into a [`SweepPoint`] with [`AudioPointMetrics`].
+#[derive(Debug, Clone)]
+pub struct AudioPointAccumulator {
+    codec: String,
+    codec_name: String,
+    param: String,
+    value: f64,
+    bytes: u64,
+    seconds: f64,
+    samples: u64,
+    means: [(f64, usize); 4],
+    perception: SetAccumulator,
+    encode_ms: f64,
+    decode_ms: f64,
+}
+
+impl AudioPointAccumulator {
+    pub fn new(codec: impl Into<String>, codec_name: impl Into<String>, param: impl Into<String>, value: f64) -> Self {
+        AudioPointAccumulator {
+            codec: codec.into(),
+            codec_name: codec_name.into(),
+            param: param.into(),
+            value,
+            bytes: 0,
+            seconds: 0.0,
+            samples: 0,
+            means: [(0.0, 0); 4],
+            perception: SetAccumulator::default(),
+            encode_ms: 0.0,
+            decode_ms: 0.0,
+        }
+    }
+
+    /// Adds one item: its measurement (`crate::audio::AudioReport`) and the model's verdict.
+    pub fn add_item(&mut self, report: &crate::audio::AudioReport, verdict: &ItemVerdict) {
+        self.bytes = self.bytes.saturating_add(report.bytes as u64);
+        self.seconds += report.frames as f64 / report.sample_rate.max(1) as f64;
+        self.samples = self.samples.saturating_add(report.frames as u64 * report.channels as u64);
+        for (slot, v) in self.means.iter_mut().zip([report.snr_db, report.seg_snr_db, report.stoi, report.log_mel_distance]) {
+            if let Some(v) = v.filter(|v| v.is_finite()) {
+                slot.0 += v;
+                slot.1 += 1;
+            }
+        }
+        self.perception.add(verdict);
+        self.encode_ms += report.encode_ms;
+        self.decode_ms += report.decode_ms;
+    }
+
+    /// The point so far.
+    pub fn finish(&self) -> SweepPoint {
+        let s = self.perception.summary();
+        let mean = |i: usize| (self.means[i].1 > 0).then(|| self.means[i].0 / self.means[i].1 as f64);
+        SweepPoint {
+            codec: self.codec.clone(),
+            codec_name: self.codec_name.clone(),
+            param: self.param.clone(),
+            value: self.value,
+            items: s.items,
+            bytes: self.bytes,
+            bits_per_pixel: 0.0,
+            psnr_db: None,
+            accuracy: s.accuracy,
+            reference_accuracy: s.reference_accuracy,
+            top1_agreement: s.top1_agreement,
+            top5_agreement: s.top5_agreement,
+            mean_kl: s.mean_kl,
+            mean_feature_distance: s.mean_feature_distance,
+            mean_true_confidence: s.mean_true_confidence,
+            encode_ms: self.encode_ms,
+            decode_ms: self.decode_ms,
+            audio: Some(AudioPointMetrics {
+                kbps: if self.seconds > 0.0 { 8.0 * self.bytes as f64 / self.seconds / 1000.0 } else { 0.0 },
+                bits_per_sample: if self.samples > 0 { 8.0 * self.bytes as f64 / self.samples as f64 } else { 0.0 },
+                snr_db: mean(0),
+                seg_snr_db: mean(1),
+                stoi: mean(2),
+                log_mel_distance: mean(3),
+            }),
+        }
+    }
 }
 
 /// PSNR (peak 255) of `squared_error_sum` over `samples` samples; `None` when there is no
@@ -155,6 +257,7 @@ impl PointAccumulator {
             mean_true_confidence: s.mean_true_confidence,
             encode_ms: self.encode_ms,
             decode_ms: self.decode_ms,
+            audio: None,
         }
     }
 }
@@ -192,16 +295,52 @@ const CSV_COLUMNS: [&str; 19] = [
     "decode_ms",
 ];
 
+/// The columns of an audio sweep's CSV (rate and signal metrics in place of bits per pixel
+/// and PSNR).
+const AUDIO_CSV_COLUMNS: [&str; 23] = [
+    "model",
+    "dataset",
+    "codec",
+    "codec_name",
+    "param",
+    "value",
+    "items",
+    "bytes",
+    "kbps",
+    "bits_per_sample",
+    "snr_db",
+    "seg_snr_db",
+    "stoi",
+    "log_mel_distance",
+    "accuracy",
+    "reference_accuracy",
+    "top1_agreement",
+    "top5_agreement",
+    "mean_kl",
+    "mean_feature_distance",
+    "mean_true_confidence",
+    "encode_ms",
+    "decode_ms",
+];
+
 impl SweepResult {
-    /// Header row, then one row per point, columns in a fixed order. Numbers are written with
-    /// Rust's shortest round-trip form (`{}`), `None` as an empty cell; text is quoted when it
-    /// holds a comma, quote or line break (RFC 4180).
+    /// An audio sweep: its points carry [`AudioPointMetrics`] (CSV columns and plot axes
+    /// follow).
+    pub fn is_audio(&self) -> bool {
+        self.points.iter().any(|p| p.audio.is_some())
+    }
+
+    /// Header row, then one row per point, columns in a fixed order (an audio sweep's rate and
+    /// signal columns in place of bits per pixel and PSNR). Numbers are written with Rust's
+    /// shortest round-trip form (`{}`), `None` as an empty cell; text is quoted when it holds a
+    /// comma, quote or line break (RFC 4180).
     pub fn to_csv(&self) -> String {
-        let mut out = CSV_COLUMNS.join(",");
+        let audio = self.is_audio();
+        let mut out = if audio { AUDIO_CSV_COLUMNS.join(",") } else { CSV_COLUMNS.join(",") };
         out.push('\n');
         let opt = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
         for p in &self.points {
-            let row = [
+            let mut row = vec![
                 csv_text(&self.model),
                 csv_text(&self.dataset),
                 csv_text(&p.codec),
@@ -210,8 +349,21 @@ impl SweepResult {
                 p.value.to_string(),
                 p.items.to_string(),
                 p.bytes.to_string(),
-                p.bits_per_pixel.to_string(),
-                opt(p.psnr_db),
+            ];
+            if audio {
+                let a = p.audio.as_ref();
+                row.extend([
+                    a.map_or(0.0, |a| a.kbps).to_string(),
+                    a.map_or(0.0, |a| a.bits_per_sample).to_string(),
+                    opt(a.and_then(|a| a.snr_db)),
+                    opt(a.and_then(|a| a.seg_snr_db)),
+                    opt(a.and_then(|a| a.stoi)),
+                    opt(a.and_then(|a| a.log_mel_distance)),
+                ]);
+            } else {
+                row.extend([p.bits_per_pixel.to_string(), opt(p.psnr_db)]);
+            }
+            row.extend([
                 opt(p.accuracy),
                 opt(p.reference_accuracy),
                 p.top1_agreement.to_string(),
@@ -221,7 +373,7 @@ impl SweepResult {
                 opt(p.mean_true_confidence),
                 p.encode_ms.to_string(),
                 p.decode_ms.to_string(),
-            ];
+            ]);
             out.push_str(&row.join(","));
             out.push('\n');
         }
@@ -283,6 +435,9 @@ mod plot {
         y_label: String,
         /// Unit appended to values in tooltips.
         unit: &'static str,
+        /// The x axis: its title and the unit in tooltips (bits per pixel, or kbit/s for audio).
+        x_label: &'static str,
+        x_unit: &'static str,
         series: Vec<Series<'a>>,
         reference: Option<(f64, String)>,
     }
@@ -296,6 +451,10 @@ mod plot {
             }
         }
         let colour = |i: usize| PALETTE[i % PALETTE.len()];
+        let audio = r.is_audio();
+        let (x_label, x_unit, x_name) =
+            if audio { ("Bit rate (kbit/s)", "kbps", "kbit/s") } else { ("Bits per pixel", "bpp", "bits per pixel") };
+        let x_of = |p: &SweepPoint| if audio { p.audio.as_ref().map_or(f64::NAN, |a| a.kbps) } else { p.bits_per_pixel };
         let series = |y: &dyn Fn(&SweepPoint) -> Option<f64>| -> Vec<Series> {
             codecs
                 .iter()
@@ -307,7 +466,7 @@ mod plot {
                         .points
                         .iter()
                         .filter(|p| p.codec == *id)
-                        .filter_map(|p| Some((p.bits_per_pixel, y(p)?, p)))
+                        .filter_map(|p| Some((x_of(p), y(p)?, p)))
                         .filter(|(x, y, _)| x.is_finite() && y.is_finite())
                         .collect(),
                 })
@@ -322,27 +481,46 @@ mod plot {
                 .find_map(|p| p.reference_accuracy.filter(|a| a.is_finite()))
                 .map(|a| (100.0 * a, format!("uncompressed {}", fmt_value(100.0 * a, " %"))));
             Panel {
-                title: "Accuracy vs bits per pixel".into(),
+                title: format!("Accuracy vs {x_name}"),
                 y_label: "Top-1 accuracy (%)".into(),
                 unit: " %",
+                x_label,
+                x_unit,
                 series: series(&|p| p.accuracy.map(|a| 100.0 * a)),
                 reference,
             }
         } else {
             Panel {
-                title: "Agreement vs bits per pixel".into(),
+                title: format!("Agreement vs {x_name}"),
                 y_label: "Top-1 agreement (%)".into(),
                 unit: " %",
+                x_label,
+                x_unit,
                 series: series(&|p| (p.items > 0).then_some(100.0 * p.top1_agreement)),
                 reference: Some((100.0, "uncompressed 100 %".into())),
             }
         };
-        let right = Panel {
-            title: "PSNR vs bits per pixel".into(),
-            y_label: "PSNR (dB)".into(),
-            unit: " dB",
-            series: series(&|p| p.psnr_db),
-            reference: None,
+        let right = if audio {
+            // STOI, the human-intelligibility measure, beside the machine's accuracy.
+            Panel {
+                title: format!("STOI vs {x_name}"),
+                y_label: "STOI".into(),
+                unit: "",
+                x_label,
+                x_unit,
+                series: series(&|p| p.audio.as_ref().and_then(|a| a.stoi)),
+                reference: None,
+            }
+        } else {
+            Panel {
+                title: "PSNR vs bits per pixel".into(),
+                y_label: "PSNR (dB)".into(),
+                unit: " dB",
+                x_label,
+                x_unit,
+                series: series(&|p| p.psnr_db),
+                reference: None,
+            }
         };
 
         // Both panels share the x range, so a bit rate lines up across them.
@@ -474,9 +652,10 @@ mod plot {
         );
         let _ = write!(
             out,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">Bits per pixel</text>"#,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
             (left + right) / 2.0,
-            bottom + 44.0
+            bottom + 44.0,
+            panel.x_label
         );
         let (yx, yy) = (x0 + 20.0, (top + bottom) / 2.0);
         let _ = write!(
@@ -514,7 +693,7 @@ mod plot {
             for (x, y, p) in pts {
                 let _ = write!(
                     out,
-                    r##"<circle class="marker" cx="{:.1}" cy="{:.1}" r="4.5" fill="{}" stroke="#000" stroke-width="0.8"><title>{} {}={}: {} bpp, {}</title></circle>"##,
+                    r##"<circle class="marker" cx="{:.1}" cy="{:.1}" r="4.5" fill="{}" stroke="#000" stroke-width="0.8"><title>{} {}={}: {} {}, {}</title></circle>"##,
                     px(*x),
                     py(*y),
                     s.colour,
@@ -522,6 +701,7 @@ mod plot {
                     xml(&p.param),
                     p.value,
                     fmt_value(*x, ""),
+                    panel.x_unit,
                     fmt_value(*y, panel.unit)
                 );
             }
@@ -606,6 +786,43 @@ mod tests {
             features: vec![Activation { channels: 2, values: probs[..2].to_vec() }],
         };
         compare(&p(reference), &p(other), true_class).unwrap()
+    }
+
+    #[test]
+    fn audio_points_pool_rate_and_skip_missing_metrics() {
+        let mut acc = AudioPointAccumulator::new("opus", "Opus", "bitrate", 12000.0);
+        let report = |bytes: usize, snr: Option<f64>, stoi: Option<f64>| crate::audio::AudioReport {
+            codec: "opus".into(),
+            params: Default::default(),
+            sample_rate: 16000,
+            channels: 1,
+            frames: 16000,
+            bytes,
+            bits_per_sample: 0.0,
+            kbps: 0.0,
+            delay_ms: 0.0,
+            snr_db: snr,
+            seg_snr_db: None,
+            lsd_db: None,
+            stoi,
+            log_mel_distance: Some(1.0),
+            exact: false,
+            encode_ms: 2.0,
+            decode_ms: 1.0,
+        };
+        acc.add_item(&report(1500, Some(10.0), Some(0.8)), &verdict(&[0.2, 0.8], &[0.3, 0.7], Some(1)));
+        acc.add_item(&report(2500, None, Some(0.6)), &verdict(&[0.2, 0.8], &[0.6, 0.4], Some(1)));
+        let p = acc.finish();
+        let a = p.audio.clone().unwrap();
+        // 4000 bytes over 2 s: 16 kbit/s, 1 bit per sample; SNR from the one item that has it.
+        assert_eq!((a.kbps, a.bits_per_sample, a.snr_db, a.seg_snr_db), (16.0, 1.0, Some(10.0), None));
+        assert!((a.stoi.unwrap() - 0.7).abs() < 1e-12 && a.log_mel_distance == Some(1.0));
+        assert_eq!((p.items, p.accuracy, p.encode_ms, p.bits_per_pixel, p.psnr_db), (2, Some(0.5), 4.0, 0.0, None));
+        let r = SweepResult { model: "kws-cnn".into(), dataset: "kws-synth".into(), items: 2, points: vec![p] };
+        let csv = r.to_csv();
+        assert!(csv.starts_with(&AUDIO_CSV_COLUMNS.join(",")) && csv.lines().nth(1).unwrap().contains(",16,1,10,,0.7,1,0.5,"), "{csv}");
+        let svg = r.plot_svg();
+        assert!(svg.contains("STOI vs kbit/s") && svg.contains("16 kbps"), "{svg}");
     }
 
     /// A point as a sweep would produce it: `n` items of 100 pixels (300 RGB samples).

@@ -8,6 +8,8 @@
 //! - [`fashion_cnn`]: a small CNN for Fashion-MNIST; bundled f16 weights (trained on the
 //!   original images, and a second set fine-tuned on JPEG-compressed ones).
 //! - [`cats_dogs_cnn`]: a small CNN for CIFAR-10 cats vs dogs (32×32 RGB); bundled f16 weights.
+//! - [`kws_cnn`]: a small residual CNN that spots ten spoken keywords (+ unknown, silence) from
+//!   log-mel features; bundled f16 weights trained on speech we synthesise (`kws_train`).
 //! - [`float_codec`]: lossless f16/bf16 weight compression (entropy-coded exponents, DFloat11-like).
 //! - [`quantized`]: a bundled network re-run with its weights in f32/f16/Q8_0/Q4_0/Q3_0 through
 //!   our WGSL kernels (or their CPU references), and its accuracy per bits per weight.
@@ -24,6 +26,8 @@ pub mod cats_dogs_cnn;
 pub mod classifier;
 pub mod data;
 pub mod fashion_cnn;
+pub mod kws_cnn;
+pub mod kws_sweep;
 pub mod float_codec;
 pub mod quantized;
 pub mod sweep;
@@ -31,11 +35,14 @@ pub mod verdict;
 mod weights;
 #[cfg(feature = "train")]
 pub mod train;
+#[cfg(feature = "train")]
+pub mod kws_train;
 
 pub use cats_dogs_cnn::{CATS_DOGS_CLASSES, CatsDogsCnn, CatsDogsCnnConfig};
 pub use classifier::{Classifier, ModelId, Task};
 pub use weights::MAX_WEIGHT_FILE_BYTES;
 pub use fashion_cnn::{FASHION_CLASSES, FashionCnn, FashionCnnConfig};
+pub use kws_cnn::{KWS_CLASSES, KwsCnn, KwsCnnConfig};
 pub use burn::tensor::Device;
 pub use mpq_metrics::perception::{Activation, Prediction};
 

@@ -62,7 +62,7 @@ pub use mpq_metrics::sweep::StageTimes;
 
 /// A monotonic clock in ms for [`SweepRunner`]: `Instant` natively; on the web there is no
 /// `Instant`, so the page passes `performance.now` through [`SweepRunner::with_clock`].
-fn default_clock() -> f64 {
+pub(crate) fn default_clock() -> f64 {
     #[cfg(not(target_arch = "wasm32"))]
     {
         use std::sync::OnceLock;

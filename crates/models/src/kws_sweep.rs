@@ -1,0 +1,131 @@
+//! The audio lab's rate–perception sweep: one codec setting applied to every 1 s window of the
+//! keyword test subset, each decoded window measured against its original (kbps, SNR,
+//! segmental SNR, STOI, log-mel distance: `mpq_metrics::audio::AudioReport`) and judged by the
+//! keyword model against its verdict on the original (accuracy, agreement, KL, feature
+//! distance), pooled into one [`SweepPoint`] with [`AudioPointMetrics`]. `mpqlab sweep --model
+//! kws-cnn` and the page's audio sweep call [`KwsSweep::run_point`], so both give the same
+//! numbers.
+//!
+//! [`AudioPointMetrics`]: mpq_metrics::sweep::AudioPointMetrics
+
+use mpq_core::{Audio, Codec, Error, Media, Params};
+use mpq_metrics::audio::AudioReport;
+use mpq_metrics::perception::{Prediction, compare};
+use mpq_metrics::sweep::{AudioPointAccumulator, SweepPoint};
+
+use crate::ModelError;
+use crate::kws_cnn::{CLIP_SAMPLES, KwsClips, KwsCnn, SAMPLE_RATE};
+
+/// The default audio sweep of the page and of `mpqlab sweep --model kws-cnn`: Opus and our
+/// MDCT codec from 6 to 32 kbit/s, and the telephone codecs. (Band-limiting's rate is a
+/// choice, not a number: `mpqlab sweep` takes `bandlimit:rate=8000` as one point.)
+pub const DEFAULT_AUDIO_SWEEPS: [&str; 4] = [
+    "opus:bitrate=6000,8000,12000,16000,24000,32000",
+    "mdct:bitrate=6000,8000,12000,16000,24000,32000",
+    "ima-adpcm",
+    "mulaw",
+];
+
+/// Windows per model call (and between progress reports).
+pub const BATCH: usize = 40;
+
+/// The windows of a test subset, their labels and the model's view of the originals.
+pub struct KwsSweep<'a> {
+    model: &'a KwsCnn,
+    set: &'a KwsClips,
+    count: usize,
+    reference: Vec<Prediction>,
+    clock: fn() -> f64,
+}
+
+impl<'a> KwsSweep<'a> {
+    /// The first `count` windows of `set` (all when it has fewer), and the model run on them once.
+    pub fn new(model: &'a KwsCnn, set: &'a KwsClips, count: usize) -> Result<Self, ModelError> {
+        let count = count.min(set.len());
+        if count == 0 {
+            return Err(ModelError::Input("the keyword sweep needs at least one window".into()));
+        }
+        if set.clips[..count].iter().any(|c| c.len() != CLIP_SAMPLES) {
+            return Err(ModelError::Input(format!("every window of a keyword subset is {CLIP_SAMPLES} samples")));
+        }
+        let reference = model.predictions(&set.clips[..count])?;
+        Ok(KwsSweep { model, set, count, reference, clock: crate::sweep::default_clock })
+    }
+
+    /// Times with this clock (ms; the page passes `performance.now`).
+    pub fn with_clock(mut self, clock: fn() -> f64) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The model's accuracy on the uncompressed windows.
+    pub fn reference_accuracy(&self) -> f64 {
+        let right = self
+            .reference
+            .iter()
+            .zip(&self.set.labels)
+            .filter(|(p, y)| mpq_metrics::perception::argmax(&p.probs) == **y as usize)
+            .count();
+        right as f64 / self.count as f64
+    }
+
+    /// One codec setting over every window. `progress(done, point so far)` is called after each
+    /// batch; returning `false` stops the point early (cancel) and returns what was done.
+    pub fn run_point(
+        &self,
+        codec: &dyn Codec,
+        params: &Params,
+        param: &str,
+        value: f64,
+        mut progress: impl FnMut(usize, &SweepPoint) -> bool,
+    ) -> Result<SweepPoint, ModelError> {
+        let mut acc = AudioPointAccumulator::new(codec.id(), codec.name(), param, value);
+        let input_err = |e: Error| ModelError::Input(format!("{}: {e}", codec.id()));
+        for start in (0..self.count).step_by(BATCH) {
+            let end = (start + BATCH).min(self.count);
+            let mut reports = Vec::with_capacity(end - start);
+            let mut windows = Vec::with_capacity(end - start);
+            for window in &self.set.clips[start..end] {
+                let original = Audio::new(SAMPLE_RATE, 1, window.clone()).map_err(input_err)?;
+                let t0 = (self.clock)();
+                let encoded = codec.encode(&Media::Audio(original.clone()), params).map_err(input_err)?;
+                let t1 = (self.clock)();
+                let decoded = codec.decode(&encoded).map_err(input_err)?.into_audio().map_err(input_err)?;
+                let t2 = (self.clock)();
+                let report = AudioReport::measure(codec.id(), params, &original, &decoded, encoded.len(), t1 - t0, t2 - t1)
+                    .map_err(input_err)?;
+                // The decoded window as the model hears it: mono, 16 kHz, the codec's delay
+                // taken off, cut or padded to the original's second.
+                let mono = crate::kws_cnn::model_samples(&decoded);
+                let lag = (report.delay_ms * SAMPLE_RATE as f64 / 1000.0).round() as isize;
+                let mut w = vec![0f32; CLIP_SAMPLES];
+                for (i, v) in w.iter_mut().enumerate() {
+                    let j = i as isize + lag;
+                    if j >= 0 && (j as usize) < mono.len() {
+                        *v = mono[j as usize];
+                    }
+                }
+                windows.push(w);
+                reports.push(report);
+            }
+            let preds = self.model.predictions(&windows)?;
+            for (k, (report, pred)) in reports.iter().zip(&preds).enumerate() {
+                let i = start + k;
+                let verdict = compare(&self.reference[i], pred, Some(self.set.labels[i] as usize)).map_err(input_err)?;
+                acc.add_item(report, &verdict);
+            }
+            if !progress(end, &acc.finish()) {
+                break;
+            }
+        }
+        Ok(acc.finish())
+    }
+}
