@@ -325,13 +325,16 @@ fn decode(bytes: &[u8]) -> Result<Audio> {
     let mut dec = Decoder::new(&bytes[HEADER_BYTES..]);
     let mut transform = Transform::new(m);
     let mut models: Vec<Models> = (0..channels).map(|_| Models::new(edges.len() - 1)).collect();
-    // Overlap-add into (blocks + 1)·M samples per channel; sample i sits at i + M.
-    let mut out = vec![vec![0f64; (blocks + 1) * m]; channels];
+    // Overlap-add into (blocks + 1)·M samples per channel; sample i sits at i + M. The
+    // buffers grow with the frames actually decoded: a 19-byte header may claim the ten
+    // minutes the limits allow, and a stream that ends early is refused below, long before.
+    let mut out: Vec<Vec<f64>> = vec![Vec::new(); channels];
     let (mut coefs, mut frame) = (vec![0f64; m], vec![0f64; 2 * m]);
     for f in 0..blocks {
         for ch in 0..channels {
             decode_frame(&mut dec, &edges, &mut models[ch], &mut coefs);
             transform.imdct(&coefs, &mut frame);
+            out[ch].resize((f + 2) * m, 0.0);
             for (o, v) in out[ch][f * m..f * m + 2 * m].iter_mut().zip(&frame) {
                 *o += v;
             }
@@ -472,6 +475,12 @@ mod tests {
         let mut claim = bytes.clone();
         claim[11..15].copy_from_slice(&u32::MAX.to_le_bytes()); // 74 hours at 16 kHz
         assert!(matches!(decode(&claim), Err(Error::TooLarge(_))), "{:?}", decode(&claim));
+        // Ten minutes claimed (within the limits) over half a second of body: refused once the
+        // body has run out, after growing buffers for what was read, not for ten minutes.
+        let mut ten_minutes = bytes.clone();
+        ten_minutes[11..15].copy_from_slice(&(16000u32 * 600).to_le_bytes());
+        let err = decode(&ten_minutes).unwrap_err().to_string();
+        assert!(err.contains("the stream ends after"), "{err}");
         let mut hop = bytes.clone();
         hop[10] = 3;
         assert!(decode(&hop).is_err());
