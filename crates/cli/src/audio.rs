@@ -41,8 +41,7 @@ pub(crate) fn kws_verdict(original: &Audio, decoded: &Audio, delay_ms: f64) -> R
     let model = KwsCnn::load_bundled(&mpq_models::cpu_device())?;
     let a = kws_cnn::model_samples(original);
     let b = kws_cnn::model_samples(decoded);
-    let lag = (delay_ms * kws_cnn::SAMPLE_RATE as f64 / 1000.0).round() as isize;
-    let b: Vec<f32> = if lag >= 0 { b[(lag as usize).min(b.len())..].to_vec() } else { [vec![0.0; (-lag) as usize], b].concat() };
+    let b = kws_cnn::without_delay(&b, delay_ms);
     let plan = kws_cnn::fit_plan(&a, None);
     let t = Instant::now();
     let preds = model.predictions(&[kws_cnn::apply_fit(&a, plan), kws_cnn::apply_fit(&b, plan)])?;

@@ -376,6 +376,18 @@ pub fn fit_plan(samples: &[f32], offset: Option<usize>) -> FitPlan {
     FitPlan { start, end, at: offset.unwrap_or(room / 2).min(room) }
 }
 
+/// A decoded 16 kHz clip with the codec's delay (`AudioReport::delay_ms`, positive when the
+/// decoded clip trails) taken off: its first samples dropped, or silence put in front when it
+/// leads. What the model hears of a decoded clip, aligned with its original.
+pub fn without_delay(samples: &[f32], delay_ms: f64) -> Vec<f32> {
+    let lag = (delay_ms * SAMPLE_RATE as f64 / 1000.0).round() as isize;
+    if lag >= 0 {
+        samples[(lag as usize).min(samples.len())..].to_vec()
+    } else {
+        [vec![0.0; lag.unsigned_abs()], samples.to_vec()].concat()
+    }
+}
+
 /// The 1 s window `plan` cuts from `samples` (what lies beyond the clip's end is silence).
 pub fn apply_fit(samples: &[f32], plan: FitPlan) -> Vec<f32> {
     let mut out = vec![0f32; CLIP_SAMPLES];

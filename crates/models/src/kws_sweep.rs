@@ -14,7 +14,7 @@ use mpq_metrics::perception::{Prediction, compare};
 use mpq_metrics::sweep::{AudioPointAccumulator, SweepPoint};
 
 use crate::ModelError;
-use crate::kws_cnn::{CLIP_SAMPLES, KwsClips, KwsCnn, SAMPLE_RATE};
+use crate::kws_cnn::{self, CLIP_SAMPLES, KwsClips, KwsCnn, SAMPLE_RATE};
 
 /// The default audio sweep of the page and of `mpqlab sweep --model kws-cnn`: Opus and our
 /// MDCT codec from 6 to 32 kbit/s, and the telephone codecs. (Band-limiting's rate is a
@@ -104,16 +104,8 @@ impl<'a> KwsSweep<'a> {
                     .map_err(input_err)?;
                 // The decoded window as the model hears it: mono, 16 kHz, the codec's delay
                 // taken off, cut or padded to the original's second.
-                let mono = crate::kws_cnn::model_samples(&decoded);
-                let lag = (report.delay_ms * SAMPLE_RATE as f64 / 1000.0).round() as isize;
-                let mut w = vec![0f32; CLIP_SAMPLES];
-                for (i, v) in w.iter_mut().enumerate() {
-                    let j = i as isize + lag;
-                    if j >= 0 && (j as usize) < mono.len() {
-                        *v = mono[j as usize];
-                    }
-                }
-                windows.push(w);
+                let aligned = kws_cnn::without_delay(&kws_cnn::model_samples(&decoded), report.delay_ms);
+                windows.push(kws_cnn::apply_fit(&aligned, kws_cnn::FitPlan { start: 0, end: CLIP_SAMPLES, at: 0 }));
                 reports.push(report);
             }
             let preds = self.model.predictions(&windows)?;
