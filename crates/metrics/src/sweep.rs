@@ -75,42 +75,25 @@ pub struct AudioPointMetrics {
     pub log_mel_distance: Option<f64>,
 }
 
-/// Sums one codec setting's audio items into a [`SweepPoint`] with [`AudioPointMetrics`].
+/// Sums one codec setting's audio items into a [`SweepPoint`] with [`AudioPointMetrics`]: the
+/// bytes, times and the model's verdicts go through a [`PointAccumulator`] (without pixels, so
+/// its bits per pixel is 0 and its PSNR empty), the audio metrics are summed here.
 #[derive(Debug, Clone)]
 pub struct AudioPointAccumulator {
-    codec: String,
-    codec_name: String,
-    param: String,
-    value: f64,
-    bytes: u64,
+    base: PointAccumulator,
     seconds: f64,
     samples: u64,
     means: [(f64, usize); 4],
-    perception: SetAccumulator,
-    encode_ms: f64,
-    decode_ms: f64,
 }
 
 impl AudioPointAccumulator {
     pub fn new(codec: impl Into<String>, codec_name: impl Into<String>, param: impl Into<String>, value: f64) -> Self {
-        AudioPointAccumulator {
-            codec: codec.into(),
-            codec_name: codec_name.into(),
-            param: param.into(),
-            value,
-            bytes: 0,
-            seconds: 0.0,
-            samples: 0,
-            means: [(0.0, 0); 4],
-            perception: SetAccumulator::default(),
-            encode_ms: 0.0,
-            decode_ms: 0.0,
-        }
+        AudioPointAccumulator { base: PointAccumulator::new(codec, codec_name, param, value), seconds: 0.0, samples: 0, means: [(0.0, 0); 4] }
     }
 
     /// Adds one item: its measurement (`crate::audio::AudioReport`) and the model's verdict.
     pub fn add_item(&mut self, report: &crate::audio::AudioReport, verdict: &ItemVerdict) {
-        self.bytes = self.bytes.saturating_add(report.bytes as u64);
+        self.base.add_item(report.bytes, 0, 0.0, 0, verdict, report.encode_ms, report.decode_ms);
         self.seconds += report.frames as f64 / report.sample_rate.max(1) as f64;
         self.samples = self.samples.saturating_add(report.frames as u64 * report.channels as u64);
         for (slot, v) in self.means.iter_mut().zip([report.snr_db, report.seg_snr_db, report.stoi, report.log_mel_distance]) {
@@ -119,42 +102,22 @@ impl AudioPointAccumulator {
                 slot.1 += 1;
             }
         }
-        self.perception.add(verdict);
-        self.encode_ms += report.encode_ms;
-        self.decode_ms += report.decode_ms;
     }
 
     /// The point so far.
     pub fn finish(&self) -> SweepPoint {
-        let s = self.perception.summary();
+        let point = self.base.finish();
         let mean = |i: usize| (self.means[i].1 > 0).then(|| self.means[i].0 / self.means[i].1 as f64);
-        SweepPoint {
-            codec: self.codec.clone(),
-            codec_name: self.codec_name.clone(),
-            param: self.param.clone(),
-            value: self.value,
-            items: s.items,
-            bytes: self.bytes,
-            bits_per_pixel: 0.0,
-            psnr_db: None,
-            accuracy: s.accuracy,
-            reference_accuracy: s.reference_accuracy,
-            top1_agreement: s.top1_agreement,
-            top5_agreement: s.top5_agreement,
-            mean_kl: s.mean_kl,
-            mean_feature_distance: s.mean_feature_distance,
-            mean_true_confidence: s.mean_true_confidence,
-            encode_ms: self.encode_ms,
-            decode_ms: self.decode_ms,
-            audio: Some(AudioPointMetrics {
-                kbps: if self.seconds > 0.0 { 8.0 * self.bytes as f64 / self.seconds / 1000.0 } else { 0.0 },
-                bits_per_sample: if self.samples > 0 { 8.0 * self.bytes as f64 / self.samples as f64 } else { 0.0 },
-                snr_db: mean(0),
-                seg_snr_db: mean(1),
-                stoi: mean(2),
-                log_mel_distance: mean(3),
-            }),
-        }
+        let bytes = point.bytes as f64;
+        let audio = AudioPointMetrics {
+            kbps: if self.seconds > 0.0 { 8.0 * bytes / self.seconds / 1000.0 } else { 0.0 },
+            bits_per_sample: if self.samples > 0 { 8.0 * bytes / self.samples as f64 } else { 0.0 },
+            snr_db: mean(0),
+            seg_snr_db: mean(1),
+            stoi: mean(2),
+            log_mel_distance: mean(3),
+        };
+        SweepPoint { audio: Some(audio), ..point }
     }
 }
 
