@@ -4,10 +4,16 @@
 //! weights. Needs the `train` feature (the dev-dependency on this crate turns it on).
 
 use std::cell::{Cell, RefCell};
+use std::sync::Mutex;
 
 use mpq_models::data::LabeledImages;
 use mpq_models::train::{CodecAugment, ItemShape, TrainOptions, train};
 use mpq_models::{CatsDogsCnn, CatsDogsCnnConfig, FashionCnn, FashionCnnConfig};
+
+/// burn-flex keeps one process-wide seeded RNG (`Backend::seed` stores it in a static): two
+/// trainings running at once in this test binary draw from it in turn, and "the same seed gives
+/// the same weights" then fails now and then. Each test that trains holds this lock.
+static ONE_TRAINING_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn set(n: usize, side: usize, channels: usize, classes: u8) -> LabeledImages {
     let item = side * side * channels;
@@ -26,6 +32,7 @@ fn opts(seed: u64) -> TrainOptions {
 
 #[test]
 fn codec_augmentation_is_applied_with_the_given_probability() {
+    let _one = ONE_TRAINING_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let train_set = set(48, 32, 3, 2);
     let test = train_set.take(8);
     let calls = Cell::new(0usize);
@@ -79,6 +86,7 @@ fn codec_augmentation_is_applied_with_the_given_probability() {
 
 #[test]
 fn augmentation_errors_stop_training() {
+    let _one = ONE_TRAINING_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let train_set = set(32, 28, 1, 10);
     let test = train_set.take(4);
     let fresh = |d: &mpq_models::Device| Ok(FashionCnnConfig::default().init(d));
