@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use mpq_core::Experiment;
+use mpq_core::experiment::audio::AudioExperiment;
 use mpq_core::experiment::image::{ImageExperiment, Input};
 use mpq_core::experiment::model::{KernelBackend, ModelExperiment, ModelRun};
 use mpq_core::Image;
@@ -44,6 +45,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let out = match &exp {
         Experiment::Image(e) => image(e, args.file.as_deref())?,
         Experiment::Model(e) => model(e)?,
+        Experiment::Audio(e) => audio(e, args.file.as_deref())?,
     };
     let mut out = out;
     out["link"] = exp.to_fragment().into();
@@ -75,6 +77,26 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The experiment's input as the page loads it, with its name, (for a test item) the item, and
 /// what was lost reading it (a damaged file that still decodes).
+/// A user's file for a link, checked against the link's SHA-256 and size.
+fn checked_file(f: &mpq_core::experiment::image::FileRef, file: Option<&Path>) -> Result<()> {
+    let Some(path) = file else {
+        bail!("this link was made with the file {} ({} bytes): give it with --file", f.name, f.size);
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let sha = sha256_hex(&bytes);
+    if sha != f.sha256 || bytes.len() as u64 != f.size {
+        bail!(
+            "{} is not the file this link was made with: it has {} bytes and SHA-256 {sha}, the link asks for {} ({} bytes, SHA-256 {})",
+            path.display(),
+            bytes.len(),
+            f.name,
+            f.size,
+            f.sha256
+        );
+    }
+    Ok(())
+}
+
 fn load_input(input: &Input, file: Option<&Path>) -> Result<(Image, String, Option<DatasetItem>, Option<String>)> {
     match input {
         Input::Gallery { id } => {
@@ -93,21 +115,8 @@ fn load_input(input: &Input, file: Option<&Path>) -> Result<(Image, String, Opti
             Ok((img, format!("{dataset} test item {index}"), Some(item), None))
         }
         Input::File(f) => {
-            let Some(path) = file else {
-                bail!("this link was made with the file {} ({} bytes): give it with --file", f.name, f.size);
-            };
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let sha = sha256_hex(&bytes);
-            if sha != f.sha256 || bytes.len() as u64 != f.size {
-                bail!(
-                    "{} is not the file this link was made with: it has {} bytes and SHA-256 {sha}, the link asks for {} ({} bytes, SHA-256 {})",
-                    path.display(),
-                    bytes.len(),
-                    f.name,
-                    f.size,
-                    f.sha256
-                );
-            }
+            checked_file(f, file)?;
+            let path = file.expect("checked");
             let (img, warning) = crate::read_image_checked(path)?;
             Ok((img.flattened_onto_white().0, f.name.clone(), None, warning))
         }
@@ -149,6 +158,57 @@ fn image(e: &ImageExperiment, file: Option<&Path>) -> Result<Value> {
                    "true_class": item.map(|i| i.task.classes()[i.label]), "warning": warning },
         "model": model.id(),
         "model_backend": "cpu",
+        "sides": sides,
+        "sweep": sweep,
+    }))
+}
+
+/// The audio lab's input as the page loads it, with its name.
+fn load_audio_input(input: &Input, file: Option<&Path>) -> Result<(mpq_core::Audio, String)> {
+    match input {
+        Input::Gallery { id } => {
+            let dir = gallery_dir()?.join("audio");
+            let index: Vec<GalleryItem> = serde_json::from_slice(&std::fs::read(dir.join("index.json"))?)?;
+            let item = index.iter().find(|g| &g.id == id).with_context(|| format!("there is no gallery sound '{id}'"))?;
+            Ok((crate::audio::read_audio(&dir.join(&item.file))?, item.file.clone()))
+        }
+        Input::Item { index, .. } => {
+            let set = mpq_models::kws_cnn::bundled_test_subset()?;
+            let clip = set.clips.get(*index as usize).with_context(|| format!("the keyword test subset has {} windows, so there is no window {index}", set.len()))?;
+            let audio = mpq_core::Audio::new(mpq_models::kws_cnn::SAMPLE_RATE, 1, clip.clone())?;
+            Ok((audio, format!("keyword test window {index}")))
+        }
+        Input::File(f) => {
+            checked_file(f, file)?;
+            Ok((crate::audio::read_audio(file.expect("checked"))?, f.name.clone()))
+        }
+    }
+}
+
+/// The audio lab: per side the codec's report and the keyword model's verdict (`mpqlab eval`'s
+/// numbers), and the sweep's points when the link ran it.
+fn audio(e: &AudioExperiment, file: Option<&Path>) -> Result<Value> {
+    let (clip, name) = load_audio_input(&e.input, file)?;
+    let mut sides = Vec::new();
+    for side in &e.sides {
+        let codec = mpq_codecs::codec(&side.codec)?;
+        if codec.modality() != mpq_core::Modality::Audio {
+            bail!("{} is not an audio codec", side.codec);
+        }
+        let resolved = mpq_core::codec::ResolvedParams::resolve(codec.id(), &codec.params(), &side.params)?;
+        let (_, decoded, report) = crate::audio::evaluate_audio(codec.as_ref(), resolved.as_params(), &clip)?;
+        let keywords = crate::audio::kws_verdict(&clip, &decoded, report.delay_ms)?;
+        sides.push(json!({ "codec": side.codec, "params": resolved.as_params(), "report": report, "keywords": keywords }));
+    }
+    let sweep = if e.sweep.run {
+        serde_json::from_str(&crate::sweep::kws_sweep(e.sweep.items as usize, &e.sweep.specs)?.to_json())?
+    } else {
+        Value::Null
+    };
+    Ok(json!({
+        "lab": "audio",
+        "input": { "name": name, "sample_rate": clip.sample_rate, "channels": clip.channels, "frames": clip.frames() },
+        "model": "kws-cnn",
         "sides": sides,
         "sweep": sweep,
     }))

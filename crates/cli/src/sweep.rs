@@ -150,38 +150,8 @@ impl ItemCodec for NativeCodec {
 pub(crate) fn kws_sweep(items: usize, specs: &[String]) -> Result<SweepResult> {
     use mpq_models::kws_cnn::{KwsCnn, bundled_test_subset};
     use mpq_models::kws_sweep::KwsSweep;
-    // Resolve every codec and value before any work, so a typo fails at once.
-    let mut plan = Vec::new();
-    for spec in specs {
-        let (id, rest) = spec.split_once(':').unwrap_or((spec, ""));
-        let fixed = !rest.is_empty() && !rest.contains("..") && rest.split(',').all(|p| p.contains('='));
-        let names_a_choice = |codec: &dyn mpq_core::Codec| {
-            codec.params().iter().any(|p| {
-                matches!(p.kind, mpq_core::codec::ParamKind::Choice { .. }) && rest.split(',').any(|kv| kv.split('=').next() == Some(p.name.as_str()))
-            })
-        };
-        if fixed && names_a_choice(mpq_codecs::codec(id)?.as_ref()) {
-            // Only fixed settings, one of them a choice (band-limiting's rate): one point.
-            let codec = mpq_codecs::codec(id)?;
-            let params = mpq_core::codec::parse_param_pairs(rest.split(','))?;
-            mpq_core::codec::ResolvedParams::resolve(id, &codec.params(), &params)?;
-            plan.push((id.to_string(), rest.to_string(), 0.0, params));
-        } else if spec.contains(':') {
-            let sweep = CodecSweep::parse(spec)?;
-            let codec = mpq_codecs::codec(&sweep.codec)?;
-            for value in sweep.resolved_values(&codec.params())? {
-                plan.push((sweep.codec.clone(), sweep.param.clone(), value, sweep.params_for(&codec.params(), value)?));
-            }
-        } else {
-            mpq_codecs::codec(spec)?;
-            plan.push((spec.clone(), String::new(), 0.0, Params::new()));
-        }
-    }
-    for (id, ..) in &plan {
-        if mpq_codecs::codec(id)?.modality() != mpq_core::Modality::Audio {
-            bail!("{id} is not an audio codec: the keyword sweep takes audio codecs");
-        }
-    }
+    let plan: Vec<(String, String, f64, Params)> =
+        mpq_models::kws_sweep::plan(specs)?.into_iter().map(|p| (p.codec, p.param, p.value, p.params)).collect();
     let model = KwsCnn::load_bundled(&cpu_device())?;
     let set = bundled_test_subset()?;
     let t_all = Instant::now();

@@ -16,15 +16,65 @@ use mpq_metrics::sweep::{AudioPointAccumulator, SweepPoint};
 use crate::ModelError;
 use crate::kws_cnn::{self, CLIP_SAMPLES, KwsClips, KwsCnn, SAMPLE_RATE};
 
-/// The default audio sweep of the page and of `mpqlab sweep --model kws-cnn`: Opus and our
-/// MDCT codec from 6 to 32 kbit/s, and the telephone codecs. (Band-limiting's rate is a
-/// choice, not a number: `mpqlab sweep` takes `bandlimit:rate=8000` as one point.)
-pub const DEFAULT_AUDIO_SWEEPS: [&str; 4] = [
-    "opus:bitrate=6000,8000,12000,16000,24000,32000",
-    "mdct:bitrate=6000,8000,12000,16000,24000,32000",
-    "ima-adpcm",
-    "mulaw",
-];
+/// The default audio sweep of the page and of `mpqlab sweep --model kws-cnn` (defined with the
+/// audio lab's link format, whose default it is).
+pub use mpq_core::experiment::audio::DEFAULT_SWEEP as DEFAULT_AUDIO_SWEEPS;
+
+/// One point of an audio sweep's plan: a codec and all its settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedPoint {
+    pub codec: String,
+    /// The swept parameter (`bitrate`), the fixed settings (`rate=8000`) or empty (defaults).
+    pub param: String,
+    /// The swept value (0 for a one-point spec).
+    pub value: f64,
+    pub params: Params,
+}
+
+/// Every point of `specs` (see [`AudioSweepSpec`]), in order, each codec and value checked
+/// against the registry before any work, so a typo fails at once. A codec without parameters
+/// (`mulaw`) or with fixed settings (`bandlimit:rate=8000`) is one point.
+///
+/// [`AudioSweepSpec`]: mpq_core::experiment::audio::AudioSweepSpec
+pub fn plan(specs: &[String]) -> Result<Vec<PlannedPoint>, Error> {
+    use mpq_core::experiment::audio::AudioSweepSpec;
+    let mut out = Vec::new();
+    for spec in specs {
+        let parsed = AudioSweepSpec::parse(spec)?;
+        let codec = mpq_codecs::codec(parsed.codec())?;
+        if codec.modality() != mpq_core::Modality::Audio {
+            return Err(Error::Invalid(format!("{} is not an audio codec: the keyword sweep takes audio codecs", codec.id())));
+        }
+        // `opus:bitrate=12000` reads as fixed settings but is also a one-value range of a
+        // numeric parameter: as a range its point is named `bitrate` = 12000 (like the others
+        // of a range); a choice (`bandlimit:rate=8000`) stays fixed settings.
+        let parsed = match parsed {
+            AudioSweepSpec::Fixed(..) => match mpq_core::sweep::CodecSweep::parse(spec) {
+                Ok(sweep) if sweep.resolved_values(&codec.params()).is_ok() => AudioSweepSpec::Range(sweep),
+                _ => parsed,
+            },
+            other => other,
+        };
+        match parsed {
+            AudioSweepSpec::Defaults(id) => out.push(PlannedPoint { codec: id, param: String::new(), value: 0.0, params: Params::new() }),
+            AudioSweepSpec::Fixed(id, params) => {
+                mpq_core::codec::ResolvedParams::resolve(&id, &codec.params(), &params)?;
+                let param = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+                out.push(PlannedPoint { codec: id, param, value: 0.0, params });
+            }
+            AudioSweepSpec::Range(sweep) => {
+                for value in sweep.resolved_values(&codec.params())? {
+                    let params = sweep.params_for(&codec.params(), value)?;
+                    out.push(PlannedPoint { codec: sweep.codec.clone(), param: sweep.param.clone(), value, params });
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Invalid("pick at least one codec to sweep".into()));
+    }
+    Ok(out)
+}
 
 /// Windows per model call (and between progress reports).
 pub const BATCH: usize = 40;

@@ -159,7 +159,7 @@ impl Input {
         }
     }
 
-    fn read(s: &str) -> Result<Input, LinkError> {
+    pub(super) fn read(s: &str) -> Result<Input, LinkError> {
         let bad = |reason: String| LinkError::bad("in", reason);
         let (kind, rest) = s.split_once(':').ok_or_else(|| bad(format!("'{}' is not gallery:…, item:… or file:…", shorten(s))))?;
         match kind {
@@ -202,7 +202,7 @@ impl Side {
         out
     }
 
-    fn read(key: &str, s: &str) -> Result<Side, LinkError> {
+    pub(super) fn read(key: &str, s: &str) -> Result<Side, LinkError> {
         let (codec, rest) = match s.split_once(':') {
             Some((c, r)) => (c, Some(r)),
             None => (s, None),

@@ -8,7 +8,7 @@
 //!
 //! `#/LAB` opens a lab with its defaults; `#/LAB?v=1&key=value&…` is a versioned experiment,
 //! readable and hand-editable, that lists only the settings that differ from that version's
-//! defaults (see [`image`] and [`model`] for each lab's keys). Where it is shorter, the same
+//! defaults (see [`image`], [`model`] and [`audio`] for each lab's keys). Where it is shorter, the same
 //! `key=value` text is deflated and written as `#/LAB?v=1&z=BASE64URL`: one parser reads both.
 //!
 //! **Compatibility.** Every released version keeps opening: `v=1` links are parsed with
@@ -22,11 +22,13 @@
 //! refused, and every failure is a [`LinkError`] whose message quotes at most a short,
 //! shortened piece of the input (callers show it as text, never as HTML).
 
+pub mod audio;
 pub mod image;
 pub mod model;
 
 use serde::{Deserialize, Serialize};
 
+pub use audio::AudioExperiment;
 pub use image::ImageExperiment;
 pub use model::ModelExperiment;
 
@@ -43,6 +45,7 @@ pub const MAX_INFLATED_BYTES: usize = 8192;
 pub enum Experiment {
     Image(ImageExperiment),
     Model(ModelExperiment),
+    Audio(AudioExperiment),
 }
 
 /// Why a link cannot be opened. Messages are for people; each quotes the input shortened.
@@ -50,7 +53,7 @@ pub enum Experiment {
 pub enum LinkError {
     #[error("the link is {len} characters long; links are at most {max}")]
     TooLong { len: usize, max: usize },
-    #[error("this is not an mpqlab link (expected #/image?… or #/model?…)")]
+    #[error("this is not an mpqlab link (expected #/image?…, #/model?… or #/audio?…)")]
     NotALink,
     #[error("there is no lab called '{0}' (the labs are: {1})")]
     UnknownLab(String, String),
@@ -79,14 +82,15 @@ impl LinkError {
 }
 
 /// The ids of the labs a link can name, in the page's order.
-pub const LABS: [&str; 2] = ["image", "model"];
+pub const LABS: [&str; 3] = ["image", "model", "audio"];
 
 impl Experiment {
-    /// The lab this experiment belongs to (`image`, `model`).
+    /// The lab this experiment belongs to (`image`, `model`, `audio`).
     pub fn lab(&self) -> &'static str {
         match self {
             Experiment::Image(_) => "image",
             Experiment::Model(_) => "model",
+            Experiment::Audio(_) => "audio",
         }
     }
 
@@ -95,6 +99,7 @@ impl Experiment {
         match lab {
             "image" => Some(Experiment::Image(ImageExperiment::default())),
             "model" => Some(Experiment::Model(ModelExperiment::default())),
+            "audio" => Some(Experiment::Audio(AudioExperiment::default())),
             _ => None,
         }
     }
@@ -105,6 +110,7 @@ impl Experiment {
         match &mut self {
             Experiment::Image(e) => e.normalize(),
             Experiment::Model(e) => e.normalize(),
+            Experiment::Audio(e) => e.normalize(),
         }
         self
     }
@@ -116,6 +122,7 @@ impl Experiment {
         match self {
             Experiment::Image(e) => e.write(&mut pairs),
             Experiment::Model(e) => e.write(&mut pairs),
+            Experiment::Audio(e) => e.write(&mut pairs),
         }
         let lab = self.lab();
         if pairs.0.is_empty() {
@@ -180,6 +187,7 @@ impl Experiment {
         let exp = match default {
             Experiment::Image(_) => Experiment::Image(ImageExperiment::read_v1(&mut pairs)?),
             Experiment::Model(_) => Experiment::Model(ModelExperiment::read_v1(&mut pairs)?),
+            Experiment::Audio(_) => Experiment::Audio(AudioExperiment::read_v1(&mut pairs)?),
         };
         if let Some((key, _)) = pairs.0.first() {
             return Err(LinkError::UnknownKey(shorten(key)));
