@@ -37,28 +37,22 @@ pub(crate) fn evaluate_audio(codec: &dyn Codec, params: &Params, audio: &Audio) 
 /// (`mpq_metrics::perception`). Both windows cover the same stretch of the recording: the
 /// original's 1 s window (`kws_cnn::fit_plan`), cut from the decoded clip after its delay.
 pub(crate) fn kws_verdict(original: &Audio, decoded: &Audio, delay_ms: f64) -> Result<serde_json::Value> {
-    use mpq_models::kws_cnn::{self, KWS_CLASSES, KwsCnn};
+    use mpq_models::kws_cnn::{self, KWS_CLASSES, KwsCnn, top_classes};
     let model = KwsCnn::load_bundled(&mpq_models::cpu_device())?;
-    let a = kws_cnn::model_samples(original);
-    let b = kws_cnn::model_samples(decoded);
-    let b = kws_cnn::without_delay(&b, delay_ms);
-    let plan = kws_cnn::fit_plan(&a, None);
     let t = Instant::now();
-    let preds = model.predictions(&[kws_cnn::apply_fit(&a, plan), kws_cnn::apply_fit(&b, plan)])?;
+    let heard = mpq_models::classifier::block_on(kws_cnn::listen_async(&model, original, decoded, delay_ms))?;
     let infer_ms = crate::ms_since(t);
-    let verdict = mpq_metrics::perception::compare(&preds[0], &preds[1], None)?;
+    let verdict = mpq_metrics::perception::compare(&heard.original, &heard.decoded, None)?;
     let top = |p: &[f32]| -> Vec<serde_json::Value> {
-        let mut idx: Vec<usize> = (0..p.len()).collect();
-        idx.sort_by(|&x, &y| p[y].total_cmp(&p[x]));
-        idx.iter().take(3).map(|&i| serde_json::json!({"class": KWS_CLASSES[i], "p": p[i]})).collect()
+        top_classes(p, 3).into_iter().map(|(class, p)| serde_json::json!({"class": class, "p": p})).collect()
     };
     Ok(serde_json::json!({
         "model": "kws_cnn",
         "original": KWS_CLASSES[verdict.reference_class],
         "decoded": KWS_CLASSES[verdict.class],
         "changed": !verdict.top1_agree,
-        "original_top": top(&preds[0].probs),
-        "decoded_top": top(&preds[1].probs),
+        "original_top": top(&heard.original.probs),
+        "decoded_top": top(&heard.decoded.probs),
         "kl": verdict.kl,
         "feature_distance": verdict.feature_distance,
         "infer_ms": infer_ms,

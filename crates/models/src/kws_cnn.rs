@@ -264,6 +264,12 @@ impl KwsCnn {
     /// probabilities and the three stages' feature maps (channel-major), for
     /// [`mpq_metrics::perception::compare`] (KL divergence, feature distance).
     pub fn predictions(&self, windows: &[Vec<f32>]) -> Result<Vec<crate::Prediction>, ModelError> {
+        crate::classifier::block_on(self.predictions_async(windows))
+    }
+
+    /// [`Self::predictions`], read back asynchronously: the form a browser's WebGPU needs (on
+    /// the CPU backend it is ready at once).
+    pub async fn predictions_async(&self, windows: &[Vec<f32>]) -> Result<Vec<crate::Prediction>, ModelError> {
         let mut ex = LogMel::KWS.extractor();
         let mut out = Vec::with_capacity(windows.len());
         for chunk in windows.chunks(CHUNK) {
@@ -275,14 +281,13 @@ impl KwsCnn {
                 feats.extend(ex.log_mel(w));
             }
             let (logits, maps) = self.forward_with_maps(features_tensor(&feats, chunk.len(), &self.device()));
-            let probs = to_vec(softmax(logits, 1))?;
-            let maps: Vec<(usize, usize, Vec<f32>)> = maps
-                .into_iter()
-                .map(|m| {
-                    let [_, c, h, w] = m.dims();
-                    to_vec(m).map(|v| (c, c * h * w, v))
-                })
-                .collect::<Result<_, _>>()?;
+            let probs = to_vec_async(softmax(logits, 1)).await?;
+            let mut read_maps: Vec<(usize, usize, Vec<f32>)> = Vec::with_capacity(3);
+            for m in maps {
+                let [_, c, h, w] = m.dims();
+                read_maps.push((c, c * h * w, to_vec_async(m).await?));
+            }
+            let maps = read_maps;
             for i in 0..chunk.len() {
                 out.push(crate::Prediction {
                     probs: probs[i * CLASSES..(i + 1) * CLASSES].to_vec(),
@@ -304,8 +309,44 @@ impl KwsCnn {
     }
 }
 
-fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, ModelError> {
-    t.into_data().try_to_vec::<f32>().map_err(|e| ModelError::Tensor(format!("{e:?}")))
+async fn to_vec_async<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, ModelError> {
+    let data = t.into_data_async().await.map_err(|e| ModelError::Tensor(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| ModelError::Tensor(format!("{e:?}")))
+}
+
+/// The model's view of a clip and of its decoded copy, over the same stretch of the recording.
+pub struct Listening {
+    /// The 1 s windows the model heard: the original's, then the decoded clip's.
+    pub windows: [Vec<f32>; 2],
+    pub original: crate::Prediction,
+    pub decoded: crate::Prediction,
+}
+
+/// What the keyword model hears in `original` and in `decoded` (which lags by `delay_ms`):
+/// both as mono 16 kHz, the original's 1 s window chosen by [`fit_plan`] and the same stretch
+/// cut from the decoded clip after its delay. `mpqlab eval` and the audio lab's page use this.
+pub async fn listen_async(
+    model: &KwsCnn,
+    original: &mpq_core::Audio,
+    decoded: &mpq_core::Audio,
+    delay_ms: f64,
+) -> Result<Listening, ModelError> {
+    let a = model_samples(original);
+    let b = without_delay(&model_samples(decoded), delay_ms);
+    let plan = fit_plan(&a, None);
+    let windows = [apply_fit(&a, plan), apply_fit(&b, plan)];
+    let mut preds = model.predictions_async(&windows).await?.into_iter();
+    let (Some(original), Some(decoded)) = (preds.next(), preds.next()) else {
+        return Err(ModelError::Tensor("the model gave fewer than two predictions".into()));
+    };
+    Ok(Listening { windows, original, decoded })
+}
+
+/// The `k` most probable classes, most probable first: `(class name, probability)`.
+pub fn top_classes(probs: &[f32], k: usize) -> Vec<(&'static str, f32)> {
+    let mut idx: Vec<usize> = (0..probs.len().min(CLASSES)).collect();
+    idx.sort_by(|&x, &y| probs[y].total_cmp(&probs[x]));
+    idx.into_iter().take(k).map(|i| (KWS_CLASSES[i], probs[i])).collect()
 }
 
 /// A clip as the model takes it: the mono mix at 16 kHz (resampled with

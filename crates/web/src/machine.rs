@@ -30,7 +30,7 @@ pub fn has_webgpu() -> bool {
 }
 
 /// burn's WebGPU device, set up on first use (burn needs the asynchronous setup in a browser).
-async fn gpu_device() -> Result<Device> {
+pub async fn gpu_device() -> Result<Device> {
     if let Some(d) = GPU.with(|g| g.borrow().clone()) {
         return Ok(d);
     }

@@ -1,4 +1,4 @@
-//! The labs, registered once: `labs!(image, model)` below is the whole list.
+//! The labs, registered once: `labs!(image, model, audio)` below is the whole list.
 //!
 //! A lab is one folder, `labs/NAME/`:
 //!
@@ -74,7 +74,7 @@ macro_rules! labs {
     };
 }
 
-labs!(image, model);
+labs!(image, model, audio);
 
 #[cfg(test)]
 mod tests {

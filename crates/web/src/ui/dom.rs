@@ -90,3 +90,33 @@ pub fn table(table: &Element, headers: &[&str], rows: &[Row]) {
     }
     append(table, &[&thead, &tbody]);
 }
+
+/// A `<dt>label</dt><dd>text</dd>` pair in `dl`; the `dd` carries `data-metric=key` and the raw
+/// `data-value` (JSON), so tests (and curious users with devtools) read exact numbers.
+pub fn metric(dl: &HtmlElement, key: &str, label: &str, text: &str, raw: &str) {
+    let dd = text_el("dd", "", text);
+    let _ = dd.set_attribute("data-metric", key);
+    let _ = dd.set_attribute("data-value", raw);
+    append(dl, &[&text_el("dt", "", label), &dd]);
+}
+
+/// A value as JSON text (for `data-value`).
+pub fn json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+/// A model's classes as bars: an `<ol>` of (class, probability), each `<li>` with
+/// `data-class` and `data-p`.
+pub fn bars(aria_label: &str, testid: &str, top: &[(String, f32)]) -> HtmlElement {
+    let list = el("ol", "bars", &[("aria-label", aria_label), ("data-testid", testid)]);
+    for (class, p) in top {
+        let li = el("li", "", &[("data-class", class), ("data-p", &p.to_string())]);
+        let bar = el("span", "bar", &[]);
+        let fill = el("span", "", &[]);
+        set_style(&fill, "width", &format!("{:.1}%", 100.0 * p));
+        append(&bar, &[&fill]);
+        append(&li, &[&text_el("span", "bar-label", class), &bar, &text_el("span", "bar-value", &format!("{:.1} %", 100.0 * p))]);
+        append(&list, &[&li]);
+    }
+    list
+}

@@ -4,6 +4,7 @@
 
 pub mod dom;
 pub mod history;
+pub mod params;
 
 use mpq_core::Experiment;
 use web_sys::HtmlElement;

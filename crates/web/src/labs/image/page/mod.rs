@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 
 use mpq_core::experiment::image::{Backend, FileRef, ImageExperiment, Input, Side as SideSpec, Zoom, param_from_text};
-use mpq_core::{Experiment, ParamKind, ParamSpec, ParamValue};
+use mpq_core::{Experiment, ParamValue};
 use mpq_metrics::perception::Verdict;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{

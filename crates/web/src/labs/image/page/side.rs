@@ -2,6 +2,7 @@
 //! bar with the CPU ↔ WebGPU check.
 
 use super::*;
+use crate::ui::dom::{json, metric};
 
 impl Page {
 
@@ -64,7 +65,10 @@ impl Page {
             }
             for spec in &codec.params {
                 let value = self.exp.sides[i].params.get(&spec.name).cloned().unwrap_or_else(|| spec.default.clone());
-                append(&side.params_el, &[&param_control(i, spec, &value)]);
+                let on_change: ui::params::OnChange = std::rc::Rc::new(move |name: &str, v, step| {
+                    with_page(|p| p.set_param(i, name, v, step));
+                });
+                append(&side.params_el, &[&ui::params::control(&format!("param-{i}"), spec, &value, on_change)]);
             }
         }
         self.update_tag(i);
@@ -161,90 +165,6 @@ pub(super) fn build_side(index: usize) -> SideView {
     }
 }
 
-pub(super) fn param_control(side: usize, spec: &ParamSpec, value: &ParamValue) -> HtmlElement {
-    let wrap = el("label", "field", &[("title", &spec.help)]);
-    append(&wrap, &[&text_el("span", "field-name", &spec.label)]);
-    let testid = format!("param-{side}-{}", spec.name);
-    let pname = spec.name.clone();
-    match &spec.kind {
-        ParamKind::Int { .. } | ParamKind::Float { .. } => numeric_control(&wrap, side, spec, value, &testid),
-        ParamKind::Choice { options } => {
-            let select: HtmlSelectElement = el("select", "", &[("data-testid", &testid)]).unchecked_into();
-            for o in options {
-                let opt = text_el("option", "", o);
-                let _ = opt.set_attribute("value", o);
-                append(&select, &[&opt]);
-            }
-            select.set_value(&value.to_string());
-            on::<Event>(&select, "change", move |e| {
-                let v = e.target().map(|t| t.unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
-                with_page(|p| p.set_param(side, &pname, ParamValue::Choice(v), Step::Push));
-            });
-            append(&wrap, &[&select]);
-        }
-        ParamKind::Bool => {
-            let input: HtmlInputElement = el("input", "", &[("type", "checkbox"), ("data-testid", &testid)]).unchecked_into();
-            input.set_checked(matches!(value, ParamValue::Bool(true)));
-            on::<Event>(&input, "change", move |e| {
-                let v = e.target().map(|t| t.unchecked_into::<HtmlInputElement>().checked()).unwrap_or(false);
-                with_page(|p| p.set_param(side, &pname, ParamValue::Bool(v), Step::Push));
-            });
-            append(&wrap, &[&input]);
-        }
-    }
-    if let Some(unit) = &spec.unit {
-        append(&wrap, &[&text_el("span", "unit", unit)]);
-    }
-    wrap
-}
-
-/// A range slider with a number box beside it, kept in sync; either one sets the value.
-pub(super) fn numeric_control(wrap: &HtmlElement, side: usize, spec: &ParamSpec, value: &ParamValue, testid: &str) {
-    let (min, max, step, is_int) = match spec.kind {
-        ParamKind::Int { min, max, step } => (min as f64, max as f64, step as f64, true),
-        ParamKind::Float { min, max, step } => (min, max, step, false),
-        _ => return,
-    };
-    let v = match value {
-        ParamValue::Int(i) => *i as f64,
-        ParamValue::Float(x) => *x,
-        ParamValue::Choice(s) => s.parse().unwrap_or(min),
-        ParamValue::Bool(_) => min,
-    };
-    let mk = |kind: &str, id: String| -> HtmlInputElement {
-        let attrs = [
-            ("type", kind.to_string()),
-            ("min", min.to_string()),
-            ("max", max.to_string()),
-            ("step", step.to_string()),
-            ("data-testid", id),
-            ("aria-label", spec.label.clone()),
-        ];
-        let refs: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        el("input", kind, &refs).unchecked_into()
-    };
-    let range = mk("range", testid.to_string());
-    let number = mk("number", format!("{testid}-number"));
-    range.set_value(&v.to_string());
-    number.set_value(&v.to_string());
-    for (src, other) in [(range.clone(), number.clone()), (number.clone(), range.clone())] {
-        let pname = spec.name.clone();
-        on::<Event>(&src, "input", move |e| {
-            let Some(input) = e.target().map(|t| t.unchecked_into::<HtmlInputElement>()) else { return };
-            let x = input.value_as_number();
-            if !x.is_finite() || x < min || x > max {
-                let _ = input.set_attribute("aria-invalid", "true");
-                return; // an out-of-range number box is shown as invalid, not sent
-            }
-            let _ = input.remove_attribute("aria-invalid");
-            other.set_value(&input.value());
-            let value = if is_int { ParamValue::Int(x.round() as i64) } else { ParamValue::Float(x) };
-            with_page(|p| p.set_param(side, &pname, value, Step::Gesture));
-        });
-    }
-    append(wrap, &[&range, &number]);
-}
-
 pub(super) fn draw(canvas: &HtmlCanvasElement, w: u32, h: u32, rgba: &[u8]) {
     if rgba.len() != (w as usize) * (h as usize) * 4 {
         return;
@@ -261,17 +181,6 @@ pub(super) fn draw(canvas: &HtmlCanvasElement, w: u32, h: u32, rgba: &[u8]) {
 }
 
 /// A `<dt>label</dt><dd data-metric=key data-value=raw>text</dd>` pair.
-pub(super) fn metric(dl: &HtmlElement, key: &str, label: &str, text: &str, raw: &str) {
-    let dd = text_el("dd", "", text);
-    set_data(&dd, "metric", key);
-    set_data(&dd, "value", raw);
-    append(dl, &[&text_el("dt", "", label), &dd]);
-}
-
-pub(super) fn json(v: &impl serde::Serialize) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
 /// The numbers under a side. Each value carries `data-metric` and the raw `data-value`, so
 /// tests (and curious users with devtools) read exact numbers, not formatted text.
 pub(super) fn render_metrics(dl: &HtmlElement, r: &mpq_metrics::ImageReport) {
@@ -319,18 +228,8 @@ pub(super) fn render_perception(root: &HtmlElement, side: usize, verdict: &Resul
             flag.set_text_content(Some(lead));
             append(&flag, &[&text_el("b", "", class)]);
             let _ = flag.append_with_str_1(&rest);
-            let bars = el("ol", "bars", &[("aria-label", "The model's top classes for this side"), ("data-testid", &format!("bars-{side}"))]);
-            for t in top {
-                let li = el("li", "", &[]);
-                set_data(&li, "class", &t.class);
-                set_data(&li, "p", &t.p.to_string());
-                let bar = el("span", "bar", &[]);
-                let fill = el("span", "", &[]);
-                set_style(&fill, "width", &format!("{:.1}%", 100.0 * t.p));
-                append(&bar, &[&fill]);
-                append(&li, &[&text_el("span", "bar-label", &t.class), &bar, &text_el("span", "bar-value", &format!("{:.1} %", 100.0 * t.p))]);
-                append(&bars, &[&li]);
-            }
+            let top: Vec<(String, f32)> = top.iter().map(|t| (t.class.clone(), t.p)).collect();
+            let bars = ui::dom::bars("The model's top classes for this side", &format!("bars-{side}"), &top);
             let dl = el("dl", "metrics perception-metrics", &[]);
             metric(&dl, "true_class", "True class", true_class, &json(true_class));
             metric(
