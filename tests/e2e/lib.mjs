@@ -15,7 +15,7 @@ export const BROWSER = process.env.MPQ_CHROMIUM || '/usr/bin/chromium';
 fs.mkdirSync(OUT, { recursive: true });
 
 /** A fresh Chromium profile and page; console errors and page errors are collected. */
-export async function launch({ webgpu = true, viewport = { width: 1400, height: 1000 } } = {}) {
+export async function launch({ webgpu = true, viewport = { width: 1400, height: 1000 }, args = [] } = {}) {
   assert.ok(URL_, 'MPQ_URL must point at the served dist/');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mpq-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -24,7 +24,7 @@ export async function launch({ webgpu = true, viewport = { width: 1400, height: 
     acceptDownloads: true,
     viewport,
     args: ['--headless', '--no-sandbox', webgpu ? '--enable-unsafe-webgpu' : '--disable-gpu', '--disable-quic',
-      '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args],
   });
   const page = await context.newPage();
   const consoleErrors = [];

@@ -108,6 +108,26 @@ fs.copyFileSync(path.join(ROOT, 'crates/models/weights/cats_dogs_cnn.bpk'), path
 put('weights-cut.bpk', fashion.subarray(0, fashion.length >> 1));
 put('weights-noise.bpk', random(4096));
 
+// Audio (the audio lab and `mpqlab eval CLIP -c CODEC`): no bytes, no samples, a WAV cut in
+// its data, a header claiming ten hours, float samples that are NaN, an "MP3" of random bytes.
+function wav({ rate = 16000, channels = 1, bits = 16, format = 1, dataBytes, data }) {
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0); h.writeUInt32LE((36 + dataBytes) >>> 0, 4); h.write('WAVE', 8);
+  h.write('fmt ', 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(format, 20); h.writeUInt16LE(channels, 22);
+  h.writeUInt32LE(rate, 24); h.writeUInt32LE(rate * channels * bits / 8, 28); h.writeUInt16LE(channels * bits / 8, 32);
+  h.writeUInt16LE(bits, 34); h.write('data', 36); h.writeUInt32LE(dataBytes >>> 0, 40);
+  return Buffer.concat([h, data]);
+}
+const yes = fs.readFileSync(path.join(ROOT, 'www/gallery/audio/kws-yes.wav'));
+put('audio-empty.wav', Buffer.alloc(0));
+put('audio-no-samples.wav', wav({ dataBytes: 0, data: Buffer.alloc(0) }));
+put('audio-cut.wav', yes.subarray(0, 44 + 5001));
+put('audio-ten-hours.wav', wav({ dataBytes: 10 * 3600 * 16000 * 2, data: random(2000) }));
+const nan = Buffer.alloc(4 * 1600);
+for (let i = 0; i < 1600; i++) nan.writeFloatLE(i % 7 === 3 ? NaN : Math.sin(i / 5) * 0.5, 4 * i);
+put('audio-nan.wav', wav({ bits: 32, format: 3, dataBytes: nan.length, data: nan }));
+put('audio-random.mp3', random(4096));
+
 // Found by fuzzing, kept as found (not generated): corrupt AV1 data on which rav1d 1.1 aborts
 // (memorysafety/rav1d#1497; fuzz target image_load), and a 312-byte file whose first box
 // claims 3 GB, and one whose `iloc` claims 4 GB, which made avif-parse reserve that much

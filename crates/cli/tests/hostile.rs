@@ -78,3 +78,24 @@ fn bad_weight_files_are_refused() {
 fn regex_lite(m: &str) -> String {
     m.replace("\\(", "(").replace("\\)", ")").split(".{4}").last().unwrap_or(m).to_string()
 }
+
+/// Bad audio (no bytes, no samples, cut, a header claiming ten hours, NaN samples, random
+/// bytes named .mp3) is refused by `mpqlab eval` with the reason, never a panic or a huge
+/// allocation; the page gets the same files in tests/e2e/audio_lab.test.mjs.
+#[test]
+fn bad_audio_is_refused() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/hostile");
+    let all: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/cases.json")).unwrap()).unwrap();
+    let cases = all["audio"].as_array().unwrap();
+    assert!(cases.len() >= 6);
+    for c in cases {
+        let file = format!("tests/hostile/files/{}", c["file"].as_str().unwrap());
+        assert_eq!(c["expect"], "refused", "{file}");
+        let out = mpqlab().args(["eval", &file, "-c", "opus:bitrate=12000"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{file}: {err}");
+        assert_eq!(out.status.code(), Some(1), "{file} should be refused: {err}");
+        let m = regex_lite(c["message"].as_str().unwrap()).replace("\\.", ".");
+        assert!(err.starts_with("mpqlab: error: ") && err.contains(&m), "{file}: expected '{m}' in: {err}");
+    }
+}

@@ -286,13 +286,13 @@ fn wire() {
         if !visible() || e.ctrl_key() || e.meta_key() || e.alt_key() {
             return;
         }
-        let typing = e
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|t| matches!(t.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
+        let tag = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).map(|t| t.tag_name()).unwrap_or_default();
+        let typing = matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA");
+        // Space on a focused button presses that button, as everywhere.
+        let on_button = tag == "BUTTON";
         let key = e.key();
         let action: Option<Box<dyn FnOnce(&mut Page)>> = match key.as_str() {
-            " " if !typing => Some(Box::new(|p: &mut Page| p.toggle_play())),
+            " " if !typing && !on_button => Some(Box::new(|p: &mut Page| p.toggle_play())),
             "o" | "O" if !typing => Some(Box::new(|p: &mut Page| p.listen(ORIGINAL))),
             "a" | "A" if !typing => Some(Box::new(|p: &mut Page| p.listen(0))),
             "b" | "B" if !typing => Some(Box::new(|p: &mut Page| p.listen(1))),
