@@ -191,6 +191,10 @@ fn audio(e: &AudioExperiment, file: Option<&Path>) -> Result<Value> {
     let (clip, name) = load_audio_input(&e.input, file)?;
     let mut sides = Vec::new();
     for side in &e.sides {
+        if side.codec.starts_with("browser-") {
+            sides.push(json!({ "codec": side.codec, "skipped": "the browser's own encoders run only in a browser" }));
+            continue;
+        }
         let codec = mpq_codecs::codec(&side.codec)?;
         if codec.modality() != mpq_core::Modality::Audio {
             bail!("{} is not an audio codec", side.codec);

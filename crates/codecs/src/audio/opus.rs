@@ -60,31 +60,63 @@ fn encode(a: &Audio, bitrate: i32, frame_ms: u32, app: Application) -> Result<Ve
     let frames = (input.frames() + lookahead).div_ceil(frame);
     let mut pcm = input.samples.clone();
     pcm.resize(frames * frame * ch, 0.0);
+    let mut packets = Vec::with_capacity(frames);
+    let mut packet = vec![0u8; 4000];
+    for f in 0..frames {
+        let n = enc.encode(&pcm[f * frame * ch..(f + 1) * frame * ch], frame, &mut packet).map_err(|e| err(&e))?;
+        packets.push(packet[..n].to_vec());
+    }
+    let total_48k = PRE_SKIP_48K as u64 + input.frames() as u64 * per_48k as u64;
+    ogg_opus(&packets, a.channels, a.sample_rate, PRE_SKIP_48K as u16, (frame as u32 * per_48k) as u64, total_48k)
+}
+
+/// An Ogg Opus file (RFC 7845) of Opus packets of `frame_48k` samples each (at 48 kHz):
+/// OpusHead (with `pre_skip` and the clip's own rate), OpusTags, then the packets, a page per
+/// second, the last page's granule position `total_48k` (pre-skip + the clip's length), which
+/// trims the flush padding. Our encoder and the page's WebCodecs encoder both write through it.
+pub fn ogg_opus(packets: &[Vec<u8>], channels: u16, input_rate: u32, pre_skip: u16, frame_48k: u64, total_48k: u64) -> Result<Vec<u8>> {
+    let err = |e: &dyn std::fmt::Display| Error::encode("opus", e);
+    let mut head = opus_head(channels, input_rate);
+    head[10..12].copy_from_slice(&pre_skip.to_le_bytes());
+    let per_page = (48_000 / frame_48k.max(1)).max(1) as usize;
     let mut out = Vec::new();
     {
         let mut w = PacketWriter::new(&mut out);
-        w.write_packet(opus_head(a.channels, a.sample_rate), SERIAL, PacketWriteEndInfo::EndPage, 0).map_err(|e| err(&e))?;
+        w.write_packet(head, SERIAL, PacketWriteEndInfo::EndPage, 0).map_err(|e| err(&e))?;
         w.write_packet(opus_tags(), SERIAL, PacketWriteEndInfo::EndPage, 0).map_err(|e| err(&e))?;
-        let mut packet = vec![0u8; 4000];
-        let total_48k = PRE_SKIP_48K as u64 + input.frames() as u64 * per_48k as u64;
-        for f in 0..frames {
-            let n = enc.encode(&pcm[f * frame * ch..(f + 1) * frame * ch], frame, &mut packet).map_err(|e| err(&e))?;
-            let last = f + 1 == frames;
+        for (f, p) in packets.iter().enumerate() {
+            let last = f + 1 == packets.len();
             // Granule position: 48 kHz samples up to the end of this packet (the last one is
-            // the clip's true end, which trims the padding).
-            let gp = if last { total_48k } else { ((f + 1) * frame) as u64 * per_48k as u64 };
-            // A page per second keeps pages small without a page per packet.
+            // the clip's true end).
+            let gp = if last { total_48k } else { (f as u64 + 1) * frame_48k };
             let end = if last {
                 PacketWriteEndInfo::EndStream
-            } else if (f + 1) % (1000 / frame_ms as usize).max(1) == 0 {
+            } else if (f + 1) % per_page == 0 {
                 PacketWriteEndInfo::EndPage
             } else {
                 PacketWriteEndInfo::NormalPacket
             };
-            w.write_packet(packet[..n].to_vec(), SERIAL, end, gp).map_err(|e| err(&e))?;
+            w.write_packet(p.clone(), SERIAL, end, gp).map_err(|e| err(&e))?;
         }
     }
     Ok(out)
+}
+
+/// The Opus packets of an Ogg Opus file, after its OpusHead (returned first) and OpusTags.
+pub fn ogg_opus_packets(bytes: &[u8]) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
+    let bad = |why: String| Error::decode("Ogg Opus", why);
+    let mut r = PacketReader::new(std::io::Cursor::new(bytes));
+    let mut next = || r.read_packet().map_err(|e| bad(format!("{e}")));
+    let head = next()?.ok_or_else(|| bad("it holds no packets".into()))?.data;
+    if head.len() < 19 || &head[..8] != b"OpusHead" {
+        return Err(bad("its first packet is not an OpusHead".into()));
+    }
+    next()?.ok_or_else(|| bad("the file is cut short: it has no OpusTags".into()))?;
+    let mut packets = Vec::new();
+    while let Some(p) = next()? {
+        packets.push(p.data);
+    }
+    Ok((head, packets))
 }
 
 /// Decodes an Ogg Opus file (mono or stereo, mapping family 0) to its input rate.

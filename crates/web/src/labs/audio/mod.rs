@@ -8,6 +8,8 @@
 #[cfg(all(target_arch = "wasm32", feature = "ui"))]
 pub mod page;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+mod webcodecs;
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
 pub mod worker;
 
 use mpq_core::{ParamSpec, Params};
@@ -71,6 +73,15 @@ pub struct CodecInfo {
     pub name: String,
     pub lossless: bool,
     pub params: Vec<ParamSpec>,
+    /// The browser's own encoder (WebCodecs), and whether this browser has it.
+    #[serde(default)]
+    pub browser_native: bool,
+    #[serde(default = "yes")]
+    pub supported: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A clip as the page shows it: samples for playback and the waveform, the spectrogram, and
@@ -142,6 +153,10 @@ pub struct Encoded {
     pub extension: String,
     /// The model's verdict, or why there is none: a failure there never hides the codec's.
     pub keywords: Result<Keywords, String>,
+    /// For our Opus: the SNR (dB) between the browser's WebCodecs decoder and ours on this
+    /// stream at 48 kHz, or why it could not be measured; `None` for other codecs.
+    #[serde(default)]
+    pub browser_decoder_snr_db: Option<Result<f64, String>>,
 }
 
 /// One row of the timing table (`mpqlab bench audio`'s rows).

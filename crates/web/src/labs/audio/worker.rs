@@ -13,6 +13,7 @@ use mpq_models::kws_cnn::{self, KWS_CLASSES, KwsClips, KwsCnn, top_classes};
 use mpq_models::kws_sweep::{KwsSweep, plan};
 use serde::Serialize;
 
+use super::webcodecs::{self, BROWSER_OPUS};
 use super::{
     BenchModel, BenchRow, ClassProb, ClipView, CodecInfo, Encoded, Event, Keywords, LAB_MAX_SECONDS, Loaded, Request, Source,
     f32_bytes, spectrogram,
@@ -41,10 +42,25 @@ thread_local! {
 pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -> Result<()> {
     match request {
         Request::Catalog => {
-            let codecs = mpq_codecs::registry_for(Modality::Audio)
+            let mut codecs: Vec<CodecInfo> = mpq_codecs::registry_for(Modality::Audio)
                 .iter()
-                .map(|c| CodecInfo { id: c.id().into(), name: c.name().into(), lossless: c.lossless(), params: c.params() })
+                .map(|c| CodecInfo {
+                    id: c.id().into(),
+                    name: c.name().into(),
+                    lossless: c.lossless(),
+                    params: c.params(),
+                    browser_native: false,
+                    supported: true,
+                })
                 .collect();
+            codecs.push(CodecInfo {
+                id: BROWSER_OPUS.into(),
+                name: "Opus (this browser's WebCodecs encoder)".into(),
+                lossless: false,
+                params: webcodecs::params(),
+                browser_native: true,
+                supported: webcodecs::supports(true, 1).await,
+            });
             ctx.event(Event::Catalog { codecs });
             Ok(())
         }
@@ -147,20 +163,32 @@ async fn load<W: Serialize + From<Event>>(ctx: Ctx<W>, source: Source) -> Result
 
 async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Params) -> Result<()> {
     let input = SOURCE.with(|s| s.borrow().clone()).ok_or_else(|| Error::Invalid("no clip loaded yet".into()))?;
-    let codec = mpq_codecs::codec(id)?;
-    if codec.modality() != Modality::Audio {
-        return Err(Error::Invalid(format!("{id} is not an audio codec")));
-    }
-    let resolved = ResolvedParams::resolve(id, &codec.params(), params)?;
     let original = &input.audio;
-    ctx.progress("encoding", 0, 4);
-    let t = js::now_ms();
-    let encoded = codec.encode(&Media::Audio(original.clone()), resolved.as_params())?;
-    let encode_ms = js::now_ms() - t;
-    ctx.progress("decoding", 1, 4);
-    let t = js::now_ms();
-    let decoded = codec.decode(&encoded)?.into_audio()?;
-    let decode_ms = js::now_ms() - t;
+    let (resolved, encoded, decoded, encode_ms, decode_ms, mime, extension) = if id == BROWSER_OPUS {
+        let resolved = ResolvedParams::resolve(id, &webcodecs::params(), params)?;
+        ctx.progress("encoding with the browser's WebCodecs", 0, 4);
+        let t = js::now_ms();
+        let encoded = webcodecs::encode(original, resolved.int("bitrate")).await?;
+        let encode_ms = js::now_ms() - t;
+        ctx.progress("decoding", 1, 4);
+        let t = js::now_ms();
+        let decoded = mpq_codecs::audio::opus::decode_ogg(&encoded)?;
+        (resolved, encoded, decoded, encode_ms, js::now_ms() - t, "audio/ogg; codecs=opus".to_string(), "opus".to_string())
+    } else {
+        let codec = mpq_codecs::codec(id)?;
+        if codec.modality() != Modality::Audio {
+            return Err(Error::Invalid(format!("{id} is not an audio codec")));
+        }
+        let resolved = ResolvedParams::resolve(id, &codec.params(), params)?;
+        ctx.progress("encoding", 0, 4);
+        let t = js::now_ms();
+        let encoded = codec.encode(&Media::Audio(original.clone()), resolved.as_params())?;
+        let encode_ms = js::now_ms() - t;
+        ctx.progress("decoding", 1, 4);
+        let t = js::now_ms();
+        let decoded = codec.decode(&encoded)?.into_audio()?;
+        (resolved, encoded, decoded, encode_ms, js::now_ms() - t, codec.mime().to_string(), codec.extension().to_string())
+    };
     ctx.progress("measuring", 2, 4);
     let report = AudioReport::measure(id, resolved.as_params(), original, &decoded, encoded.len(), encode_ms, decode_ms)?;
     ctx.progress("listening", 3, 4);
@@ -187,15 +215,19 @@ async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Para
         Ok((k, m)) => (Ok(k), m),
         Err(e) => (Err(e.to_string()), Vec::new()),
     };
+    // Our Opus stream through the browser's own decoder (where it has one), against ours.
+    let browser_decoder_snr_db = if id == "opus" {
+        ctx.progress("decoding with the browser's WebCodecs", 3, 4);
+        Some(if webcodecs::supports(false, decoded.channels).await {
+            webcodecs::decoder_agreement(&encoded).await.map_err(|e| e.to_string())
+        } else {
+            Err("this browser's WebCodecs has no Opus decoder".to_string())
+        })
+    } else {
+        None
+    };
     let (view, _) = view(&decoded, log_mel, Some(input.peak_db));
-    ctx.event(Event::Encoded(Box::new(Encoded {
-        report,
-        view,
-        encoded,
-        mime: codec.mime().into(),
-        extension: codec.extension().into(),
-        keywords,
-    })));
+    ctx.event(Event::Encoded(Box::new(Encoded { report, view, encoded, mime, extension, keywords, browser_decoder_snr_db })));
     Ok(())
 }
 

@@ -458,10 +458,24 @@ impl Page {
             return;
         };
         side.select.set_disabled(false);
+        let mut group: Option<(&str, HtmlElement)> = None;
         for c in codecs {
-            let opt = text_el("option", "", &format!("{}{}", c.name, if c.lossless { " (lossless)" } else { "" }));
+            let mut label = format!("{}{}", c.name, if c.lossless { " (lossless)" } else { "" });
+            if !c.supported {
+                label.push_str(" — not supported by this browser");
+            }
+            let opt = text_el("option", "", &label);
             let _ = opt.set_attribute("value", &c.id);
-            append(&side.select, &[&opt]);
+            if !c.supported {
+                let _ = opt.set_attribute("disabled", "");
+            }
+            let group_label = if c.browser_native { "Browser-native (WebCodecs)" } else { "mpqlab (same bytes as the CLI)" };
+            if group.as_ref().is_none_or(|(l, _)| *l != group_label) {
+                let g = el("optgroup", "", &[("label", group_label)]);
+                append(&side.select, &[&g]);
+                group = Some((group_label, g));
+            }
+            append(&group.as_ref().expect("just set").1, &[&opt]);
         }
         side.select.set_value(&self.exp.sides[i].codec);
     }
@@ -915,6 +929,13 @@ impl Page {
         draw::log_mel(&side.mel, &v.log_mel, MEL_BANDS, lo, hi);
         draw::log_mel_difference(&side.diff, &v.log_mel, &original_mel, MEL_BANDS, 3.0);
         render_metrics(&side.metrics, &e.report);
+        if let Some(check) = &e.browser_decoder_snr_db {
+            let (text, raw) = match check {
+                Ok(db) => (format!("{db:.1} dB SNR"), json(db)),
+                Err(why) => (format!("– ({why})"), "null".to_string()),
+            };
+            metric(&side.metrics, "browser_decoder_snr_db", "This browser's Opus decoder vs ours", &text, &raw);
+        }
         render_keywords(&side.keywords, i, &e.keywords);
         let settings: Vec<String> = e.report.params.iter().map(|(k, v)| format!("{k}{v}")).collect();
         let codec = &e.report.codec;
