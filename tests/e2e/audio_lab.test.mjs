@@ -100,7 +100,12 @@ test('audio lab: numbers equal mpqlab eval, A/B playback, microphone, sweep, bad
       sameAsCli(got, want, codec);
       console.log(`${codec}: ${got.bytes} B, ${got.kbps.toFixed(2)} kbit/s, SNR ${got.snr?.toFixed(2)} dB, STOI ${got.stoi?.toFixed(3)}, model hears "${got.decoded}" (KL ${got.kl.toFixed(4)})`);
     }
-    await page.screenshot({ path: path.join(OUT, 'audio-lab.png'), fullPage: true });
+    // Our Opus stream, decoded by Chromium's WebCodecs decoder too: close to our decoder.
+    const check = JSON.parse(await page.getAttribute('[data-testid=au-metrics-0] [data-metric=browser_decoder]', 'data-value'));
+    assert.ok(check, 'the browser decoded our Opus stream');
+    assert.ok(check.frames > 40_000, `compared ${check.frames} samples`);
+    assert.ok(check.snr_db === null || check.snr_db > 15, `browser decoder vs ours: ${JSON.stringify(check)}`);
+    console.log(`our Opus at 12 kbit/s, Chromium's WebCodecs decoder vs ours at 48 kHz: ${check.snr_db === null ? 'identical' : `${check.snr_db.toFixed(1)} dB SNR`}, largest difference ${check.max_abs_diff}, ${check.frames} samples, lag ${check.lag}`);
   });
 
   await t.test('a real recording with two telephone codecs: numbers and verdicts as mpqlab eval', async () => {
@@ -122,6 +127,17 @@ test('audio lab: numbers equal mpqlab eval, A/B playback, microphone, sweep, bad
     const run = JSON.parse(cli('run', link));
     assert.equal(run.sides[0].report.bytes, (await side(0)).bytes);
     assert.equal(run.sides[1].keywords.decoded, (await side(1)).decoded);
+  });
+
+  await t.test("the browser's own Opus encoder (WebCodecs) as a side", async () => {
+    await selectCodec(1, 'browser-opus');
+    const got = await side(1);
+    assert.ok(got.bytes > 1000 && got.kbps > 8 && got.kbps < 30, JSON.stringify(got));
+    assert.ok(got.stoi > 0.8, `STOI ${got.stoi}`);
+    assert.equal(got.error, null);
+    console.log(`browser-opus at 16 kbit/s on codec2-speech-16k: ${got.kbps.toFixed(1)} kbit/s, SNR ${got.snr.toFixed(2)} dB, STOI ${got.stoi.toFixed(3)}`);
+    await selectCodec(1, 'ima-adpcm');
+    await side(1);
   });
 
   await t.test('A/B playback switches sides at the same position', async () => {

@@ -197,6 +197,15 @@ test('every committed link of every released version opens', { timeout: 900_000 
             const json = JSON.parse(await page.getAttribute('[data-testid=sweep-status]', 'data-json'));
             assert.equal(json.items, exp.sweep.items);
           }
+        } else if (exp.lab === 'audio') {
+          await page.waitForSelector('[data-testid=au-codec-1]:not([disabled])');
+          for (const [i, side] of exp.sides.entries()) {
+            assert.equal(await page.inputValue(`[data-testid=au-codec-${i}]`), side.codec, entry.link);
+            await page.waitForFunction((i) => document.querySelector(`[data-testid=au-stage-${i}]`).dataset.state === 'done', i, { timeout: 300_000 });
+          }
+          if (exp.input.kind === 'item') {
+            assert.match(await page.textContent('[data-testid=au-source]'), new RegExp(`^keyword test window ${exp.input.index} — 1\\.00 s, 16000 Hz, mono, true class: `));
+          }
         } else {
           assert.equal(await page.inputValue('[data-testid=lab-model]'), exp.model);
           if (exp.run) {

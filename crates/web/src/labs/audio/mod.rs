@@ -153,10 +153,21 @@ pub struct Encoded {
     pub extension: String,
     /// The model's verdict, or why there is none: a failure there never hides the codec's.
     pub keywords: Result<Keywords, String>,
-    /// For our Opus: the SNR (dB) between the browser's WebCodecs decoder and ours on this
-    /// stream at 48 kHz, or why it could not be measured; `None` for other codecs.
+    /// For our Opus: the browser's WebCodecs decoder against ours on this stream, or why it
+    /// could not be measured; `None` for other codecs.
     #[serde(default)]
-    pub browser_decoder_snr_db: Option<Result<f64, String>>,
+    pub browser_decoder: Option<Result<DecoderCheck, String>>,
+}
+
+/// Two decoders of one stream compared at 48 kHz, mono mix, after aligning their delay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecoderCheck {
+    /// `None`: the outputs are identical.
+    pub snr_db: Option<f64>,
+    pub max_abs_diff: f64,
+    /// Samples compared (48 kHz), and the browser's delay against ours.
+    pub frames: usize,
+    pub lag: i64,
 }
 
 /// One row of the timing table (`mpqlab bench audio`'s rows).

@@ -190,12 +190,17 @@ pub async fn decode(ogg: &[u8]) -> Result<Audio> {
     Audio::new(48000, ch as u16, samples)
 }
 
-/// SNR (dB) of the browser's decoding of `ogg` against ours, both at 48 kHz, after aligning
-/// the delay between them (the browser may or may not drop the pre-skip).
-pub async fn decoder_agreement(ogg: &[u8]) -> Result<f64> {
+/// The browser's decoding of `ogg` against ours, both at 48 kHz, after aligning the delay
+/// between them (the browser may or may not drop the pre-skip).
+pub async fn decoder_agreement(ogg: &[u8]) -> Result<super::DecoderCheck> {
     let ours = mpq_codecs::audio::opus::decode_ogg_at(ogg, Some(48000))?.to_mono();
     let theirs = decode(ogg).await?.to_mono();
-    let (r, d, _) = mpq_metrics::audio::align(&ours.samples, &theirs.samples, 4800, 48000);
+    let (r, d, lag) = mpq_metrics::audio::align(&ours.samples, &theirs.samples, 4800, 48000);
     let n = r.len().min(d.len());
-    mpq_metrics::audio::snr_db(&r[..n], &d[..n]).map_err(|e| Error::Invalid(e.to_string()))
+    if n < 4800 {
+        return Err(Error::Invalid(format!("the decoders overlap in only {n} samples (ours {}, the browser's {})", ours.samples.len(), theirs.samples.len())));
+    }
+    let max_abs_diff = r[..n].iter().zip(&d[..n]).map(|(a, b)| (a - b).abs() as f64).fold(0.0, f64::max);
+    let snr = mpq_metrics::audio::snr_db(&r[..n], &d[..n]).map_err(|e| Error::Invalid(e.to_string()))?;
+    Ok(super::DecoderCheck { snr_db: snr.is_finite().then_some(snr), max_abs_diff, frames: n, lag: lag as i64 })
 }

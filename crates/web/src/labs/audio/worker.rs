@@ -216,7 +216,7 @@ async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Para
         Err(e) => (Err(e.to_string()), Vec::new()),
     };
     // Our Opus stream through the browser's own decoder (where it has one), against ours.
-    let browser_decoder_snr_db = if id == "opus" {
+    let browser_decoder = if id == "opus" {
         ctx.progress("decoding with the browser's WebCodecs", 3, 4);
         Some(if webcodecs::supports(false, decoded.channels).await {
             webcodecs::decoder_agreement(&encoded).await.map_err(|e| e.to_string())
@@ -227,7 +227,7 @@ async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Para
         None
     };
     let (view, _) = view(&decoded, log_mel, Some(input.peak_db));
-    ctx.event(Event::Encoded(Box::new(Encoded { report, view, encoded, mime, extension, keywords, browser_decoder_snr_db })));
+    ctx.event(Event::Encoded(Box::new(Encoded { report, view, encoded, mime, extension, keywords, browser_decoder })));
     Ok(())
 }
 

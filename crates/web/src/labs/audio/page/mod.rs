@@ -342,6 +342,43 @@ async fn load_gallery() {
             append(&gallery, &[&button]);
         }
     }
+    // The keyword test subset's first window of each class (its list names the labels).
+    #[derive(serde::Deserialize)]
+    struct SubsetItem {
+        label: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct SubsetList {
+        items: Vec<SubsetItem>,
+    }
+    if let (Some(row), Ok(bytes)) = (by_id::<HtmlElement>("au-windows"), js::fetch_bytes("datasets/kws_test.json").await) {
+        if let Ok(list) = serde_json::from_slice::<SubsetList>(&bytes) {
+            append(&row, &[&text_el("span", "au-kind", "test windows")]);
+            let mut seen: Vec<&str> = Vec::new();
+            for (index, item) in list.items.iter().enumerate() {
+                if seen.contains(&item.label.as_str()) {
+                    continue;
+                }
+                seen.push(&item.label);
+                let button = el(
+                    "button",
+                    "au-thumb au-window",
+                    &[
+                        ("type", "button"),
+                        ("data-testid", &format!("au-window-{index}")),
+                        ("title", &format!("Window {index} of the keyword test subset (held-out voices and accents): {}", item.label)),
+                        ("aria-pressed", "false"),
+                    ],
+                );
+                button.set_text_content(Some(&item.label));
+                let index = index as u32;
+                on::<Event>(&button, "click", move |_| {
+                    with_page(|p| p.choose_input(Input::Item { dataset: KWS_DATASET.into(), index }));
+                });
+                append(&row, &[&button]);
+            }
+        }
+    }
     with_page(|p| {
         p.gallery = Some(items);
         p.validate();
@@ -499,9 +536,10 @@ impl Page {
     fn render_input(&self) {
         let wanted = match &self.exp.input {
             Input::Gallery { id } => format!("au-gallery-{id}"),
-            _ => String::new(),
+            Input::Item { index, .. } => format!("au-window-{index}"),
+            Input::File(_) => String::new(),
         };
-        if let Ok(list) = ui::document().query_selector_all("#au-gallery .au-thumb") {
+        if let Ok(list) = ui::document().query_selector_all("#au-gallery .au-thumb, #au-windows .au-thumb") {
             for k in 0..list.length() {
                 if let Some(n) = list.item(k).and_then(|n| n.dyn_into::<HtmlElement>().ok()) {
                     let pressed = n.get_attribute("data-testid").as_deref() == Some(wanted.as_str());
@@ -929,12 +967,18 @@ impl Page {
         draw::log_mel(&side.mel, &v.log_mel, MEL_BANDS, lo, hi);
         draw::log_mel_difference(&side.diff, &v.log_mel, &original_mel, MEL_BANDS, 3.0);
         render_metrics(&side.metrics, &e.report);
-        if let Some(check) = &e.browser_decoder_snr_db {
+        if let Some(check) = &e.browser_decoder {
             let (text, raw) = match check {
-                Ok(db) => (format!("{db:.1} dB SNR"), json(db)),
+                Ok(c) => (
+                    match c.snr_db {
+                        Some(db) => format!("{db:.1} dB SNR (largest difference {:.1e})", c.max_abs_diff),
+                        None => format!("identical over {} samples", c.frames),
+                    },
+                    json(c),
+                ),
                 Err(why) => (format!("– ({why})"), "null".to_string()),
             };
-            metric(&side.metrics, "browser_decoder_snr_db", "This browser's Opus decoder vs ours", &text, &raw);
+            metric(&side.metrics, "browser_decoder", "This browser's Opus decoder vs ours (48 kHz)", &text, &raw);
         }
         render_keywords(&side.keywords, i, &e.keywords);
         let settings: Vec<String> = e.report.params.iter().map(|(k, v)| format!("{k}{v}")).collect();
