@@ -50,3 +50,13 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let buf = JsFuture::from(resp.array_buffer().map_err(|e| error_text(&e))?).await.map_err(|e| error_text(&e))?;
     Ok(Uint8Array::new(&buf).to_vec())
 }
+
+/// SHA-256 of a buffer with the browser's own implementation, as 64 lowercase hex digits (how
+/// a link names a user's file). The page's only (the labs' file inputs).
+#[cfg(feature = "ui")]
+pub async fn sha256_hex(buf: &JsValue) -> Result<String, JsValue> {
+    let crypto = get(&js_sys::global(), "crypto").dyn_into::<web_sys::Crypto>()?;
+    let digest = crypto.subtle().digest_with_str_and_buffer_source("SHA-256", buf.unchecked_ref())?;
+    let out = wasm_bindgen_futures::JsFuture::from(digest).await?;
+    Ok(Uint8Array::new(&out).to_vec().iter().map(|b| format!("{b:02x}")).collect())
+}

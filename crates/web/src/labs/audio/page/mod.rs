@@ -401,7 +401,7 @@ fn load_file(file: web_sys::File) {
     wasm_bindgen_futures::spawn_local(async move {
         let read = async {
             let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await?;
-            let sha = sha256_hex(&buf).await?;
+            let sha = js::sha256_hex(&buf).await?;
             Ok::<_, JsValue>((js_sys::Uint8Array::new(&buf).to_vec(), sha))
         };
         match read.await {
@@ -411,13 +411,6 @@ fn load_file(file: web_sys::File) {
             Err(e) => ui::show_error(&format!("Cannot read {name}: {}", js::error_text(&e))),
         }
     });
-}
-
-async fn sha256_hex(buf: &JsValue) -> Result<String, JsValue> {
-    let crypto = js::get(&js_sys::global(), "crypto").dyn_into::<web_sys::Crypto>()?;
-    let digest = crypto.subtle().digest_with_str_and_buffer_source("SHA-256", buf.unchecked_ref())?;
-    let out = wasm_bindgen_futures::JsFuture::from(digest).await?;
-    Ok(js_sys::Uint8Array::new(&out).to_vec().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 impl Page {
@@ -649,7 +642,7 @@ impl Page {
                 }
             };
             let sha = match &bytes {
-                Some(b) => sha256_hex(&js_sys::Uint8Array::from(b.as_slice()).buffer().into()).await.ok(),
+                Some(b) => js::sha256_hex(&js_sys::Uint8Array::from(b.as_slice()).buffer().into()).await.ok(),
                 None => None,
             };
             with_page(move |p| {
