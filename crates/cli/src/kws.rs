@@ -118,44 +118,43 @@ pub fn read_subset(flac: &Path) -> Result<KwsClips> {
     Ok(kws_cnn::decode_test_subset(&bytes, &json)?)
 }
 
-/// The test split's mistakes, counted per "label (word) → answer" (what the model confuses).
-fn mistakes(model: &KwsCnn, rows: &[&(ClipInfo, Vec<f32>)]) -> Result<BTreeMap<String, usize>> {
+/// The model's answer (top class) for each of `rows`, computed once for all the tables below.
+fn answers(model: &KwsCnn, rows: &[&(ClipInfo, Vec<f32>)]) -> Result<Vec<usize>> {
     let set = clips_of(rows);
     let probs = model.predict_probs(&eval_features(&set), set.len())?;
+    Ok(probs.iter().map(|p| mpq_models::fashion_cnn::argmax(&p[..])).collect())
+}
+
+/// The test split's mistakes, counted per "label (word) → answer" (what the model confuses).
+fn mistakes(rows: &[&(ClipInfo, Vec<f32>)], answers: &[usize]) -> BTreeMap<String, usize> {
     let mut out: BTreeMap<String, usize> = BTreeMap::new();
-    for ((info, _), p) in rows.iter().zip(&probs) {
-        let answer = mpq_models::fashion_cnn::argmax(&p[..]);
+    for ((info, _), &answer) in rows.iter().zip(answers) {
         if answer != info.label as usize {
             let label = KWS_CLASSES[info.label as usize];
             let said = if info.word.is_empty() || info.word == label { label.to_string() } else { format!("{label} ({})", info.word) };
             *out.entry(format!("{said} → {}", KWS_CLASSES[answer])).or_default() += 1;
         }
     }
-    Ok(out)
+    out
 }
 
-/// Accuracy per group (class, engine, accent) of a model on `rows`.
-fn breakdown(model: &KwsCnn, rows: &[&(ClipInfo, Vec<f32>)], key: impl Fn(&ClipInfo) -> String) -> Result<BTreeMap<String, (usize, usize)>> {
-    let set = clips_of(rows);
-    let probs = model.predict_probs(&eval_features(&set), set.len())?;
+/// Accuracy per group (class, engine, accent) of the `answers` to `rows`.
+fn breakdown(rows: &[&(ClipInfo, Vec<f32>)], answers: &[usize], key: impl Fn(&ClipInfo) -> String) -> BTreeMap<String, (usize, usize)> {
     let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for ((info, _), p) in rows.iter().zip(&probs) {
+    for ((info, _), &answer) in rows.iter().zip(answers) {
         let e = out.entry(key(info)).or_default();
         e.1 += 1;
-        if mpq_models::fashion_cnn::argmax(&p[..]) == info.label as usize {
+        if answer == info.label as usize {
             e.0 += 1;
         }
     }
-    Ok(out)
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     data: Option<PathBuf>,
-    epochs: usize,
-    seed: u64,
-    batch_size: usize,
-    lr: f64,
+    opts: KwsTrainOptions,
     out: Option<PathBuf>,
     export: Option<PathBuf>,
     per_class: usize,
@@ -182,7 +181,7 @@ pub fn run(
         kws_cnn::MEAN,
         kws_cnn::STD
     );
-    let opts = KwsTrainOptions { epochs, batch_size, learning_rate: lr, seed, ..Default::default() };
+    let (epochs, seed, batch_size, lr) = (opts.epochs, opts.seed, opts.batch_size, opts.learning_rate);
     let t_train = Instant::now();
     let mut per_epoch = Vec::new();
     let (bytes, out) = match (&init, epochs) {
@@ -204,8 +203,8 @@ pub fn run(
     };
     let train_seconds = t_train.elapsed().as_secs_f64();
     let model = KwsCnn::load_bytes(&bytes, KwsCnnConfig::default(), &mpq_models::cpu_device())?;
-    let test_features = eval_features(&test_set);
-    let f16_acc = kws_accuracy(&model, &test_features, &test_set.labels)?;
+    let test_answers = answers(&model, &test_rows)?;
+    let f16_acc = test_answers.iter().zip(&test_set.labels).filter(|(a, y)| **a == **y as usize).count() as f64 / test_set.len().max(1) as f64;
     let table = |m: BTreeMap<String, (usize, usize)>| -> serde_json::Value {
         m.into_iter().map(|(k, (c, n))| (k, serde_json::json!({"correct": c, "of": n, "accuracy": c as f64 / n as f64}))).collect()
     };
@@ -214,12 +213,13 @@ pub fn run(
         "data": dir.display().to_string(), "train_clips": train_set.len(), "test_clips": test_set.len(),
         "feature_mean": mean, "feature_std": std,
         "test_accuracy_f16": f16_acc, "per_epoch_test_accuracy": per_epoch,
-        "test_by_class": table(breakdown(&model, &test_rows, |i| KWS_CLASSES[i.label as usize].to_string())?),
-        "test_by_engine_accent": table(breakdown(&model, &test_rows, |i| format!("{} {}", i.engine, i.accent))?),
-        "test_by_voice": table(breakdown(&model, &test_rows, |i| format!("{} {}", i.engine, i.voice))?),
-        "test_mistakes": mistakes(&model, &test_rows)?,
+        "test_by_class": table(breakdown(&test_rows, &test_answers, |i| KWS_CLASSES[i.label as usize].to_string())),
+        "test_by_engine_accent": table(breakdown(&test_rows, &test_answers, |i| format!("{} {}", i.engine, i.accent))),
+        "test_by_voice": table(breakdown(&test_rows, &test_answers, |i| format!("{} {}", i.engine, i.voice))),
+        "test_mistakes": mistakes(&test_rows, &test_answers),
         "augmentation": {"noise_prob": opts.noise_prob, "silence_share": opts.silence_share, "speed_prob": opts.speed_prob,
-                          "speed_range": [opts.speed_range.0, opts.speed_range.1], "mask_prob": opts.mask_prob},
+                          "speed_range": [opts.speed_range.0, opts.speed_range.1], "mask_prob": opts.mask_prob,
+                          "label_smoothing": opts.label_smoothing},
         "weights": out.display().to_string(), "weights_bytes": bytes.len(),
         "train_seconds": train_seconds, "total_seconds": t_all.elapsed().as_secs_f64(),
     });

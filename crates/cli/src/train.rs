@@ -86,6 +86,15 @@ pub struct TrainArgs {
     /// per class).
     #[arg(long, default_value_t = 1000)]
     subset_size: usize,
+    /// kws: share of training items resampled by a random speed factor (default 0.5).
+    #[arg(long)]
+    speed_prob: Option<f64>,
+    /// kws: lowest and highest speed factor, `LO..HI` (default 0.85..1.15).
+    #[arg(long)]
+    speed_range: Option<String>,
+    /// kws: label smoothing of the cross-entropy (default 0: off).
+    #[arg(long)]
+    label_smoothing: Option<f32>,
 }
 
 /// A codec with fixed parameters and integer ranges to draw from.
@@ -205,7 +214,21 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0) and --export-test-subset/--subset-size only");
             }
             let per_class = (args.subset_size / mpq_models::KWS_CLASSES.len()).max(1);
-            crate::kws::run(args.data, args.epochs, args.seed, args.batch_size, args.lr, args.out, args.export_test_subset, per_class, args.init)
+            let mut opts = mpq_models::kws_train::KwsTrainOptions { epochs: args.epochs, batch_size: args.batch_size, learning_rate: args.lr, seed: args.seed, ..Default::default() };
+            if let Some(p) = args.speed_prob {
+                opts.speed_prob = p;
+            }
+            if let Some(r) = &args.speed_range {
+                let (lo, hi) = r.split_once("..").ok_or_else(|| anyhow::anyhow!("--speed-range wants LO..HI, got {r}"))?;
+                let (lo, hi): (f64, f64) = (lo.trim().parse()?, hi.trim().parse()?);
+                anyhow::ensure!(0.5 <= lo && lo <= hi && hi <= 2.0, "--speed-range {r}: want 0.5 <= LO <= HI <= 2");
+                opts.speed_range = (lo, hi);
+            }
+            if let Some(e) = args.label_smoothing {
+                anyhow::ensure!((0.0..1.0).contains(&e), "--label-smoothing {e}: want 0 <= e < 1");
+                opts.label_smoothing = e;
+            }
+            crate::kws::run(args.data, opts, args.out, args.export_test_subset, per_class, args.init)
         }
         ModelName::Fashion => {
             if args.dropout.is_some() {
