@@ -151,7 +151,6 @@ fn breakdown(rows: &[&(ClipInfo, Vec<f32>)], answers: &[usize], key: impl Fn(&Cl
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn run(
     data: Option<PathBuf>,
     opts: KwsTrainOptions,

@@ -208,14 +208,18 @@ struct Net<M> {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
+    if !matches!(args.model, ModelName::Kws) && (args.speed_prob.is_some() || args.speed_range.is_some() || args.label_smoothing.is_some()) {
+        bail!("--speed-prob, --speed-range and --label-smoothing apply to kws only");
+    }
     match args.model {
         ModelName::Kws => {
             if args.dropout.is_some() || args.augment_codec.is_some() || args.limit.is_some() {
-                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0) and --export-test-subset/--subset-size only");
+                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0), --speed-prob, --speed-range, --label-smoothing and --export-test-subset/--subset-size only");
             }
             let per_class = (args.subset_size / mpq_models::KWS_CLASSES.len()).max(1);
             let mut opts = mpq_models::kws_train::KwsTrainOptions { epochs: args.epochs, batch_size: args.batch_size, learning_rate: args.lr, seed: args.seed, ..Default::default() };
             if let Some(p) = args.speed_prob {
+                anyhow::ensure!((0.0..=1.0).contains(&p), "--speed-prob {p}: want 0 <= p <= 1");
                 opts.speed_prob = p;
             }
             if let Some(r) = &args.speed_range {
