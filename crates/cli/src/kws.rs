@@ -219,6 +219,7 @@ pub fn run(
         "augmentation": {"noise_prob": opts.noise_prob, "silence_share": opts.silence_share, "speed_prob": opts.speed_prob,
                           "speed_range": [opts.speed_range.0, opts.speed_range.1], "mask_prob": opts.mask_prob,
                           "label_smoothing": opts.label_smoothing},
+        "average_last": opts.average_last,
         "weights": out.display().to_string(), "weights_bytes": bytes.len(),
         "train_seconds": train_seconds, "total_seconds": t_all.elapsed().as_secs_f64(),
     });

@@ -95,6 +95,10 @@ pub struct TrainArgs {
     /// kws: label smoothing of the cross-entropy (default 0: off).
     #[arg(long)]
     label_smoothing: Option<f32>,
+    /// kws: keep the mean of the weights at the end of each of the last N epochs (default 0:
+    /// the last epoch's).
+    #[arg(long)]
+    average_last: Option<usize>,
 }
 
 /// A codec with fixed parameters and integer ranges to draw from.
@@ -208,13 +212,13 @@ struct Net<M> {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    if !matches!(args.model, ModelName::Kws) && (args.speed_prob.is_some() || args.speed_range.is_some() || args.label_smoothing.is_some()) {
-        bail!("--speed-prob, --speed-range and --label-smoothing apply to kws only");
+    if !matches!(args.model, ModelName::Kws) && (args.speed_prob.is_some() || args.speed_range.is_some() || args.label_smoothing.is_some() || args.average_last.is_some()) {
+        bail!("--speed-prob, --speed-range, --label-smoothing and --average-last apply to kws only");
     }
     match args.model {
         ModelName::Kws => {
             if args.dropout.is_some() || args.augment_codec.is_some() || args.limit.is_some() {
-                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0), --speed-prob, --speed-range, --label-smoothing and --export-test-subset/--subset-size only");
+                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0), --speed-prob, --speed-range, --label-smoothing, --average-last and --export-test-subset/--subset-size only");
             }
             let per_class = (args.subset_size / mpq_models::KWS_CLASSES.len()).max(1);
             let mut opts = mpq_models::kws_train::KwsTrainOptions { epochs: args.epochs, batch_size: args.batch_size, learning_rate: args.lr, seed: args.seed, ..Default::default() };
@@ -231,6 +235,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
             if let Some(e) = args.label_smoothing {
                 anyhow::ensure!((0.0..1.0).contains(&e), "--label-smoothing {e}: want 0 <= e < 1");
                 opts.label_smoothing = e;
+            }
+            if let Some(k) = args.average_last {
+                anyhow::ensure!(k <= args.epochs, "--average-last {k}: at most --epochs ({})", args.epochs);
+                opts.average_last = k;
             }
             crate::kws::run(args.data, opts, args.out, args.export_test_subset, per_class, args.init)
         }
