@@ -15,7 +15,7 @@
 //! mpqlab train fashion --epochs 15 --seed 1        rebuild the bundled Fashion-MNIST CNN
 //! mpqlab train catsdogs --epochs 60               rebuild the bundled CIFAR cats-vs-dogs CNN
 //! mpqlab train fashion --augment-codec jpeg:q=5..50 --init W.bpk   fine-tune on JPEG'd images
-//! mpqlab train kws --epochs 16                    rebuild the keyword spotter (scripts/make-kws-data.py first)
+//! mpqlab train kws --epochs 20                    rebuild the keyword spotter (scripts/make-kws-data.py first)
 //! ```
 
 mod audio;

@@ -86,13 +86,13 @@ pub struct TrainArgs {
     /// per class).
     #[arg(long, default_value_t = 1000)]
     subset_size: usize,
-    /// kws: share of training items resampled by a random speed factor (default 0.5).
+    /// kws: share of training items resampled by a random speed factor (default 0.7).
     #[arg(long)]
     speed_prob: Option<f64>,
-    /// kws: lowest and highest speed factor, `LO..HI` (default 0.85..1.15).
+    /// kws: lowest and highest speed factor, `LO..HI` (default 0.8..1.25).
     #[arg(long)]
     speed_range: Option<String>,
-    /// kws: label smoothing of the cross-entropy (default 0: off).
+    /// kws: label smoothing of the cross-entropy (default 0.1; 0: off).
     #[arg(long)]
     label_smoothing: Option<f32>,
     /// kws: keep the mean of the weights at the end of each of the last N epochs (default 0:

@@ -18,10 +18,10 @@ fn subset() -> (KwsClips, Vec<String>) {
     (set, engines)
 }
 
-/// What the bundled weights reach on the committed subset, less a window of slack (a guard
-/// against a regression, not the goal): the issue asks for 0.95 on held-out voices, which this
-/// model does not reach yet (see `weights/README.md`).
-const SUBSET_ACCURACY_FLOOR: f64 = 0.90;
+/// What the bundled weights reach on the committed subset (0.944), less a window or two of
+/// slack (a guard against a regression, not the goal): the issue asks for 0.95 on the 720
+/// held-out clips, where this model has 0.9486, one clip short (see `weights/README.md`).
+const SUBSET_ACCURACY_FLOOR: f64 = 0.93;
 
 #[test]
 fn bundled_keyword_model_keeps_its_accuracy_on_held_out_voices() {
