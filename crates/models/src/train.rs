@@ -343,8 +343,9 @@ pub fn accuracy<M: Trainable>(model: &M, set: &LabeledImages) -> Result<f64, Mod
 }
 
 /// The parameter-wise mean of `models` (same architecture, e.g. one network's snapshots at the
-/// end of its last epochs): the "stochastic weight averaging" of Izmailov et al. 2018, which
-/// lands nearer the middle of a wide minimum than any single snapshot of a still-moving run.
+/// end of its last epochs): the "stochastic weight averaging" of Izmailov et al. 2018, who
+/// found the mean nearer the middle of a wide minimum than any single snapshot of a
+/// still-moving run (for the keyword spotter it did not help: see `KwsTrainOptions`).
 /// Written here because burn has no averaging of modules. Models without batch norm only (no
 /// running statistics to recompute): all of ours.
 pub fn average_weights<M: Module + Clone>(models: &[M]) -> Result<M, ModelError> {
