@@ -171,10 +171,11 @@ pub fn run(
     let test_rows: Vec<_> = rows.iter().filter(|(i, _)| i.split == "test").collect();
     let (train_set, test_set) = (clips_of(&train_rows), clips_of(&test_rows));
     let (mean, std) = feature_stats(&eval_features(&train_set));
+    let config = KwsCnnConfig { channels: opts.channels, ..Default::default() };
     eprintln!(
         "training kws_cnn ({} parameters, {} multiply–adds per window) on {} clips (+ silence), testing on {}; training features: mean {mean:.3}, std {std:.3} (fixed in kws_cnn: {}, {})",
-        KwsCnnConfig::default().parameters(),
-        KwsCnnConfig::default().macs(),
+        config.parameters(),
+        config.macs(),
         train_set.len(),
         test_set.len(),
         kws_cnn::MEAN,
@@ -201,7 +202,7 @@ pub fn run(
         }
     };
     let train_seconds = t_train.elapsed().as_secs_f64();
-    let model = KwsCnn::load_bytes(&bytes, KwsCnnConfig::default(), &mpq_models::cpu_device())?;
+    let model = KwsCnn::load_bytes(&bytes, config, &mpq_models::cpu_device())?;
     let test_answers = answers(&model, &test_rows)?;
     let f16_acc = test_answers.iter().zip(&test_set.labels).filter(|(a, y)| **a == **y as usize).count() as f64 / test_set.len().max(1) as f64;
     let table = |m: BTreeMap<String, (usize, usize)>| -> serde_json::Value {
@@ -219,7 +220,7 @@ pub fn run(
         "augmentation": {"noise_prob": opts.noise_prob, "silence_share": opts.silence_share, "speed_prob": opts.speed_prob,
                           "speed_range": [opts.speed_range.0, opts.speed_range.1], "mask_prob": opts.mask_prob,
                           "label_smoothing": opts.label_smoothing},
-        "average_last": opts.average_last,
+        "average_last": opts.average_last, "channels": opts.channels, "parameters": config.parameters(),
         "weights": out.display().to_string(), "weights_bytes": bytes.len(),
         "train_seconds": train_seconds, "total_seconds": t_all.elapsed().as_secs_f64(),
     });

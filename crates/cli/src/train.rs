@@ -99,6 +99,9 @@ pub struct TrainArgs {
     /// the last epoch's).
     #[arg(long)]
     average_last: Option<usize>,
+    /// kws: the network's three stage widths, `A,B,C` (default: the bundled model's).
+    #[arg(long)]
+    channels: Option<String>,
 }
 
 /// A codec with fixed parameters and integer ranges to draw from.
@@ -212,13 +215,13 @@ struct Net<M> {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    if !matches!(args.model, ModelName::Kws) && (args.speed_prob.is_some() || args.speed_range.is_some() || args.label_smoothing.is_some() || args.average_last.is_some()) {
-        bail!("--speed-prob, --speed-range, --label-smoothing and --average-last apply to kws only");
+    if !matches!(args.model, ModelName::Kws) && (args.speed_prob.is_some() || args.speed_range.is_some() || args.label_smoothing.is_some() || args.average_last.is_some() || args.channels.is_some()) {
+        bail!("--speed-prob, --speed-range, --label-smoothing, --average-last and --channels apply to kws only");
     }
     match args.model {
         ModelName::Kws => {
             if args.dropout.is_some() || args.augment_codec.is_some() || args.limit.is_some() {
-                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0), --speed-prob, --speed-range, --label-smoothing, --average-last and --export-test-subset/--subset-size only");
+                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0), --speed-prob, --speed-range, --label-smoothing, --average-last, --channels and --export-test-subset/--subset-size only");
             }
             let per_class = (args.subset_size / mpq_models::KWS_CLASSES.len()).max(1);
             let mut opts = mpq_models::kws_train::KwsTrainOptions { epochs: args.epochs, batch_size: args.batch_size, learning_rate: args.lr, seed: args.seed, ..Default::default() };
@@ -239,6 +242,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
             if let Some(k) = args.average_last {
                 anyhow::ensure!(k <= args.epochs, "--average-last {k}: at most --epochs ({})", args.epochs);
                 opts.average_last = k;
+            }
+            if let Some(c) = &args.channels {
+                let widths: Vec<usize> = c.split(',').map(|w| w.trim().parse()).collect::<Result<_, _>>().map_err(|e| anyhow::anyhow!("--channels {c}: {e}"))?;
+                anyhow::ensure!(widths.len() == 3 && widths.iter().all(|&w| (1..=256).contains(&w)), "--channels {c}: want three widths 1..=256, e.g. 16,32,64");
+                opts.channels = [widths[0], widths[1], widths[2]];
             }
             crate::kws::run(args.data, opts, args.out, args.export_test_subset, per_class, args.init)
         }

@@ -63,11 +63,13 @@ pub struct KwsTrainOptions {
     /// nearer the middle of where they wander; measured: the mean of the bundled run's last 5
     /// epochs scored 0.947 against the last epoch's 0.949 (NOTES.md, session 11).
     pub average_last: usize,
+    /// The network's stage widths ([`KwsCnnConfig::channels`]; default the bundled model's).
+    pub channels: [usize; 3],
 }
 
 impl Default for KwsTrainOptions {
     fn default() -> Self {
-        Self { epochs: 12, batch_size: 64, learning_rate: 2e-3, seed: 1, noise_prob: 0.8, silence_share: 0.1, speed_prob: 0.7, speed_range: (0.8, 1.25), mask_prob: 0.5, label_smoothing: 0.1, average_last: 0 }
+        Self { epochs: 12, batch_size: 64, learning_rate: 2e-3, seed: 1, noise_prob: 0.8, silence_share: 0.1, speed_prob: 0.7, speed_range: (0.8, 1.25), mask_prob: 0.5, label_smoothing: 0.1, average_last: 0, channels: KwsCnnConfig::default().channels }
     }
 }
 
@@ -214,7 +216,7 @@ pub fn feature_stats(features: &[f32]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Trains a fresh [`KwsCnn`] ([`KwsCnnConfig::default`]) on `train`; `on_epoch` hears each
+/// Trains a fresh [`KwsCnn`] (of `opts.channels`) on `train`; `on_epoch` hears each
 /// epoch's numbers (accuracy on `test`, fitted without augmentation, of that epoch's weights:
 /// with `average_last` the returned model is the mean of the last epochs' weights).
 pub fn train_kws(
@@ -233,7 +235,7 @@ pub fn train_kws(
     }
     let device = Device::flex().autodiff();
     device.seed(opts.seed);
-    let mut model = KwsCnnConfig::default().init(&device);
+    let mut model = KwsCnnConfig { channels: opts.channels, ..Default::default() }.init(&device);
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().with_smoothing((opts.label_smoothing > 0.0).then_some(opts.label_smoothing)).init(&device);
     let mut rng = SplitMix64(opts.seed ^ 0x6b77_735f_6d70_71); // "kws_mpq"
