@@ -98,13 +98,15 @@ fn trains_cats_dogs_with_codec_augmentation_and_exports_the_subset() {
 #[test]
 fn bad_training_settings_are_clear_errors() {
     let dir = tmp_dir("bad");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["train", "fashion", "--augment-codec", "jpeg:q=0..50"], "outside"),
         (&["train", "fashion", "--augment-codec", "jpeg:q=50..5"], "empty range"),
         (&["train", "fashion", "--augment-codec", "nope:q=5"], "unknown codec"),
         (&["train", "fashion", "--eval-codec", "jpeg:q=5..9"], "only in --augment-codec"),
         (&["train", "fashion", "--augment-prob", "2"], "outside 0…1"),
         (&["train", "fashion", "--dropout", "0.2"], "catsdogs only"),
+        (&["train", "fashion", "--channels", "24,48,96"], "apply to kws only"),
+        (&["train", "kws", "--channels", "16,32"], "want three widths"),
     ];
     for (args, msg) in cases {
         let res = mpqlab().args(args).arg("--data").arg(&dir).output().unwrap();
