@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use mpq_core::{Audio, Media, Params};
-use mpq_models::kws_cnn::{self, CLIP_SAMPLES, KWS_CLASSES, KwsCnn, KwsCnnConfig, SILENCE, label_of};
+use mpq_models::kws_cnn::{self, CLIP_SAMPLES, KWS_CLASSES, KwsCnn, SILENCE, label_of};
 use mpq_models::kws_train::{KwsClips, KwsTrainOptions, eval_features, feature_stats, kws_accuracy, silence_clips, train_kws};
 
 /// Seed of the test split's "silence" clips (fixed: the test split does not move with --seed).
@@ -171,7 +171,7 @@ pub fn run(
     let test_rows: Vec<_> = rows.iter().filter(|(i, _)| i.split == "test").collect();
     let (train_set, test_set) = (clips_of(&train_rows), clips_of(&test_rows));
     let (mean, std) = feature_stats(&eval_features(&train_set));
-    let config = KwsCnnConfig { channels: opts.channels, ..Default::default() };
+    let config = opts.net();
     eprintln!(
         "training kws_cnn ({} parameters, {} multiply–adds per window) on {} clips (+ silence), testing on {}; training features: mean {mean:.3}, std {std:.3} (fixed in kws_cnn: {}, {})",
         config.parameters(),

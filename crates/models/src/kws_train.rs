@@ -73,6 +73,13 @@ impl Default for KwsTrainOptions {
     }
 }
 
+impl KwsTrainOptions {
+    /// The network these options train: the default one with `channels`.
+    pub fn net(&self) -> KwsCnnConfig {
+        KwsCnnConfig { channels: self.channels, ..Default::default() }
+    }
+}
+
 /// Noise colours for the background and the silence class.
 #[derive(Debug, Clone, Copy)]
 enum Colour {
@@ -235,7 +242,7 @@ pub fn train_kws(
     }
     let device = Device::flex().autodiff();
     device.seed(opts.seed);
-    let mut model = KwsCnnConfig { channels: opts.channels, ..Default::default() }.init(&device);
+    let mut model = opts.net().init(&device);
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().with_smoothing((opts.label_smoothing > 0.0).then_some(opts.label_smoothing)).init(&device);
     let mut rng = SplitMix64(opts.seed ^ 0x6b77_735f_6d70_71); // "kws_mpq"
