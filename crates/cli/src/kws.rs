@@ -10,10 +10,17 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use mpq_core::{Audio, Media, Params};
 use mpq_models::kws_cnn::{self, CLIP_SAMPLES, KWS_CLASSES, KwsCnn, SILENCE, label_of};
-use mpq_models::kws_train::{KwsClips, KwsTrainOptions, eval_features, feature_stats, kws_accuracy, silence_clips, train_kws};
+use mpq_models::kws_train::{KwsClips, KwsTrainOptions, eval_features, feature_stats, kws_accuracy, silence_clips, train_kws_distilled};
 
 /// Seed of the test split's "silence" clips (fixed: the test split does not move with --seed).
 const TEST_SILENCE_SEED: u64 = 2026;
+/// Seed of the validation split's "silence" clips (`--validate`).
+const VALIDATION_SILENCE_SEED: u64 = 2027;
+/// The espeak-ng accent `--validate` holds out of the training split (the test split holds out
+/// en-gb-scotland and en-us-nyc, which training never sees either way).
+const VALIDATION_ACCENT: &str = "en-029";
+/// The flite voice `--validate` holds out of the training split (the test split's is rms).
+const VALIDATION_FLITE_VOICE: &str = "awb";
 
 /// One row of the data set's manifest.
 #[derive(Debug, Clone)]
@@ -59,16 +66,38 @@ pub fn load_data_set(dir: &Path) -> Result<Vec<(ClipInfo, Vec<f32>)>> {
     Ok(out)
 }
 
-/// The test split's "silence" rows (made here, not synthesised).
-fn silence_rows(count: usize) -> Vec<(ClipInfo, Vec<f32>)> {
-    silence_clips(count, TEST_SILENCE_SEED)
+/// `--validate`: moves the training rows of held-out *training* voices to a "validation" split
+/// shaped like the test split (a held-out accent, held-out voice variants, a held-out flite
+/// voice), so that recipes are compared without looking at the test split; drops the test rows.
+pub fn split_validation(rows: &mut Vec<(ClipInfo, Vec<f32>)>) {
+    rows.retain(|(i, _)| i.split == "train");
+    let mut variants: Vec<&str> = rows.iter().filter(|(i, _)| i.engine == "espeak-ng").map(|(i, _)| i.voice.as_str()).collect();
+    variants.sort_unstable();
+    variants.dedup();
+    // Every fifth from the third: the test split took every fifth from the fifth of all variants.
+    let held: Vec<String> = variants.iter().skip(2).step_by(5).map(|v| v.to_string()).collect();
+    for (info, _) in rows.iter_mut() {
+        let out = match info.engine.as_str() {
+            "espeak-ng" => info.accent == VALIDATION_ACCENT || held.contains(&info.voice),
+            _ => info.voice == VALIDATION_FLITE_VOICE,
+        };
+        if out {
+            info.split = "validation".into();
+        }
+    }
+}
+
+/// The "silence" rows of an evaluation split (made here, not synthesised).
+fn silence_rows(count: usize, split: &str) -> Vec<(ClipInfo, Vec<f32>)> {
+    let seed = if split == "test" { TEST_SILENCE_SEED } else { VALIDATION_SILENCE_SEED };
+    silence_clips(count, seed)
         .into_iter()
         .enumerate()
         .map(|(i, c)| {
             let info = ClipInfo {
                 path: format!("silence-{i}"),
                 label: SILENCE,
-                split: "test".into(),
+                split: split.into(),
                 engine: "noise".into(),
                 accent: "-".into(),
                 voice: "-".into(),
@@ -151,29 +180,49 @@ fn breakdown(rows: &[&(ClipInfo, Vec<f32>)], answers: &[usize], key: impl Fn(&Cl
     out
 }
 
-pub fn run(
-    data: Option<PathBuf>,
-    opts: KwsTrainOptions,
-    out: Option<PathBuf>,
-    export: Option<PathBuf>,
-    per_class: usize,
-    init: Option<PathBuf>,
-) -> Result<()> {
+/// What `mpqlab train kws` was asked.
+pub struct KwsRun {
+    pub data: Option<PathBuf>,
+    pub opts: KwsTrainOptions,
+    pub out: Option<PathBuf>,
+    pub export: Option<PathBuf>,
+    pub per_class: usize,
+    pub init: Option<PathBuf>,
+    /// Evaluate on held-out training voices ([`split_validation`]) instead of the test split.
+    pub validate: bool,
+    /// Weight files of the teachers to distil from (none: plain training).
+    pub teachers: Vec<PathBuf>,
+}
+
+pub fn run(args: KwsRun) -> Result<()> {
+    let KwsRun { data, opts, out, export, per_class, init, validate, teachers } = args;
+    let config = opts.net();
+    let teachers: Vec<KwsCnn> = teachers
+        .iter()
+        .map(|p| -> Result<KwsCnn> {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read the teacher {}", p.display()))?;
+            KwsCnn::load_bytes(&bytes, config, &mpq_models::cpu_device()).with_context(|| format!("teacher {}", p.display()))
+        })
+        .collect::<Result<_>>()?;
     let dir = data.unwrap_or_else(|| {
         PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into())).join(".cache/mpqlab/kws")
     });
     let out = out.unwrap_or_else(|| "crates/models/weights/kws_cnn.bpk".into());
     let t_all = Instant::now();
     let mut rows = load_data_set(&dir)?;
-    let test_words = rows.iter().filter(|(i, _)| i.split == "test").count();
-    rows.extend(silence_rows((test_words / (KWS_CLASSES.len() - 1)).max(1)));
+    // The split the model is evaluated on: "test", or "validation" (the summary's keys say which).
+    let split = if validate { "validation" } else { "test" };
+    if validate {
+        split_validation(&mut rows);
+    }
+    let eval_words = rows.iter().filter(|(i, _)| i.split == split).count();
+    rows.extend(silence_rows((eval_words / (KWS_CLASSES.len() - 1)).max(1), split));
     let train_rows: Vec<_> = rows.iter().filter(|(i, _)| i.split == "train").collect();
-    let test_rows: Vec<_> = rows.iter().filter(|(i, _)| i.split == "test").collect();
+    let test_rows: Vec<_> = rows.iter().filter(|(i, _)| i.split == split).collect();
     let (train_set, test_set) = (clips_of(&train_rows), clips_of(&test_rows));
     let (mean, std) = feature_stats(&eval_features(&train_set));
-    let config = opts.net();
     eprintln!(
-        "training kws_cnn ({} parameters, {} multiply–adds per window) on {} clips (+ silence), testing on {}; training features: mean {mean:.3}, std {std:.3} (fixed in kws_cnn: {}, {})",
+        "training kws_cnn ({} parameters, {} multiply–adds per window) on {} clips (+ silence), evaluating on the {split} split's {}; training features: mean {mean:.3}, std {std:.3} (fixed in kws_cnn: {}, {})",
         config.parameters(),
         config.macs(),
         train_set.len(),
@@ -189,9 +238,9 @@ pub fn run(
         (Some(w), 0) => (std::fs::read(w).with_context(|| format!("cannot read {}", w.display()))?, w.clone()),
         (Some(_), _) => bail!("train kws takes --init only with --epochs 0 (evaluating those weights)"),
         (None, _) => {
-            let model = train_kws(&train_set, &test_set, &opts, |r| {
+            let model = train_kws_distilled(&train_set, &test_set, &opts, &teachers, |r| {
                 eprintln!(
-                    "epoch {:>2}: loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s train, {:.1} s test)",
+                    "epoch {:>2}: loss {:.4}  train acc {:.4}  {split} acc {:.4}  ({:.1} s train, {:.1} s {split})",
                     r.epoch, r.train_loss, r.train_accuracy, r.test_accuracy, r.train_seconds, r.eval_seconds
                 );
                 per_epoch.push(r.test_accuracy);
@@ -210,20 +259,44 @@ pub fn run(
     };
     let mut summary = serde_json::json!({
         "model": "kws_cnn", "seed": seed, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-        "data": dir.display().to_string(), "train_clips": train_set.len(), "test_clips": test_set.len(),
+        "data": dir.display().to_string(), "train_clips": train_set.len(), "evaluated_on": split,
         "feature_mean": mean, "feature_std": std,
-        "test_accuracy_f16": f16_acc, "per_epoch_test_accuracy": per_epoch,
-        "test_by_class": table(breakdown(&test_rows, &test_answers, |i| KWS_CLASSES[i.label as usize].to_string())),
-        "test_by_engine_accent": table(breakdown(&test_rows, &test_answers, |i| format!("{} {}", i.engine, i.accent))),
-        "test_by_voice": table(breakdown(&test_rows, &test_answers, |i| format!("{} {}", i.engine, i.voice))),
-        "test_mistakes": mistakes(&test_rows, &test_answers),
         "augmentation": {"noise_prob": opts.noise_prob, "silence_share": opts.silence_share, "speed_prob": opts.speed_prob,
                           "speed_range": [opts.speed_range.0, opts.speed_range.1], "mask_prob": opts.mask_prob,
-                          "label_smoothing": opts.label_smoothing},
+                          "label_smoothing": opts.label_smoothing, "unknown_ratio": opts.unknown_ratio,
+                          "warp_prob": opts.warp_prob, "warp_range": [opts.warp_range.0, opts.warp_range.1],
+                          "eq_prob": opts.eq_prob, "eq_db": opts.eq_db},
         "average_last": opts.average_last, "channels": opts.channels, "parameters": config.parameters(),
         "weights": out.display().to_string(), "weights_bytes": bytes.len(),
         "train_seconds": train_seconds, "total_seconds": t_all.elapsed().as_secs_f64(),
     });
+    if !teachers.is_empty() {
+        // The teachers' ensemble (their mean answer) on the same split: what the student learns from.
+        let features = eval_features(&test_set);
+        let mut mean = vec![[0f32; KWS_CLASSES.len()]; test_set.len()];
+        for t in &teachers {
+            for (m, p) in mean.iter_mut().zip(t.predict_probs(&features, test_set.len())?) {
+                m.iter_mut().zip(p).for_each(|(m, p)| *m += p);
+            }
+        }
+        let correct = mean.iter().zip(&test_set.labels).filter(|(p, y)| mpq_models::fashion_cnn::argmax(&p[..]) == **y as usize).count();
+        summary["teachers"] = teachers.len().into();
+        summary[format!("{split}_accuracy_of_the_teachers")] = (correct as f64 / test_set.len().max(1) as f64).into();
+        summary["distillation"] = serde_json::json!({"weight": opts.distill_weight, "temperature": opts.distill_temperature});
+    }
+    // The evaluation's tables, named after the split they were measured on ("test_accuracy_f16",
+    // "test_by_class", … or "validation_…").
+    for (key, value) in [
+        ("clips", test_set.len().into()),
+        ("accuracy_f16", f16_acc.into()),
+        ("per_epoch_accuracy", per_epoch.into()),
+        ("by_class", table(breakdown(&test_rows, &test_answers, |i| KWS_CLASSES[i.label as usize].to_string()))),
+        ("by_engine_accent", table(breakdown(&test_rows, &test_answers, |i| format!("{} {}", i.engine, i.accent)))),
+        ("by_voice", table(breakdown(&test_rows, &test_answers, |i| format!("{} {}", i.engine, i.voice)))),
+        ("mistakes", serde_json::to_value(mistakes(&test_rows, &test_answers))?),
+    ] {
+        summary[format!("{split}_{key}")] = value;
+    }
     if let Some(path) = &export {
         // `per_class` windows of each class, spread over the split (every k-th of the class).
         let mut picked = Vec::new();
@@ -242,4 +315,30 @@ pub fn run(
     }
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(split: &str, engine: &str, accent: &str, voice: &str) -> (ClipInfo, Vec<f32>) {
+        let info = ClipInfo { path: String::new(), label: 2, split: split.into(), engine: engine.into(), accent: accent.into(), voice: voice.into(), word: "yes".into() };
+        (info, vec![])
+    }
+
+    #[test]
+    fn validation_holds_out_training_voices_and_drops_the_test_split() {
+        let variants = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        let mut rows: Vec<_> = variants.iter().map(|v| row("train", "espeak-ng", "en-us", v)).collect();
+        rows.push(row("train", "espeak-ng", VALIDATION_ACCENT, "a"));
+        rows.push(row("train", "flite", "en-us", VALIDATION_FLITE_VOICE));
+        rows.push(row("train", "flite", "en-us", "kal"));
+        rows.push(row("test", "espeak-ng", "en-us-nyc", "a"));
+        split_validation(&mut rows);
+        let held: Vec<String> = rows.iter().filter(|(i, _)| i.split == "validation").map(|(i, _)| format!("{} {}", i.accent, i.voice)).collect();
+        // Variants c and h (every fifth from the third), the accent, the flite voice.
+        assert_eq!(held, ["en-us c", "en-us h", "en-029 a", "en-us awb"]);
+        assert_eq!(rows.len(), 11);
+        assert!(rows.iter().all(|(i, _)| i.split != "test"));
+    }
 }

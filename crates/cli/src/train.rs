@@ -102,7 +102,62 @@ pub struct TrainArgs {
     /// kws: the network's three stage widths, `A,B,C` (default: the bundled model's).
     #[arg(long)]
     channels: Option<String>,
+    /// kws: "unknown" clips per epoch as a multiple of a keyword's, drawn afresh each epoch
+    /// (default 0: every unknown clip; 1: as likely as a keyword, Speech Commands' recipe).
+    #[arg(long)]
+    unknown_ratio: Option<f64>,
+    /// kws: choose between recipes without the test split: hold voices of the *training* split
+    /// out (the accent en-029, every fifth training voice variant, flite's awb), train on the
+    /// rest and report accuracy on them instead of on the test split, which is not used.
+    #[arg(long)]
+    validate: bool,
+    /// kws: share of training items whose mel spectrum is warped in frequency (VTLP; default 0).
+    #[arg(long)]
+    warp_prob: Option<f64>,
+    /// kws: lowest and highest warp factor, `LO..HI` (default 0.9..1.1).
+    #[arg(long)]
+    warp_range: Option<String>,
+    /// kws: share of training items given a smooth random gain curve over the bands (default 0).
+    #[arg(long)]
+    eq_prob: Option<f64>,
+    /// kws: the gain curve's largest gain or loss in dB (default 6).
+    #[arg(long)]
+    eq_db: Option<f64>,
+    /// kws: distil from these trained keyword spotters (repeatable; the same --channels): the
+    /// student also learns their mean softened answer to each training window.
+    #[arg(long)]
+    teacher: Vec<PathBuf>,
+    /// kws: the share of the loss that is the teachers' answer (default 0.5).
+    #[arg(long)]
+    distill_weight: Option<f64>,
+    /// kws: the temperature of the teachers' and the student's softened answers (default 2).
+    #[arg(long)]
+    temperature: Option<f64>,
 }
+
+impl TrainArgs {
+    /// Whether any flag that only the keyword spotter takes is given.
+    fn has_kws_flags(&self) -> bool {
+        let options = [
+            self.speed_prob.is_some(),
+            self.speed_range.is_some(),
+            self.warp_prob.is_some(),
+            self.warp_range.is_some(),
+            self.eq_prob.is_some(),
+            self.eq_db.is_some(),
+            self.label_smoothing.is_some(),
+            self.average_last.is_some(),
+            self.channels.is_some(),
+            self.unknown_ratio.is_some(),
+            self.distill_weight.is_some(),
+            self.temperature.is_some(),
+        ];
+        options.contains(&true) || self.validate || !self.teacher.is_empty()
+    }
+}
+
+/// The flags of `train kws` beyond the common ones, for the messages.
+const KWS_FLAGS: &str = "--speed-prob, --speed-range, --warp-prob, --warp-range, --eq-prob, --eq-db, --label-smoothing, --average-last, --channels, --unknown-ratio, --validate, --teacher, --distill-weight, --temperature";
 
 /// A codec with fixed parameters and integer ranges to draw from.
 pub struct CodecSpec {
@@ -215,13 +270,13 @@ struct Net<M> {
 }
 
 pub fn run(args: TrainArgs) -> Result<()> {
-    if !matches!(args.model, ModelName::Kws) && (args.speed_prob.is_some() || args.speed_range.is_some() || args.label_smoothing.is_some() || args.average_last.is_some() || args.channels.is_some()) {
-        bail!("--speed-prob, --speed-range, --label-smoothing, --average-last and --channels apply to kws only");
+    if !matches!(args.model, ModelName::Kws) && args.has_kws_flags() {
+        bail!("{KWS_FLAGS} apply to kws only");
     }
     match args.model {
         ModelName::Kws => {
             if args.dropout.is_some() || args.augment_codec.is_some() || args.limit.is_some() {
-                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0), --speed-prob, --speed-range, --label-smoothing, --average-last, --channels and --export-test-subset/--subset-size only");
+                bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0), {KWS_FLAGS} and --export-test-subset/--subset-size only");
             }
             let per_class = (args.subset_size / mpq_models::KWS_CLASSES.len()).max(1);
             let mut opts = mpq_models::kws_train::KwsTrainOptions { epochs: args.epochs, batch_size: args.batch_size, learning_rate: args.lr, seed: args.seed, ..Default::default() };
@@ -230,10 +285,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 opts.speed_prob = p;
             }
             if let Some(r) = &args.speed_range {
-                let (lo, hi) = r.split_once("..").ok_or_else(|| anyhow::anyhow!("--speed-range wants LO..HI, got {r}"))?;
-                let (lo, hi): (f64, f64) = (lo.trim().parse()?, hi.trim().parse()?);
-                anyhow::ensure!(0.5 <= lo && lo <= hi && hi <= 2.0, "--speed-range {r}: want 0.5 <= LO <= HI <= 2");
-                opts.speed_range = (lo, hi);
+                opts.speed_range = factor_range("--speed-range", r, 0.5, 2.0)?;
+            }
+            if let Some(r) = &args.warp_range {
+                opts.warp_range = factor_range("--warp-range", r, 0.5, 2.0)?;
+            }
+            for (flag, value, into) in [("--warp-prob", args.warp_prob, &mut opts.warp_prob), ("--eq-prob", args.eq_prob, &mut opts.eq_prob)] {
+                if let Some(p) = value {
+                    anyhow::ensure!((0.0..=1.0).contains(&p), "{flag} {p}: want 0 <= p <= 1");
+                    *into = p;
+                }
+            }
+            if let Some(db) = args.eq_db {
+                anyhow::ensure!(db > 0.0 && db <= 24.0, "--eq-db {db}: want 0 < dB <= 24");
+                opts.eq_db = db;
             }
             if let Some(e) = args.label_smoothing {
                 anyhow::ensure!((0.0..1.0).contains(&e), "--label-smoothing {e}: want 0 <= e < 1");
@@ -248,7 +313,35 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 anyhow::ensure!(widths.len() == 3 && widths.iter().all(|&w| (1..=256).contains(&w)), "--channels {c}: want three widths 1..=256, e.g. 16,32,64");
                 opts.channels = [widths[0], widths[1], widths[2]];
             }
-            crate::kws::run(args.data, opts, args.out, args.export_test_subset, per_class, args.init)
+            if let Some(r) = args.unknown_ratio {
+                anyhow::ensure!((0.0..=10.0).contains(&r), "--unknown-ratio {r}: want 0 <= r <= 10");
+                opts.unknown_ratio = r;
+            }
+            if let Some(a) = args.distill_weight {
+                anyhow::ensure!((0.0..=1.0).contains(&a), "--distill-weight {a}: want 0 <= w <= 1");
+                opts.distill_weight = a;
+            }
+            if let Some(t) = args.temperature {
+                anyhow::ensure!(t > 0.0 && t <= 20.0, "--temperature {t}: want 0 < t <= 20");
+                opts.distill_temperature = t;
+            }
+            anyhow::ensure!(args.teacher.is_empty() || args.init.is_none(), "--teacher trains a student: it does not go with --init");
+            anyhow::ensure!(
+                !args.teacher.is_empty() || (args.distill_weight.is_none() && args.temperature.is_none()),
+                "--distill-weight and --temperature need --teacher"
+            );
+            anyhow::ensure!(!(args.validate && args.export_test_subset.is_some()), "--validate does not use the test split: it cannot export a test subset");
+            let run = crate::kws::KwsRun {
+                data: args.data,
+                opts,
+                out: args.out,
+                export: args.export_test_subset,
+                per_class,
+                init: args.init,
+                validate: args.validate,
+                teachers: args.teacher,
+            };
+            crate::kws::run(run)
         }
         ModelName::Fashion => {
             if args.dropout.is_some() {
@@ -277,6 +370,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
             run_net(args, net)
         }
     }
+}
+
+/// A `LO..HI` range of factors within `min..=max` (`--speed-range 0.8..1.25`).
+fn factor_range(flag: &str, text: &str, min: f64, max: f64) -> Result<(f64, f64)> {
+    let (lo, hi) = text.split_once("..").ok_or_else(|| anyhow::anyhow!("{flag} wants LO..HI, got {text}"))?;
+    let (lo, hi): (f64, f64) = (lo.trim().parse()?, hi.trim().parse()?);
+    anyhow::ensure!(min <= lo && lo <= hi && hi <= max, "{flag} {text}: want {min} <= LO <= HI <= {max}");
+    Ok((lo, hi))
 }
 
 fn load_data(model: ModelName, dir: &Path) -> Result<(LabeledImages, LabeledImages)> {

@@ -98,7 +98,7 @@ fn trains_cats_dogs_with_codec_augmentation_and_exports_the_subset() {
 #[test]
 fn bad_training_settings_are_clear_errors() {
     let dir = tmp_dir("bad");
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 14] = [
         (&["train", "fashion", "--augment-codec", "jpeg:q=0..50"], "outside"),
         (&["train", "fashion", "--augment-codec", "jpeg:q=50..5"], "empty range"),
         (&["train", "fashion", "--augment-codec", "nope:q=5"], "unknown codec"),
@@ -107,6 +107,12 @@ fn bad_training_settings_are_clear_errors() {
         (&["train", "fashion", "--dropout", "0.2"], "catsdogs only"),
         (&["train", "fashion", "--channels", "24,48,96"], "apply to kws only"),
         (&["train", "kws", "--channels", "16,32"], "want three widths"),
+        (&["train", "catsdogs", "--unknown-ratio", "1"], "apply to kws only"),
+        (&["train", "kws", "--unknown-ratio", "11"], "want 0 <= r <= 10"),
+        (&["train", "kws", "--warp-range", "0.3..1.1"], "want 0.5 <= LO <= HI <= 2"),
+        (&["train", "kws", "--temperature", "2"], "need --teacher"),
+        (&["train", "kws", "--teacher", "t.bpk", "--init", "w.bpk", "--epochs", "0"], "does not go with --init"),
+        (&["train", "kws", "--validate", "--export-test-subset", "x.flac"], "cannot export a test subset"),
     ];
     for (args, msg) in cases {
         let res = mpqlab().args(args).arg("--data").arg(&dir).output().unwrap();

@@ -237,7 +237,8 @@ impl KwsCnn {
         (self.head.forward(self.dropout.forward(pooled)), [a, b, c])
     }
 
-    fn device(&self) -> Device {
+    /// The device the weights live on.
+    pub fn device(&self) -> Device {
         self.head.weight.val().device()
     }
 
