@@ -111,13 +111,13 @@ pub struct TrainArgs {
     /// rest and report accuracy on them instead of on the test split, which is not used.
     #[arg(long)]
     validate: bool,
-    /// kws: share of training items whose mel spectrum is warped in frequency (VTLP; default 0).
+    /// kws: share of training items whose mel spectrum is warped in frequency (VTLP; default 0.5).
     #[arg(long)]
     warp_prob: Option<f64>,
     /// kws: lowest and highest warp factor, `LO..HI` (default 0.9..1.1).
     #[arg(long)]
     warp_range: Option<String>,
-    /// kws: share of training items given a smooth random gain curve over the bands (default 0).
+    /// kws: share of training items given a smooth random gain curve over the bands (default 0.5).
     #[arg(long)]
     eq_prob: Option<f64>,
     /// kws: the gain curve's largest gain or loss in dB (default 6).
