@@ -27,8 +27,11 @@ log "wasm route: $wasm_route"
 # libjpeg-turbo-progs: djpeg/cjpeg, reference tools the codec tests check interop against;
 # mesa-vulkan-drivers: lavapipe, a CPU Vulkan driver, so the WGSL kernels run natively without
 # a GPU; nodejs/npm: playwright-core and wasm-opt; curl: readiness checks; sox, flac and
-# opus-tools: the references the audio codecs' tests check G.711, IMA ADPCM, FLAC and Opus against.
-pkgs=(chromium libjpeg-turbo-progs mesa-vulkan-drivers curl sox flac opus-tools)
+# opus-tools: the references the audio codecs' tests check G.711, IMA ADPCM, FLAC and Opus against;
+# gzip, zstd, xz-utils, bzip2, lz4, brotli and 7zip: the reference tools the text codecs' streams
+# must interoperate with (both ways).
+pkgs=(chromium libjpeg-turbo-progs mesa-vulkan-drivers curl sox flac opus-tools
+      gzip zstd xz-utils bzip2 lz4 brotli 7zip)
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 [ "$wasm_route" = debian-build-std ] && pkgs+=(rustc-web cargo-web rust-web-src lld-22)

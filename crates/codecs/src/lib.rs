@@ -5,6 +5,7 @@
 pub mod audio;
 pub mod image;
 pub mod range_coder;
+pub mod text;
 
 use mpq_core::{Codec, Error, Result};
 
@@ -24,6 +25,14 @@ pub fn registry() -> Vec<Box<dyn Codec>> {
         Box::new(audio::opus::Opus),
         Box::new(audio::bandlimit::BandLimit),
         Box::new(audio::mdct::Mdct),
+        Box::new(text::gzip::Gzip),
+        Box::new(text::zlib::Zlib),
+        Box::new(text::zstd::Zstd),
+        Box::new(text::brotli::Brotli),
+        Box::new(text::xz::Xz),
+        Box::new(text::bzip2::Bzip2),
+        Box::new(text::lz4::Lz4),
+        Box::new(text::ppmd::Ppmd),
     ]
 }
 

@@ -84,6 +84,32 @@ pub fn duration_text(seconds: f64) -> String {
     }
 }
 
+/// Longest text we hold, decoded: 16 MiB (a few hundred books; the classic compressors run
+/// through it in seconds, the language-model coder has its own, lower bound). Every text
+/// decoder stops at this many bytes, so a small stream that claims or expands to more — a
+/// decompression bomb — is refused before the memory is taken.
+pub const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The refusal every text decoder gives when its output would pass [`MAX_TEXT_BYTES`].
+pub fn text_too_large(format: &str) -> Error {
+    Error::TooLarge(format!(
+        "the {format} stream expands past {} MiB of text, the most this lab holds",
+        MAX_TEXT_BYTES / (1024 * 1024)
+    ))
+}
+
+/// Checks a text's length before it is encoded or held.
+pub fn check_text_len(len: usize) -> Result<()> {
+    if len > MAX_TEXT_BYTES {
+        return Err(Error::TooLarge(format!(
+            "the text is {:.1} MiB; at most {} MiB are allowed",
+            len as f64 / (1024.0 * 1024.0),
+            MAX_TEXT_BYTES / (1024 * 1024)
+        )));
+    }
+    Ok(())
+}
+
 pub fn check_file_size(len: usize) -> Result<()> {
     if len > MAX_FILE_BYTES {
         return Err(Error::TooLarge(format!(

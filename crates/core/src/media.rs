@@ -198,6 +198,18 @@ impl Media {
             _ => None,
         }
     }
+    pub fn as_text(&self) -> Option<&Text> {
+        match self {
+            Media::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn into_text(self) -> Result<Text> {
+        match self {
+            Media::Text(t) => Ok(t),
+            other => Err(Error::Invalid(format!("expected text, got {:?}", other.modality()))),
+        }
+    }
     pub fn into_image(self) -> Result<Image> {
         match self {
             Media::Image(i) => Ok(i),

@@ -1,0 +1,65 @@
+//! Text codecs, one module per format behind [`mpq_core::Codec`]: the classic lossless
+//! compressors, each a thin wrapper over a pure-Rust crate (so that it builds for wasm32) that
+//! writes the tool's own stream (`gzip -d`, `zstd -d`, `xz -d`, `bzip2 -d`, `brotli -d`,
+//! `lz4 -d` and `7z x` read ours, and ours read theirs).
+//!
+//! Every decoder reads through [`read_bounded`], which stops at [`limits::MAX_TEXT_BYTES`]: a
+//! small stream that expands past it (a decompression bomb) is refused, naming the limit,
+//! before the memory is taken.
+
+pub mod brotli;
+pub mod bzip2;
+pub mod gzip;
+pub mod lz4;
+pub mod ppmd;
+pub mod xz;
+pub mod zlib;
+pub mod zstd;
+
+use std::io::Read;
+
+use mpq_core::{Error, Media, ParamSpec, Result, Text, limits};
+
+pub(crate) fn expect_text<'a>(codec: &str, input: &'a Media) -> Result<&'a [u8]> {
+    match input {
+        Media::Text(t) => {
+            limits::check_text_len(t.bytes.len())?;
+            Ok(&t.bytes)
+        }
+        other => Err(Error::unsupported(codec, format!("it takes text, got {:?}", other.modality()))),
+    }
+}
+
+/// Reads a decoder to its end, refusing output past [`limits::MAX_TEXT_BYTES`] and turning the
+/// crate's I/O error (a truncated or damaged stream) into a decode error for people.
+pub(crate) fn read_bounded(mut reader: impl Read, format: &str) -> Result<Media> {
+    let mut out = Vec::new();
+    // One byte more than the limit tells "exactly at the limit" from "past it".
+    let n = (&mut reader)
+        .take(limits::MAX_TEXT_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| io_error(format, &e))?;
+    if n > limits::MAX_TEXT_BYTES {
+        return Err(limits::text_too_large(format));
+    }
+    Ok(Media::Text(Text { bytes: out }))
+}
+
+/// A decoder's I/O error in words: most crates report a cut-short stream as `UnexpectedEof`.
+pub(crate) fn io_error(format: &str, e: &std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        Error::decode(format, "the stream is cut short")
+    } else {
+        Error::decode(format, e)
+    }
+}
+
+/// The `level` parameter every LZ-family codec has, with the tool's range and default.
+pub(crate) fn level_param(min: i64, max: i64, default: i64, help: &str) -> ParamSpec {
+    ParamSpec::int("level", "Level", min, max, default, help)
+}
+
+/// The codec ids of the text lab, in registry order.
+pub fn ids() -> Vec<&'static str> {
+    crate::registry_for(mpq_core::Modality::Text).iter().map(|c| c.id()).collect()
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Writes the text lab's decompression bombs into tests/hostile/files/ with the reference tools:
+# 17 MiB of zeros (just past the 16 MiB text limit) through each compressor at its strongest.
+# Each file is tens of kilobytes or less (LZ4's longest match caps its ratio near 255:1, so its
+# bomb is larger). Committed with the files; rerun only to change them.
+set -euo pipefail
+cd "$(dirname "$0")/files"
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+head -c $((17 * 1024 * 1024)) /dev/zero > "$tmp/text.txt"
+gzip -9c "$tmp/text.txt" > text-bomb.gz
+python3 -c 'import sys,zlib; sys.stdout.buffer.write(zlib.compress(open(sys.argv[1],"rb").read(), 9))' "$tmp/text.txt" > text-bomb.zz
+zstd -19cq "$tmp/text.txt" > text-bomb.zst
+brotli -q 11 -c "$tmp/text.txt" > text-bomb.br
+xz -9c "$tmp/text.txt" > text-bomb.xz
+bzip2 -9c "$tmp/text.txt" > text-bomb.bz2
+lz4 -9cq -BD "$tmp/text.txt" > text-bomb.lz4
+rm -f text-bomb.7z
+(cd "$tmp" && 7zz a -bso0 -m0=PPMd "$OLDPWD/text-bomb.7z" text.txt)
+ls -l text-bomb.*
