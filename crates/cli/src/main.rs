@@ -21,6 +21,7 @@
 mod audio;
 mod bench;
 mod kws;
+mod lm;
 mod quant;
 mod run;
 mod sweep;

