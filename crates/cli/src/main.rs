@@ -7,6 +7,9 @@
 //! mpqlab eval IN -c avif -p quality=40             encode, decode, measure: JSON
 //! mpqlab eval CLIP.wav -c opus:bitrate=12000       audio: kbps, SNR, segSNR, LSD, STOI, log-mel
 //!                                                 distance, the keyword model's top classes: JSON
+//! mpqlab eval BOOK.txt -c xz                       text: bytes, bits per byte, round trip: JSON
+//! mpqlab eval BOOK.txt --all                       every text codec on it: JSON
+//! mpqlab decompress BOOK.txt.xz                     a text codec's stream back to its bytes
 //! mpqlab bench [IMAGES..] [--runs 3]               encode/decode time per codec: JSON
 //! mpqlab bench gpu [--sizes 1024,4096]             WGSL matmul time per weight format: JSON
 //! mpqlab sweep --model fashion-cnn --codec jpeg:quality=1..95:8   rate–perception sweep: JSON
@@ -25,6 +28,7 @@ mod lm;
 mod quant;
 mod run;
 mod sweep;
+mod text;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -50,9 +54,10 @@ enum Command {
     /// Decode an image file and say what it is: format, size, and what was lost if it is
     /// damaged or cut short but decodes (JSON). Bad files are refused with the reason.
     Info { input: PathBuf },
-    /// Encode an image or audio file with a codec and write the encoded bytes.
+    /// Encode an image, audio or text file with a codec and write the encoded bytes.
     Compress {
-        /// Input image (PNG, JPEG, WebP, QOI or AVIF), or audio (WAV) for an audio codec.
+        /// Input image (PNG, JPEG, WebP, QOI or AVIF), audio (WAV, FLAC, …) for an audio codec,
+        /// any file for a text codec.
         input: PathBuf,
         #[command(flatten)]
         codec: CodecArgs,
@@ -63,10 +68,30 @@ enum Command {
     /// Encode, decode and measure (JSON): images — bytes, bits per pixel, PSNR, SSIM, MS-SSIM;
     /// audio — bytes, bits per sample, kbps, delay, SNR, segmental SNR, log-spectral distance,
     /// STOI, log-mel distance, and the keyword model's top classes for both clips.
+    /// Text — bytes, bits per byte, compression ratio, round trip, times; `--all` for every
+    /// text codec at its defaults.
     Eval {
         input: PathBuf,
-        #[command(flatten)]
-        codec: CodecArgs,
+        /// Codec id with optional parameters (see `mpqlab codecs`); not with --all.
+        #[arg(short, long, required_unless_present = "all")]
+        codec: Option<String>,
+        /// A parameter as name=value; repeatable.
+        #[arg(short, long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Every text codec at its default settings on the file (a JSON array).
+        #[arg(long, conflicts_with_all = ["codec", "params"])]
+        all: bool,
+    },
+    /// Decode a text codec's stream back to the bytes it holds (the codec is told by the
+    /// stream's first bytes unless given).
+    Decompress {
+        input: PathBuf,
+        /// The codec (default: told by the stream's magic bytes).
+        #[arg(short, long)]
+        codec: Option<String>,
+        /// Output file (default: the input's name without the codec's extension).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
     /// Time every codec (default parameters) on images: median encode and decode ms (JSON).
     Bench(bench::BenchArgs),
@@ -221,7 +246,8 @@ fn run(cli: Cli) -> Result<()> {
             let (codec, params) = codec.resolve()?;
             let media = match codec.modality() {
                 mpq_core::Modality::Audio => Media::Audio(audio::read_audio(&input)?),
-                _ => Media::Image(read_image(&input)?),
+                mpq_core::Modality::Text => Media::Text(text::read_text(&input)?),
+                mpq_core::Modality::Image => Media::Image(read_image(&input)?),
             };
             let bytes = codec.encode(&media, &params)?;
             let output = output.unwrap_or_else(|| input.with_extension(codec.extension()));
@@ -231,9 +257,18 @@ fn run(cli: Cli) -> Result<()> {
             std::fs::write(&output, &bytes).with_context(|| format!("cannot write {}", output.display()))?;
             eprintln!("{} → {} ({} bytes)", input.display(), output.display(), bytes.len());
         }
-        Command::Eval { input, codec } => {
+        Command::Decompress { input, codec, output } => text::decompress(&input, codec.as_deref(), output.as_deref())?,
+        Command::Eval { input, all: true, .. } => {
+            let reports = text::evaluate_all(&text::read_text(&input)?)?;
+            println!("{}", serde_json::to_string_pretty(&reports)?);
+        }
+        Command::Eval { input, codec, params, .. } => {
+            let codec = CodecArgs { codec: codec.expect("clap requires --codec without --all"), params };
             let (codec, params) = codec.resolve()?;
-            if codec.modality() == mpq_core::Modality::Audio {
+            if codec.modality() == mpq_core::Modality::Text {
+                let (_, report) = text::evaluate_text(codec.as_ref(), &params, &text::read_text(&input)?)?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else if codec.modality() == mpq_core::Modality::Audio {
                 let clip = audio::read_audio(&input)?;
                 let (_, decoded, report) = audio::evaluate_audio(codec.as_ref(), &params, &clip)?;
                 let mut json = serde_json::to_value(&report)?;
@@ -268,6 +303,14 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so a write to a closed pipe (`mpqlab run LINK | head -c 600`) is
+    // an error and println! panics on it. Restore the default: the process ends quietly, as
+    // other command-line tools do when their reader goes away.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

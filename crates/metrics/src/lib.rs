@@ -15,6 +15,7 @@
 //!   distance, bits per sample and kbps), each pinned to a reference definition; [`stoi`]:
 //!   STOI, the human-intelligibility measure (as pystoi); [`mel`]: the keyword model's log-mel
 //!   features (as librosa) and the log-mel distance on them.
+//! * [`text`]: a text codec's bytes, bits per byte and round trip.
 //!
 //! Every image metric compares colour: inputs are read as if converted with
 //! [`Image::to_rgb8`](mpq_core::Image::to_rgb8) (gray replicated, alpha dropped), without
@@ -34,6 +35,7 @@ pub mod report;
 mod ssim;
 pub mod stoi;
 pub mod sweep;
+pub mod text;
 
 use mpq_core::{Error, Image, Result};
 use serde::Serialize;

@@ -60,6 +60,30 @@ pub(crate) fn level_param(min: i64, max: i64, default: i64, help: &str) -> Param
     ParamSpec::int("level", "Level", min, max, default, help)
 }
 
+/// The text codec whose stream `bytes` is, told by its magic bytes (Brotli has none: `None`).
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    let zlib = bytes.len() >= 2 && bytes[0] & 0x0f == 8 && bytes[0] >> 4 <= 7 && (u16::from(bytes[0]) << 8 | u16::from(bytes[1])) % 31 == 0;
+    Some(if bytes.starts_with(&[0x1f, 0x8b]) {
+        "gzip"
+    } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "zstd"
+    } else if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        "xz"
+    } else if bytes.starts_with(b"BZh") {
+        "bzip2"
+    } else if bytes.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
+        "lz4"
+    } else if bytes.starts_with(b"7z\xbc\xaf\x27\x1c") {
+        "ppmd"
+    } else if bytes.starts_with(lm::MAGIC) {
+        "lm"
+    } else if zlib {
+        "zlib"
+    } else {
+        return None;
+    })
+}
+
 /// The codec ids of the text lab, in registry order.
 pub fn ids() -> Vec<&'static str> {
     crate::registry_for(mpq_core::Modality::Text).iter().map(|c| c.id()).collect()

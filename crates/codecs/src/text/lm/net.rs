@@ -159,10 +159,11 @@ impl Weights {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests_support {
     use super::*;
 
-    pub(crate) fn tiny(hidden: usize, seed: u64) -> Weights {
+    /// Random weights of a small network (f16-exact values, so a file round trip changes nothing).
+    pub fn tiny(hidden: usize, seed: u64) -> Weights {
         let mut s = seed | 1;
         let mut r = |n: usize, scale: f32| -> Vec<f32> {
             (0..n)
@@ -178,6 +179,13 @@ mod tests {
         let [a, b, c, d, e] = Weights::sizes(hidden);
         Weights { name: format!("tiny{hidden}"), hidden, input: r(a, 2.0), recur: r(b, 0.5), recur_bias: r(c, 0.2), out: r(d, 2.0), out_bias: r(e, 1.0) }
     }
+
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use super::tests_support::tiny;
 
     #[test]
     fn weight_files_round_trip_and_are_checked() {
