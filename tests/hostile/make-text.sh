@@ -17,3 +17,15 @@ lz4 -9cq -BD "$tmp/text.txt" > text-bomb.lz4
 rm -f text-bomb.7z
 (cd "$tmp" && 7zz a -bso0 -m0=PPMd "$OLDPWD/text-bomb.7z" text.txt)
 ls -l text-bomb.*
+# Streams cut short: the first half of each tool's stream of a gallery text.
+src=../../../www/gallery/text/doyle-scandal-in-bohemia.txt
+cut_half() { local n; n=$(($(wc -c < "$1") / 2)); head -c "$n" "$1" > "$2"; rm -f "$1"; }
+gzip -9c "$src" > "$tmp/a" && cut_half "$tmp/a" text-cut.gz
+zstd -19cq "$src" > "$tmp/a" && cut_half "$tmp/a" text-cut.zst
+xz -9c "$src" > "$tmp/a" && cut_half "$tmp/a" text-cut.xz
+bzip2 -9c "$src" > "$tmp/a" && cut_half "$tmp/a" text-cut.bz2
+brotli -q 11 -c "$src" > "$tmp/a" && cut_half "$tmp/a" text-cut.br
+lz4 -9cq "$src" > "$tmp/a" && cut_half "$tmp/a" text-cut.lz4
+(cd "$tmp" && cp "$OLDPWD/$src" text.txt && 7zz a -bso0 -m0=PPMd "$tmp/a.7z" text.txt) && cut_half "$tmp/a.7z" text-cut.7z
+: > text-empty.gz
+ls -l text-cut.* text-empty.gz

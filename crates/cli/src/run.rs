@@ -46,6 +46,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         Experiment::Image(e) => image(e, args.file.as_deref())?,
         Experiment::Model(e) => model(e)?,
         Experiment::Audio(e) => audio(e, args.file.as_deref())?,
+        Experiment::Text(e) => text(e, args.file.as_deref())?,
     };
     let mut out = out;
     out["link"] = exp.to_fragment().into();
@@ -215,6 +216,41 @@ fn audio(e: &AudioExperiment, file: Option<&Path>) -> Result<Value> {
         "model": "kws-cnn",
         "sides": sides,
         "sweep": sweep,
+    }))
+}
+
+/// The text lab: the input, each side's report (`mpqlab eval`'s numbers) and the whole codec
+/// table (`mpqlab eval --all`), as the page shows them.
+fn text(e: &mpq_core::experiment::TextExperiment, file: Option<&Path>) -> Result<Value> {
+    use mpq_core::experiment::text::TextInput;
+    let (text, name) = match &e.input {
+        TextInput::Gallery { id } => {
+            let dir = gallery_dir()?.join("text");
+            let index: Vec<GalleryItem> = serde_json::from_slice(&std::fs::read(dir.join("index.json"))?)?;
+            let item = index.iter().find(|g| &g.id == id).with_context(|| format!("there is no gallery text '{id}'"))?;
+            (crate::text::read_text(&dir.join(&item.file))?, item.file.clone())
+        }
+        TextInput::Paste { text } => (mpq_core::Text { bytes: text.as_bytes().to_vec() }, "pasted text".to_string()),
+        TextInput::File(f) => {
+            checked_file(f, file)?;
+            (crate::text::read_text(file.expect("checked"))?, f.name.clone())
+        }
+    };
+    let mut sides = Vec::new();
+    for side in &e.sides {
+        let codec = mpq_codecs::codec(&side.codec)?;
+        if codec.modality() != mpq_core::Modality::Text {
+            bail!("{} is not a text codec", side.codec);
+        }
+        let resolved = mpq_core::codec::ResolvedParams::resolve(codec.id(), &codec.params(), &side.params)?;
+        let (_, report) = crate::text::evaluate_text(codec.as_ref(), resolved.as_params(), &text)?;
+        sides.push(json!({ "codec": side.codec, "params": resolved.as_params(), "report": report }));
+    }
+    Ok(json!({
+        "lab": "text",
+        "input": { "name": name, "bytes": text.bytes.len(), "utf8": std::str::from_utf8(&text.bytes).is_ok() },
+        "sides": sides,
+        "table": crate::text::evaluate_all(&text)?,
     }))
 }
 

@@ -20,8 +20,9 @@ use mpq_models::{Classifier, ModelId, classifier::block_on, cpu_device, data};
 
 #[derive(clap::Args)]
 pub struct SweepArgs {
-    /// Model id: fashion-cnn, fashion-cnn-jpeg, cats-dogs-cnn, or kws-cnn (the keyword spotter:
-    /// an audio sweep over its test windows, accuracy and STOI against kbit/s).
+    /// Model id: fashion-cnn, fashion-cnn-jpeg, cats-dogs-cnn, kws-cnn (the keyword spotter:
+    /// an audio sweep over its test windows, accuracy and STOI against kbit/s), or lm (the text
+    /// coder's checkpoints: bits per byte on held-out prose against a cloze test's accuracy).
     #[arg(long, default_value = "fashion-cnn")]
     model: String,
     /// Test items (the first N of the model's committed test subset).
@@ -42,6 +43,9 @@ pub struct SweepArgs {
     /// instead of the bundled ones.
     #[arg(long)]
     weights: Option<PathBuf>,
+    /// lm: the books' folder (default data/text/books, from scripts/fetch-text-data.py).
+    #[arg(long)]
+    data: Option<PathBuf>,
 }
 
 pub(crate) fn parse_model(id: &str) -> Result<ModelId> {
@@ -180,6 +184,12 @@ pub(crate) fn kws_sweep(items: usize, specs: &[String]) -> Result<SweepResult> {
 }
 
 pub fn run(args: SweepArgs) -> Result<()> {
+    if args.model == "lm" {
+        if args.weights.is_some() || !args.codecs.is_empty() {
+            bail!("sweep --model lm runs every bundled checkpoint of the lm coder; it takes --items (cloze items), --data, --svg");
+        }
+        return crate::lm::sweep(args.items, args.data.as_deref(), args.svg.as_deref());
+    }
     if args.model == "kws-cnn" {
         if args.weights.is_some() {
             bail!("--weights is for the image models; the keyword sweep uses the bundled kws_cnn");

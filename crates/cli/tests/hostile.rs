@@ -99,3 +99,26 @@ fn bad_audio_is_refused() {
         assert!(err.starts_with("mpqlab: error: ") && err.contains(&m), "{file}: expected '{m}' in: {err}");
     }
 }
+
+/// Bad text streams (decompression bombs past the 16 MiB text limit, streams cut short, an
+/// empty file) are refused by `mpqlab decompress` with the reason, never a panic or a huge
+/// allocation; the same files through each codec's decoder are in crates/codecs/tests.
+#[test]
+fn bad_text_streams_are_refused() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/hostile");
+    let all: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/cases.json")).unwrap()).unwrap();
+    let cases = all["text"].as_array().unwrap();
+    assert!(cases.len() >= 16);
+    let out_file = std::env::temp_dir().join(format!("mpq-hostile-text-{}", std::process::id()));
+    for c in cases {
+        let file = format!("tests/hostile/files/{}", c["file"].as_str().unwrap());
+        assert_eq!(c["expect"], "refused", "{file}");
+        let out = mpqlab().args(["decompress", &file, "-c", c["codec"].as_str().unwrap(), "-o"]).arg(&out_file).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{file}: {err}");
+        assert_eq!(out.status.code(), Some(1), "{file} should be refused: {err}");
+        let m = c["message"].as_str().unwrap();
+        assert!(err.starts_with("mpqlab: error: ") && err.contains(m), "{file}: expected '{m}' in: {err}");
+        assert!(!out_file.exists(), "{file}: a refused stream wrote output");
+    }
+}

@@ -33,6 +33,7 @@ pub fn registry() -> Vec<Box<dyn Codec>> {
         Box::new(text::bzip2::Bzip2),
         Box::new(text::lz4::Lz4),
         Box::new(text::ppmd::Ppmd),
+        Box::new(text::lm::Lm),
     ]
 }
 

@@ -29,6 +29,8 @@ pub mod data;
 pub mod fashion_cnn;
 pub mod kws_cnn;
 pub mod kws_sweep;
+#[cfg(feature = "train")]
+pub mod lm_eval;
 pub mod float_codec;
 pub mod quantized;
 pub mod sweep;

@@ -136,7 +136,10 @@ fn route(fragment: &str, initial: bool) {
     let link = if fragment.is_empty() || fragment == "#" { "#/image" } else { fragment };
     match Experiment::parse(link) {
         Ok(exp) => {
-            let Some(k) = entry_index(exp.lab()) else { return };
+            let Some(k) = entry_index(exp.lab()) else {
+                ui::show_error(&format!("The {} lab is not in this page yet: `mpqlab run` reproduces this link on the command line.", exp.lab()));
+                return;
+            };
             history::remember(fragment);
             if let Some((apply, current)) = show(k) {
                 apply(exp);

@@ -48,7 +48,9 @@ pub(crate) fn read_bounded(mut reader: impl Read, format: &str) -> Result<Media>
 
 /// A decoder's I/O error in words: most crates report a cut-short stream as `UnexpectedEof`.
 pub(crate) fn io_error(format: &str, e: &std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+    // Some crates wrap the end of input in errors of their own (zstd's block reader does).
+    let text = e.to_string();
+    if e.kind() == std::io::ErrorKind::UnexpectedEof || text.contains("UnexpectedEof") || text.contains("failed to fill whole buffer") {
         Error::decode(format, "the stream is cut short")
     } else {
         Error::decode(format, e)

@@ -27,7 +27,16 @@ fn encode(text: &[u8], order: u32, memory_mib: u32) -> std::result::Result<Vec<u
 }
 
 fn decode(bytes: &[u8]) -> Result<Vec<u8>> {
-    let bad = |e: sevenz_rust2::Error| Error::decode("7z (PPMd)", e);
+    // sevenz-rust2 shows some of its errors as Rust debug text (`Other("…")`): keep the words.
+    let bad = |e: sevenz_rust2::Error| {
+        let text = e.to_string();
+        let words = text.strip_prefix("Other(\"").and_then(|t| t.strip_suffix("\")")).unwrap_or(&text).to_string();
+        if words.contains("UnexpectedEof") || words.contains("failed to fill whole buffer") || words.contains("out of range") {
+            Error::decode("7z (PPMd)", format!("the archive is cut short or damaged ({words})"))
+        } else {
+            Error::decode("7z (PPMd)", words)
+        }
+    };
     let mut cursor = Cursor::new(bytes);
     let archive = Archive::read_with_memory_limit(&mut cursor, &Password::empty(), (MAX_MEMORY_MIB as usize + 1) * 1024).map_err(bad)?;
     let entries: Vec<_> = archive.files.iter().filter(|f| f.has_stream).collect();

@@ -8,7 +8,7 @@
 //!
 //! `#/LAB` opens a lab with its defaults; `#/LAB?v=1&key=value&…` is a versioned experiment,
 //! readable and hand-editable, that lists only the settings that differ from that version's
-//! defaults (see [`image`], [`model`] and [`audio`] for each lab's keys). Where it is shorter, the same
+//! defaults (see [`image`], [`model`], [`audio`] and [`text`] for each lab's keys). Where it is shorter, the same
 //! `key=value` text is deflated and written as `#/LAB?v=1&z=BASE64URL`: one parser reads both.
 //!
 //! **Compatibility.** Every released version keeps opening: `v=1` links are parsed with
@@ -25,12 +25,14 @@
 pub mod audio;
 pub mod image;
 pub mod model;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 
 pub use audio::AudioExperiment;
 pub use image::ImageExperiment;
 pub use model::ModelExperiment;
+pub use text::TextExperiment;
 
 /// The link version this build writes (and the newest it reads).
 pub const VERSION: u32 = 1;
@@ -46,6 +48,7 @@ pub enum Experiment {
     Image(ImageExperiment),
     Model(ModelExperiment),
     Audio(AudioExperiment),
+    Text(TextExperiment),
 }
 
 /// Why a link cannot be opened. Messages are for people; each quotes the input shortened.
@@ -53,7 +56,7 @@ pub enum Experiment {
 pub enum LinkError {
     #[error("the link is {len} characters long; links are at most {max}")]
     TooLong { len: usize, max: usize },
-    #[error("this is not an mpqlab link (expected #/image?…, #/model?… or #/audio?…)")]
+    #[error("this is not an mpqlab link (expected #/image?…, #/model?…, #/audio?… or #/text?…)")]
     NotALink,
     #[error("there is no lab called '{0}' (the labs are: {1})")]
     UnknownLab(String, String),
@@ -82,7 +85,7 @@ impl LinkError {
 }
 
 /// The ids of the labs a link can name, in the page's order.
-pub const LABS: [&str; 3] = ["image", "model", "audio"];
+pub const LABS: [&str; 4] = ["image", "model", "audio", "text"];
 
 impl Experiment {
     /// The lab this experiment belongs to (`image`, `model`, `audio`).
@@ -91,6 +94,7 @@ impl Experiment {
             Experiment::Image(_) => "image",
             Experiment::Model(_) => "model",
             Experiment::Audio(_) => "audio",
+            Experiment::Text(_) => "text",
         }
     }
 
@@ -100,6 +104,7 @@ impl Experiment {
             "image" => Some(Experiment::Image(ImageExperiment::default())),
             "model" => Some(Experiment::Model(ModelExperiment::default())),
             "audio" => Some(Experiment::Audio(AudioExperiment::default())),
+            "text" => Some(Experiment::Text(TextExperiment::default())),
             _ => None,
         }
     }
@@ -111,6 +116,7 @@ impl Experiment {
             Experiment::Image(e) => e.normalize(),
             Experiment::Model(e) => e.normalize(),
             Experiment::Audio(e) => e.normalize(),
+            Experiment::Text(e) => e.normalize(),
         }
         self
     }
@@ -123,6 +129,7 @@ impl Experiment {
             Experiment::Image(e) => e.write(&mut pairs),
             Experiment::Model(e) => e.write(&mut pairs),
             Experiment::Audio(e) => e.write(&mut pairs),
+            Experiment::Text(e) => e.write(&mut pairs),
         }
         let lab = self.lab();
         if pairs.0.is_empty() {
@@ -188,6 +195,7 @@ impl Experiment {
             Experiment::Image(_) => Experiment::Image(ImageExperiment::read_v1(&mut pairs)?),
             Experiment::Model(_) => Experiment::Model(ModelExperiment::read_v1(&mut pairs)?),
             Experiment::Audio(_) => Experiment::Audio(AudioExperiment::read_v1(&mut pairs)?),
+            Experiment::Text(_) => Experiment::Text(TextExperiment::read_v1(&mut pairs)?),
         };
         if let Some((key, _)) = pairs.0.first() {
             return Err(LinkError::UnknownKey(shorten(key)));

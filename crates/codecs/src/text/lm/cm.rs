@@ -26,8 +26,9 @@ use super::net::{State, Weights};
 const ORDERS: [usize; 5] = [1, 2, 3, 4, 6];
 /// Hashed models: the orders, the word, the word pair.
 const HASHED: usize = ORDERS.len() + 2;
-/// Mixer inputs: network, order 0, the hashed models, match, bias.
-const INPUTS: usize = 1 + 1 + HASHED + 1 + 1;
+/// Mixer inputs: network, the network refined by the previous byte, order 0, the hashed
+/// models, match, bias.
+const INPUTS: usize = 2 + 1 + HASHED + 1 + 1;
 const MATCH_MIN: usize = 6;
 const MAX_MATCH: u32 = 31;
 
@@ -122,6 +123,8 @@ pub struct Predictor<'w> {
     mixed: u32,
     apm1: Apm,
     apm2: Apm,
+    /// The network's probability refined by the bits so far and the previous byte.
+    net_apm: Apm,
 }
 
 /// Table sizes for a chunk of `len` bytes: about two slots per bit coded, 2^16 … 2^22.
@@ -136,9 +139,9 @@ impl<'w> Predictor<'w> {
         let mut weights = vec![0i32; 512 * INPUTS];
         for set in weights.chunks_mut(INPUTS) {
             // The network starts trusted most; the counters learn their share.
-            set[0] = 45_000;
+            set[0] = 60_000;
             for w in &mut set[1..] {
-                *w = 12_000;
+                *w = 6_000;
             }
         }
         let mut p = Predictor {
@@ -166,6 +169,7 @@ impl<'w> Predictor<'w> {
             mixed: 2048,
             apm1: Apm::new(256, 7),
             apm2: Apm::new(65536, 7),
+            net_apm: Apm::new(65536, 6),
         };
         p.begin_byte();
         p
@@ -194,17 +198,20 @@ impl<'w> Predictor<'w> {
     pub fn p(&mut self) -> u32 {
         let c0 = self.c0;
         let mut x = [0i32; INPUTS];
-        x[0] = stretch(self.network_p12());
-        x[1] = stretch(Counter::p12(self.order0[c0 as usize]));
+        let net = self.network_p12();
+        let c1 = self.history.last().copied().unwrap_or(0) as usize;
+        x[0] = stretch(net);
+        x[1] = stretch(self.net_apm.refine(net, c0 as usize | c1 << 8));
+        x[2] = stretch(Counter::p12(self.order0[c0 as usize]));
         for m in 0..HASHED {
             let h = (self.ctx[m] ^ c0.wrapping_mul(0x9E37_79B1)).wrapping_mul(0x85EB_CA6B);
             self.slot[m] = (h >> 8) as usize & self.table_mask;
-            x[2 + m] = stretch(Counter::p12(self.tables[m][self.slot[m]]));
+            x[3 + m] = stretch(Counter::p12(self.tables[m][self.slot[m]]));
         }
         // The match model: the predicted byte's next bit, if its bits so far agree with ours.
         let predicted = self.history.get(self.match_ptr).copied().unwrap_or(0) as u32 | 256;
         let agrees = self.match_len > 0 && (predicted >> (8 - self.bit_pos)) == c0;
-        x[2 + HASHED] = if agrees {
+        x[3 + HASHED] = if agrees {
             let expected = (predicted >> (7 - self.bit_pos)) & 1;
             self.match_slot = (self.match_len.min(MAX_MATCH) as usize) * 2 + expected as usize;
             stretch(Counter::p12(self.match_counters[self.match_slot]))
@@ -218,7 +225,6 @@ impl<'w> Predictor<'w> {
         let w = &self.weights[self.weight_set..self.weight_set + INPUTS];
         let dot: i64 = x.iter().zip(w).map(|(&a, &b)| a as i64 * b as i64).sum();
         self.mixed = squash((dot >> 16).clamp(-2047, 2047) as i32);
-        let c1 = self.history.last().copied().unwrap_or(0) as usize;
         let a1 = self.apm1.refine(self.mixed, c0 as usize);
         let a2 = self.apm2.refine(self.mixed, c0 as usize | c1 << 8);
         ((self.mixed + a1 + 2 * a2 + 2) >> 2).clamp(1, 4095)
@@ -234,6 +240,7 @@ impl<'w> Predictor<'w> {
         }
         self.apm1.update(bit);
         self.apm2.update(bit);
+        self.net_apm.update(bit);
         Counter::update(&mut self.order0[self.c0 as usize], bit, 60);
         for m in 0..HASHED {
             Counter::update(&mut self.tables[m][self.slot[m]], bit, 250);

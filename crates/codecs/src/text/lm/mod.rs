@@ -19,11 +19,12 @@
 //! length, and no chunk coded in fewer bytes than its length allows (every bit costs at least
 //! −log₂(4095/4096) bits, so a tiny stream cannot claim megabytes of text).
 
+pub mod bundled;
 pub mod cm;
 pub mod math;
 pub mod net;
 
-use mpq_core::{Error, Result};
+use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Result, Text, codec::ResolvedParams};
 
 use crate::range_coder::{Decoder, Encoder};
 use cm::Predictor;
@@ -228,6 +229,62 @@ pub fn decode(net: &Weights, fingerprint: u64, stream: &Stream<'_>) -> Result<Ve
     }
     let parts = map_chunks(stream.chunks.len(), |i| decode_chunk(net, stream.chunks[i], stream.chunk_text_len(i)));
     Ok(parts.concat())
+}
+
+/// Decodes a stream with the bundled checkpoint it names, refusing texts over `max_text`
+/// bytes before decoding (the fuzz targets use a low bound: decoding runs at kB/s).
+pub fn decode_bounded(bytes: &[u8], max_text: usize) -> Result<Vec<u8>> {
+    let stream = parse(bytes)?;
+    if stream.text_len > max_text {
+        return Err(Error::TooLarge(format!("the language-model stream holds {} bytes of text; at most {max_text} here", stream.text_len)));
+    }
+    let (net, fingerprint) = bundled::checkpoint(&stream.model).map_err(|_| {
+        bad(format!(
+            "it was made with the model '{}', which this build does not have (it has {})",
+            stream.model,
+            bundled::names().join(", ")
+        ))
+    })?;
+    decode(net, *fingerprint, &stream)
+}
+
+/// The `lm` codec: a bundled checkpoint as the coder's model.
+pub struct Lm;
+
+impl Codec for Lm {
+    fn id(&self) -> &'static str {
+        "lm"
+    }
+    fn name(&self) -> &'static str {
+        "Language model (GRU + context mixing)"
+    }
+    fn modality(&self) -> Modality {
+        Modality::Text
+    }
+    fn lossless(&self) -> bool {
+        true
+    }
+    fn extension(&self) -> &'static str {
+        "mplm"
+    }
+    fn mime(&self) -> &'static str {
+        "application/x-mpqlab-lm"
+    }
+    fn params(&self) -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::choice("model", "Model", &bundled::names(), bundled::DEFAULT, "the checkpoint whose next-byte predictions drive the coder (gru256-e1, -e2, -e3: one training run after its 1st, 2nd and 3rd epoch)"),
+            ParamSpec::int("chunk", "Chunk", (MIN_CHUNK >> 10) as i64, (MAX_CHUNK >> 10) as i64, 64, "the text is coded in independent chunks of this size, one per worker at a time: larger chunks let the context models learn more, smaller ones spread over more workers")
+                .with_unit("KiB"),
+        ]
+    }
+    fn encode_resolved(&self, input: &Media, params: &ResolvedParams) -> Result<Vec<u8>> {
+        let text = super::expect_text(self.id(), input)?;
+        let (net, fingerprint) = bundled::checkpoint(params.choice("model"))?;
+        encode(net, *fingerprint, text, (params.int("chunk") as usize) << 10)
+    }
+    fn decode(&self, bytes: &[u8]) -> Result<Media> {
+        decode_bounded(bytes, MAX_TEXT_BYTES).map(|bytes| Media::Text(Text { bytes }))
+    }
 }
 
 #[cfg(test)]
