@@ -9,7 +9,8 @@ use super::net::{Weights, fnv1a};
 
 /// Name and weight file of each checkpoint, the default first: one training run of a 256-unit
 /// GRU, kept after each of its three epochs (so the checkpoints differ by training alone).
-pub const CHECKPOINTS: [(&str, &[u8]); 2] = [
+pub const CHECKPOINTS: [(&str, &[u8]); 3] = [
+    ("gru256-e3", include_bytes!("../../../../models/weights/lm-gru256-e3.lmw")),
     ("gru256-e2", include_bytes!("../../../../models/weights/lm-gru256-e2.lmw")),
     ("gru256-e1", include_bytes!("../../../../models/weights/lm-gru256-e1.lmw")),
 ];
