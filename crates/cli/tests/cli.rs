@@ -75,9 +75,13 @@ fn codecs_lists_schemas_and_bench_reports_rows() {
     let out = mpqlab().arg("codecs").output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi", "mulaw", "alaw", "ima-adpcm", "flac", "opus", "bandlimit", "mdct"]);
+    assert_eq!(
+        ids,
+        ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi", "mulaw", "alaw", "ima-adpcm", "flac", "opus", "bandlimit", "mdct", "gzip", "zlib", "zstd", "brotli", "xz", "bzip2", "lz4", "ppmd", "lm"]
+    );
     let modality: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["modality"].as_str().unwrap()).collect();
-    assert_eq!(modality[6..], ["audio"; 7]);
+    assert_eq!(modality[6..13], ["audio"; 7]);
+    assert_eq!(modality[13..], ["text"; 9]);
     let out = mpqlab().args(["bench", "audio", "--seconds", "2", "--runs", "1", "--codecs", "mulaw,mdct"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -449,4 +453,46 @@ fn bad_audio_is_refused_with_the_reason() {
         assert!(err.contains(message) && err.contains("mpqlab: error:"), "{name}: {err}");
         assert!(!err.contains("panicked"), "{name}: {err}");
     }
+}
+
+/// Text through the command line: `eval --all` gives every text codec's row (each round trip
+/// checked), `compress` writes a stream the reference tool reads and `decompress` gives the
+/// bytes back, `run` opens a text link, and a closed pipe ends a command quietly.
+#[test]
+fn text_eval_compress_decompress_run_and_a_closed_pipe() {
+    let book = "www/gallery/text/udhr-ru.txt";
+    let out = mpqlab().args(["eval", book, "--all"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 9);
+    let bpb = |id: &str| rows.iter().find(|r| r["codec"] == id).unwrap()["bits_per_byte"].as_f64().unwrap();
+    assert!(rows.iter().all(|r| r["round_trip"] == true && r["original_bytes"] == 21660));
+    assert!(bpb("lm") < bpb("gzip"), "lm {} gzip {}", bpb("lm"), bpb("gzip"));
+    let one = mpqlab().args(["eval", book, "-c", "lm"]).output().unwrap();
+    let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert_eq!((&one["bytes"], &one["bits_per_byte"]), (&rows[8]["bytes"], &rows[8]["bits_per_byte"]), "eval -c lm equals the table's row");
+
+    let dir = std::env::temp_dir().join(format!("mpq-cli-text-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xz = dir.join("t.xz");
+    assert!(mpqlab().args(["compress", book, "-c", "xz:level=9", "-o"]).arg(&xz).status().unwrap().success());
+    let back = dir.join("t.txt");
+    assert!(mpqlab().arg("decompress").arg(&xz).arg("-o").arg(&back).status().unwrap().success());
+    assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/gallery/text/udhr-ru.txt")).unwrap());
+    std::fs::remove_dir_all(&dir).ok();
+
+    let run = mpqlab().args(["run", "#/text?v=1&in=gallery:udhr-ru&l=gzip:level=9"]).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["sides"][1]["report"]["bytes"], rows[8]["bytes"], "the right side is lm at its defaults");
+    assert_eq!(v["table"].as_array().unwrap().len(), 9);
+
+    // `mpqlab codecs | head -c 0`: the reader is gone before the first write; no panic, no
+    // backtrace (without SIGPIPE's default action println! panics on the broken pipe).
+    let mut child = mpqlab().arg("codecs").stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
 }
