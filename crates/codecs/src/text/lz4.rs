@@ -3,10 +3,10 @@
 //! pure-Rust crate offers), so the parameters are the frame's: the block size and whether a
 //! block may refer back into the one before (`lz4 -BD`, smaller output).
 
-use std::io::{Read, Write};
+use std::io::Write;
 
 use lz4_flex::frame::{BlockMode, BlockSize, FrameDecoder, FrameEncoder, FrameInfo};
-use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Result, Text, codec::ResolvedParams, limits};
+use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Result, codec::ResolvedParams};
 
 const MAGIC: [u8; 4] = [0x04, 0x22, 0x4d, 0x18];
 const BLOCKS: [&str; 4] = ["64KB", "256KB", "1MB", "4MB"];
@@ -57,17 +57,6 @@ impl Codec for Lz4 {
         if !bytes.starts_with(&MAGIC) {
             return Err(Error::decode("LZ4", "it does not start with the LZ4 frame's magic bytes 04 22 4d 18"));
         }
-        // Frames one after the other are one file to `lz4 -d`; lz4_flex's reader stops after
-        // the first, so each frame gets a reader of its own over what is left.
-        let mut rest = bytes;
-        let mut out = Vec::new();
-        while !rest.is_empty() {
-            let budget = (limits::MAX_TEXT_BYTES + 1 - out.len()) as u64;
-            (&mut FrameDecoder::new(&mut rest)).take(budget).read_to_end(&mut out).map_err(|e| super::io_error("LZ4", &e))?;
-            if out.len() > limits::MAX_TEXT_BYTES {
-                return Err(limits::text_too_large("LZ4"));
-            }
-        }
-        Ok(Media::Text(Text { bytes: out }))
+        super::read_frames(bytes, "LZ4", |rest| Box::new(FrameDecoder::new(rest)))
     }
 }

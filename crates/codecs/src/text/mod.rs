@@ -46,6 +46,22 @@ pub(crate) fn read_bounded(mut reader: impl Read, format: &str) -> Result<Media>
     Ok(Media::Text(Text { bytes: out }))
 }
 
+/// Reads frames one after the other until the input ends (`zstd -d` and `lz4 -d` read
+/// concatenated frames as one file; the crates' readers stop after one): `frame` makes a reader
+/// of one frame over what is left, which it consumes. Bounded like [`read_bounded`].
+pub(crate) fn read_frames<'a>(bytes: &'a [u8], format: &str, mut frame: impl for<'b> FnMut(&'b mut &'a [u8]) -> Box<dyn Read + 'b>) -> Result<Media> {
+    let mut rest = bytes;
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let budget = (limits::MAX_TEXT_BYTES + 1 - out.len()) as u64;
+        frame(&mut rest).take(budget).read_to_end(&mut out).map_err(|e| io_error(format, &e))?;
+        if out.len() > limits::MAX_TEXT_BYTES {
+            return Err(limits::text_too_large(format));
+        }
+    }
+    Ok(Media::Text(Text { bytes: out }))
+}
+
 /// A decoder's I/O error in words: most crates report a cut-short stream as `UnexpectedEof`.
 pub(crate) fn io_error(format: &str, e: &std::io::Error) -> Error {
     // Some crates wrap the end of input in errors of their own (zstd's block reader does).

@@ -3,9 +3,7 @@
 //! -1, which would make zstd look worse than it is). Concatenated frames decode one after the
 //! other, as `zstd -d` does.
 
-use std::io::Read;
-
-use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Result, Text, codec::ResolvedParams, limits};
+use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Result, codec::ResolvedParams};
 use structured_zstd::decoding::StreamingDecoder;
 use structured_zstd::encoding::{CompressionLevel, compress_slice_to_vec};
 
@@ -43,16 +41,7 @@ impl Codec for Zstd {
         if !bytes.starts_with(&MAGIC) {
             return Err(Error::decode("zstd", "it does not start with zstd's magic bytes 28 b5 2f fd"));
         }
-        let mut rest = bytes;
-        let mut out = Vec::new();
-        while !rest.is_empty() {
-            let budget = (limits::MAX_TEXT_BYTES + 1 - out.len()) as u64;
-            let mut frame = StreamingDecoder::new(&mut rest);
-            (&mut frame).take(budget).read_to_end(&mut out).map_err(|e| super::io_error("zstd", &e))?;
-            if out.len() > limits::MAX_TEXT_BYTES {
-                return Err(limits::text_too_large("zstd"));
-            }
-        }
-        Ok(Media::Text(Text { bytes: out }))
+        // `&mut &[u8]` reads from the slice and moves it past what the frame used.
+        super::read_frames(bytes, "zstd", |rest| Box::new(StreamingDecoder::new(rest)))
     }
 }
