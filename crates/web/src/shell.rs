@@ -137,7 +137,7 @@ fn route(fragment: &str, initial: bool) {
     match Experiment::parse(link) {
         Ok(exp) => {
             let Some(k) = entry_index(exp.lab()) else {
-                ui::show_error(&format!("The {} lab is not in this page yet: `mpqlab run` reproduces this link on the command line.", exp.lab()));
+                refuse(&format!("The {} lab is not in this page yet: `mpqlab run` reproduces this link on the command line.", exp.lab()));
                 return;
             };
             history::remember(fragment);
@@ -147,15 +147,18 @@ fn route(fragment: &str, initial: bool) {
                 history::commit(&current(), Step::Replace);
             }
         }
-        Err(e) => {
-            // Say why, in the banner as text, and stay usable on the lab shown (or the first).
-            let k = SHELL.with(|s| s.borrow().as_ref().and_then(|s| s.shown)).unwrap_or(0);
-            ui::show_error(&format!("This link cannot be opened: {e}."));
-            if let Some((_, current)) = show(k) {
-                history::remember("");
-                history::commit(&current(), Step::Replace);
-            }
-        }
+        Err(e) => refuse(&format!("This link cannot be opened: {e}.")),
+    }
+}
+
+/// Says why a link is not shown, in the banner as text, and stays usable on the lab shown (or
+/// the first).
+fn refuse(message: &str) {
+    let k = SHELL.with(|s| s.borrow().as_ref().and_then(|s| s.shown)).unwrap_or(0);
+    ui::show_error(message);
+    if let Some((_, current)) = show(k) {
+        history::remember("");
+        history::commit(&current(), Step::Replace);
     }
 }
 
