@@ -9,6 +9,11 @@ use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Result, codec::Resolved
 
 pub struct Bzip2;
 
+/// A bzip2 stream starts with BZh.
+pub(crate) fn is_stream(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"BZh")
+}
+
 impl Codec for Bzip2 {
     fn id(&self) -> &'static str {
         "bzip2"
@@ -37,7 +42,7 @@ impl Codec for Bzip2 {
         enc.write_all(text).and_then(|_| enc.finish()).map_err(|e| Error::encode(self.id(), e))
     }
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
-        if !bytes.starts_with(b"BZh") {
+        if !is_stream(bytes) {
             return Err(Error::decode("bzip2", "it does not start with bzip2's magic bytes BZh"));
         }
         super::read_bounded(MultiBzDecoder::new(bytes), "bzip2")

@@ -9,6 +9,11 @@ use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Result, codec::Resolved
 
 pub struct Gzip;
 
+/// A gzip stream starts with 1f 8b.
+pub(crate) fn is_stream(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
 impl Codec for Gzip {
     fn id(&self) -> &'static str {
         "gzip"
@@ -37,7 +42,7 @@ impl Codec for Gzip {
         enc.write_all(text).and_then(|_| enc.finish()).map_err(|e| Error::encode(self.id(), e))
     }
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
-        if !bytes.starts_with(&[0x1f, 0x8b]) {
+        if !is_stream(bytes) {
             return Err(Error::decode("gzip", "it does not start with gzip's magic bytes 1f 8b"));
         }
         super::read_bounded(MultiGzDecoder::new(bytes), "gzip")

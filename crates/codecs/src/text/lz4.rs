@@ -9,6 +9,11 @@ use lz4_flex::frame::{BlockMode, BlockSize, FrameDecoder, FrameEncoder, FrameInf
 use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Result, codec::ResolvedParams};
 
 const MAGIC: [u8; 4] = [0x04, 0x22, 0x4d, 0x18];
+
+/// The stream starts with its magic bytes.
+pub(crate) fn is_stream(bytes: &[u8]) -> bool {
+    bytes.starts_with(&MAGIC)
+}
 const BLOCKS: [&str; 4] = ["64KB", "256KB", "1MB", "4MB"];
 
 pub struct Lz4;
@@ -54,7 +59,7 @@ impl Codec for Lz4 {
         enc.finish().map_err(|e| Error::encode(self.id(), e))
     }
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
-        if !bytes.starts_with(&MAGIC) {
+        if !is_stream(bytes) {
             return Err(Error::decode("LZ4", "it does not start with the LZ4 frame's magic bytes 04 22 4d 18"));
         }
         super::read_frames(bytes, "LZ4", |rest| Box::new(FrameDecoder::new(rest)))

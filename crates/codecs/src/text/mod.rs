@@ -80,22 +80,22 @@ pub(crate) fn level_param(min: i64, max: i64, default: i64, help: &str) -> Param
 
 /// The text codec whose stream `bytes` is, told by its magic bytes (Brotli has none: `None`).
 pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    let zlib = bytes.len() >= 2 && bytes[0] & 0x0f == 8 && bytes[0] >> 4 <= 7 && (u16::from(bytes[0]) << 8 | u16::from(bytes[1])) % 31 == 0;
-    Some(if bytes.starts_with(&[0x1f, 0x8b]) {
+    Some(if gzip::is_stream(bytes) {
         "gzip"
-    } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    } else if zstd::is_stream(bytes) {
         "zstd"
-    } else if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+    } else if xz::is_stream(bytes) {
         "xz"
-    } else if bytes.starts_with(b"BZh") {
+    } else if bzip2::is_stream(bytes) {
         "bzip2"
-    } else if bytes.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
+    } else if lz4::is_stream(bytes) {
         "lz4"
-    } else if bytes.starts_with(b"7z\xbc\xaf\x27\x1c") {
+    } else if ppmd::is_stream(bytes) {
         "ppmd"
     } else if bytes.starts_with(lm::MAGIC) {
         "lm"
-    } else if zlib {
+    } else if zlib::is_stream(bytes) && bytes[0] >> 4 <= 7 {
+        // (and a window of at most 32 KiB, as RFC 1950 requires: fewer false matches)
         "zlib"
     } else {
         return None;

@@ -19,6 +19,11 @@ const ENTRY: &str = "text.txt";
 
 pub struct Ppmd;
 
+/// A 7z archive starts with its signature 37 7a bc af 27 1c.
+pub(crate) fn is_stream(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"7z\xbc\xaf\x27\x1c")
+}
+
 fn encode(text: &[u8], order: u32, memory_mib: u32) -> std::result::Result<Vec<u8>, sevenz_rust2::Error> {
     let mut w = ArchiveWriter::new(Cursor::new(Vec::new()))?;
     w.set_content_methods(vec![PpmdOptions::from_order_memory_size(order, memory_mib << 20).into()]);
@@ -92,7 +97,7 @@ impl Codec for Ppmd {
         encode(text, params.int("order") as u32, params.int("memory") as u32).map_err(|e| Error::encode(self.id(), e))
     }
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
-        if !bytes.starts_with(b"7z\xbc\xaf\x27\x1c") {
+        if !is_stream(bytes) {
             return Err(Error::decode("7z (PPMd)", "it does not start with 7z's signature 37 7a bc af 27 1c"));
         }
         decode(bytes).map(|bytes| Media::Text(mpq_core::Text { bytes }))

@@ -8,6 +8,11 @@ use lzma_rust2::{XzOptions, XzReader, XzWriter};
 use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Result, codec::ResolvedParams};
 
 const MAGIC: [u8; 6] = [0xfd, b'7', b'z', b'X', b'Z', 0];
+
+/// The stream starts with its magic bytes.
+pub(crate) fn is_stream(bytes: &[u8]) -> bool {
+    bytes.starts_with(&MAGIC)
+}
 /// The decoder's memory limit, KiB: twice the largest preset's dictionary.
 const MEM_LIMIT_KIB: u32 = 128 * 1024;
 
@@ -43,7 +48,7 @@ impl Codec for Xz {
         w.finish().map_err(err)
     }
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
-        if !bytes.starts_with(&MAGIC) {
+        if !is_stream(bytes) {
             return Err(Error::decode("xz", "it does not start with xz's magic bytes fd 37 7a 58 5a 00"));
         }
         super::read_bounded(XzReader::new_mem_limit(bytes, true, MEM_LIMIT_KIB), "xz")

@@ -8,6 +8,11 @@ use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Result, codec::Resolved
 
 pub struct Zlib;
 
+/// A zlib header: the method is DEFLATE and (CMF·256 + FLG) is a multiple of 31.
+pub(crate) fn is_stream(bytes: &[u8]) -> bool {
+    bytes.len() >= 2 && bytes[0] & 0x0f == 8 && (u16::from(bytes[0]) << 8 | u16::from(bytes[1])) % 31 == 0
+}
+
 impl Codec for Zlib {
     fn id(&self) -> &'static str {
         "zlib"
@@ -36,9 +41,7 @@ impl Codec for Zlib {
         enc.write_all(text).and_then(|_| enc.finish()).map_err(|e| Error::encode(self.id(), e))
     }
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
-        // The header's check: (CMF·256 + FLG) is a multiple of 31, and the method is DEFLATE.
-        let ok = bytes.len() >= 2 && bytes[0] & 0x0f == 8 && (u16::from(bytes[0]) << 8 | u16::from(bytes[1])) % 31 == 0;
-        if !ok {
+        if !is_stream(bytes) {
             return Err(Error::decode("zlib", "it does not start with a zlib header"));
         }
         super::read_bounded(ZlibDecoder::new(bytes), "zlib")

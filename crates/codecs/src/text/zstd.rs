@@ -9,6 +9,11 @@ use structured_zstd::encoding::{CompressionLevel, compress_slice_to_vec};
 
 const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
+/// The stream starts with its magic bytes.
+pub(crate) fn is_stream(bytes: &[u8]) -> bool {
+    bytes.starts_with(&MAGIC)
+}
+
 pub struct Zstd;
 
 impl Codec for Zstd {
@@ -38,7 +43,7 @@ impl Codec for Zstd {
         Ok(compress_slice_to_vec(text, CompressionLevel::Level(params.int("level") as i32)))
     }
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
-        if !bytes.starts_with(&MAGIC) {
+        if !is_stream(bytes) {
             return Err(Error::decode("zstd", "it does not start with zstd's magic bytes 28 b5 2f fd"));
         }
         // `&mut &[u8]` reads from the slice and moves it past what the frame used.
