@@ -117,11 +117,7 @@ impl AudioSweepSpec {
 
 impl AudioExperiment {
     pub(super) fn normalize(&mut self) {
-        for side in &mut self.sides {
-            for v in side.params.values_mut() {
-                *v = param_from_text(&v.to_string());
-            }
-        }
+        super::image::sides::normalize(&mut self.sides);
         for s in &mut self.sweep.specs {
             *s = s.trim().to_string();
         }
@@ -132,11 +128,7 @@ impl AudioExperiment {
         if self.input != d.input {
             out.push("in", self.input.to_link_value());
         }
-        for (k, (side, default)) in ["l", "r"].iter().zip(self.sides.iter().zip(&d.sides)) {
-            if side != default {
-                out.push(k, side.to_link_value());
-            }
-        }
+        super::image::sides::write(&self.sides, &d.sides, out);
         if self.sweep.specs != d.sweep.specs {
             out.push("sweep", self.sweep.specs.join(";"));
         }
@@ -159,12 +151,7 @@ impl AudioExperiment {
                 }
             }
         }
-        if let Some(v) = p.take("l") {
-            e.sides[0] = Side::read("l", &v)?;
-        }
-        if let Some(v) = p.take("r") {
-            e.sides[1] = Side::read("r", &v)?;
-        }
+        super::image::sides::read(p, &mut e.sides)?;
         if let Some(v) = p.take("sweep") {
             let specs: Vec<String> = v.split(';').filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_string()).collect();
             if specs.len() > MAX_SWEEP_CODECS {

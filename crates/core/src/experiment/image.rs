@@ -191,6 +191,43 @@ impl Input {
     }
 }
 
+/// The two sides every lab has, as a link keeps them: the keys, and their shared steps.
+pub(super) mod sides {
+    use super::{Pairs, Side, param_from_text};
+    use crate::experiment::LinkError;
+
+    /// Left, then right.
+    const KEYS: [&str; 2] = ["l", "r"];
+
+    /// Parameter values typed as a link reads them.
+    pub fn normalize(sides: &mut [Side; 2]) {
+        for side in sides {
+            for v in side.params.values_mut() {
+                *v = param_from_text(&v.to_string());
+            }
+        }
+    }
+
+    /// `l=…`, `r=…` for the sides that differ from the lab's defaults.
+    pub fn write(sides: &[Side; 2], defaults: &[Side; 2], out: &mut Pairs) {
+        for (k, (side, default)) in KEYS.iter().zip(sides.iter().zip(defaults)) {
+            if side != default {
+                out.push(k, side.to_link_value());
+            }
+        }
+    }
+
+    /// Reads `l` and `r` over the defaults already in `sides`.
+    pub fn read(p: &mut Pairs, sides: &mut [Side; 2]) -> Result<(), LinkError> {
+        for (k, side) in KEYS.iter().zip(sides.iter_mut()) {
+            if let Some(v) = p.take(k) {
+                *side = Side::read(k, &v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Side {
     /// `jpeg:quality=10,subsampling=4:2:0` (just `avif` when nothing is set).
     pub fn to_link_value(&self) -> String {
@@ -266,11 +303,7 @@ impl View {
 impl ImageExperiment {
     pub(super) fn normalize(&mut self) {
         self.view.normalize();
-        for side in &mut self.sides {
-            for v in side.params.values_mut() {
-                *v = param_from_text(&v.to_string());
-            }
-        }
+        sides::normalize(&mut self.sides);
     }
 
     pub(super) fn write(&self, out: &mut Pairs) {
@@ -278,11 +311,7 @@ impl ImageExperiment {
         if self.input != d.input {
             out.push("in", self.input.to_link_value());
         }
-        for (k, (side, default)) in ["l", "r"].iter().zip(self.sides.iter().zip(&d.sides)) {
-            if side != default {
-                out.push(k, side.to_link_value());
-            }
-        }
+        sides::write(&self.sides, &d.sides, out);
         if self.model != d.model {
             out.push("m", &self.model);
         }
@@ -312,12 +341,7 @@ impl ImageExperiment {
         if let Some(v) = p.take("in") {
             e.input = Input::read(&v)?;
         }
-        if let Some(v) = p.take("l") {
-            e.sides[0] = Side::read("l", &v)?;
-        }
-        if let Some(v) = p.take("r") {
-            e.sides[1] = Side::read("r", &v)?;
-        }
+        sides::read(p, &mut e.sides)?;
         if let Some(v) = p.take("m") {
             e.model = parse_id("m", &v, "model")?;
         }

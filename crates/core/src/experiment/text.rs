@@ -82,11 +82,7 @@ impl TextInput {
 
 impl TextExperiment {
     pub(super) fn normalize(&mut self) {
-        for side in &mut self.sides {
-            for v in side.params.values_mut() {
-                *v = super::image::param_from_text(&v.to_string());
-            }
-        }
+        super::image::sides::normalize(&mut self.sides);
     }
 
     pub(super) fn write(&self, out: &mut Pairs) {
@@ -94,11 +90,7 @@ impl TextExperiment {
         if self.input != d.input {
             out.push("in", self.input.to_link_value());
         }
-        for (k, (side, default)) in ["l", "r"].iter().zip(self.sides.iter().zip(&d.sides)) {
-            if side != default {
-                out.push(k, side.to_link_value());
-            }
-        }
+        super::image::sides::write(&self.sides, &d.sides, out);
     }
 
     /// Version 1's keys over version 1's defaults.
@@ -107,12 +99,7 @@ impl TextExperiment {
         if let Some(v) = p.take("in") {
             e.input = TextInput::read(&v)?;
         }
-        if let Some(v) = p.take("l") {
-            e.sides[0] = Side::read("l", &v)?;
-        }
-        if let Some(v) = p.take("r") {
-            e.sides[1] = Side::read("r", &v)?;
-        }
+        super::image::sides::read(p, &mut e.sides)?;
         Ok(e)
     }
 }
