@@ -86,12 +86,44 @@ pub fn train(args: TrainArgs) -> Result<()> {
 /// `mpqlab sweep --model lm`: every bundled checkpoint's bits per byte (the lm coder's, and its
 /// network's alone) on the held-out prose and on the outside author's book, its cloze accuracy
 /// on `items` items from the held-out prose, and Pearson's r between the two over checkpoints.
-pub fn sweep(items: usize, data: Option<&std::path::Path>, svg: Option<&std::path::Path>) -> Result<()> {
+/// With `text` and `cloze` (a text file and items as `--write-cloze` writes them) it needs no
+/// books: the page's plot, the same numbers (`lm_eval::checkpoint_point`).
+pub fn sweep(args: &LmSweepArgs<'_>) -> Result<()> {
     use mpq_codecs::text::lm::{self as coder, bundled};
-    use mpq_models::lm_eval::{cloze_accuracy, cloze_items, pearson};
-    let dir = data.map(PathBuf::from).unwrap_or_else(|| PathBuf::from("data/text/books"));
+    use mpq_metrics::text::checkpoint_plot_svg;
+    use mpq_models::lm_eval::{ClozeItem, checkpoint_point, cloze_accuracy, cloze_items, pearson};
+    if let (Some(text), Some(cloze)) = (args.text, args.cloze) {
+        let bytes = crate::text::read_text(text)?.bytes;
+        let items: Vec<ClozeItem> = serde_json::from_slice(&std::fs::read(cloze).with_context(|| format!("cannot read {}", cloze.display()))?)
+            .with_context(|| format!("{}: not a list of cloze items", cloze.display()))?;
+        let mut points = Vec::new();
+        for name in bundled::names() {
+            let p = checkpoint_point(name, &bytes, &items, &mut |_, _| {})?;
+            eprintln!("sweep lm: {} {:.4} bpb, cloze {:.3}", p.model, p.bits_per_byte, p.cloze_accuracy);
+            points.push(p);
+        }
+        let x: Vec<f64> = points.iter().map(|p| p.bits_per_byte).collect();
+        let y: Vec<f64> = points.iter().map(|p| p.cloze_accuracy).collect();
+        if let Some(path) = args.svg {
+            let dots: Vec<(String, f64, f64)> = points.iter().map(|p| (p.model.clone(), p.bits_per_byte, p.cloze_accuracy)).collect();
+            let label = format!("bits per byte on {} (lm coder) — lower is better", text.file_name().and_then(|n| n.to_str()).unwrap_or("the text"));
+            std::fs::write(path, checkpoint_plot_svg(&dots, &label)).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        let out = serde_json::json!({ "text_bytes": bytes.len(), "cloze_items": items.len(), "points": points, "pearson_r": pearson(&x, &y) });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    if args.text.is_some() || args.cloze.is_some() {
+        bail!("--text and --cloze go together (a text and the cloze items to score)");
+    }
+    let dir = args.data.map(PathBuf::from).unwrap_or_else(|| PathBuf::from("data/text/books"));
     let splits = books::load_splits(&dir).with_context(|| format!("reading the books in {} (run scripts/fetch-text-data.py)", dir.display()))?;
-    let cloze = cloze_items(&splits.test, &splits.train, items, 1);
+    let cloze = cloze_items(&splits.test, &splits.train, args.items, 1);
+    if let Some(path) = args.write_cloze {
+        std::fs::write(path, serde_json::to_string_pretty(&cloze)? + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {} cloze items to {}", cloze.len(), path.display());
+        return Ok(());
+    }
     let mut points = Vec::new();
     for name in bundled::names() {
         let (w, f) = bundled::checkpoint(name)?;
@@ -114,8 +146,10 @@ pub fn sweep(items: usize, data: Option<&std::path::Path>, svg: Option<&std::pat
     let x: Vec<f64> = points.iter().map(|p| p["test_bpb"].as_f64().unwrap()).collect();
     let y: Vec<f64> = points.iter().map(|p| p["cloze_accuracy"].as_f64().unwrap()).collect();
     let r = pearson(&x, &y);
-    if let Some(path) = svg {
-        std::fs::write(path, scatter_svg(&points, r)).with_context(|| format!("cannot write {}", path.display()))?;
+    if let Some(path) = args.svg {
+        let dots: Vec<(String, f64, f64)> = points.iter().zip(x.iter().zip(&y)).map(|(p, (&x, &y))| (p["model"].as_str().unwrap_or("").to_string(), x, y)).collect();
+        std::fs::write(path, checkpoint_plot_svg(&dots, "bits per byte on held-out prose (lm coder) — lower is better"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let out = serde_json::json!({
         "held_out_test_bytes": splits.test.len(), "outside_bytes": splits.outside.len(),
@@ -125,42 +159,12 @@ pub fn sweep(items: usize, data: Option<&std::path::Path>, svg: Option<&std::pat
     Ok(())
 }
 
-/// Bits per byte against cloze accuracy, one dot per checkpoint, with r.
-fn scatter_svg(points: &[serde_json::Value], r: Option<f64>) -> String {
-    let (w, h, m) = (560.0, 380.0, 60.0);
-    let xs: Vec<f64> = points.iter().map(|p| p["test_bpb"].as_f64().unwrap()).collect();
-    let ys: Vec<f64> = points.iter().map(|p| p["cloze_accuracy"].as_f64().unwrap()).collect();
-    let span = |v: &[f64]| {
-        let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
-        let pad = ((hi - lo) * 0.15).max(0.01);
-        (lo - pad, hi + pad)
-    };
-    let ((x0, x1), (y0, y1)) = (span(&xs), span(&ys));
-    let px = |x: f64| m + (x - x0) / (x1 - x0) * (w - 2.0 * m);
-    let py = |y: f64| h - m - (y - y0) / (y1 - y0) * (h - 2.0 * m);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"14\">\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\
-         <line x1=\"{m}\" y1=\"{b}\" x2=\"{r_}\" y2=\"{b}\" stroke=\"black\"/><line x1=\"{m}\" y1=\"{m}\" x2=\"{m}\" y2=\"{b}\" stroke=\"black\"/>\
-         <text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\">bits per byte on held-out prose (lm coder) — lower is better</text>\
-         <text x=\"18\" y=\"{cy}\" transform=\"rotate(-90 18 {cy})\" text-anchor=\"middle\">cloze accuracy (4 choices)</text>\
-         <text x=\"{cx}\" y=\"30\" text-anchor=\"middle\" font-size=\"16\">Compression vs intelligence: Pearson r = {rr}</text>",
-        b = h - m,
-        r_ = w - m,
-        cx = w / 2.0,
-        ty = h - 18.0,
-        cy = h / 2.0,
-        rr = r.map(|r| format!("{r:.3}")).unwrap_or_else(|| "—".into())
-    );
-    for (p, (&x, &y)) in points.iter().zip(xs.iter().zip(&ys)) {
-        s += &format!(
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"6\" fill=\"#1f6feb\"/><text x=\"{:.1}\" y=\"{:.1}\">{} ({x:.3}, {y:.3})</text>",
-            px(x),
-            py(y),
-            px(x) + 9.0,
-            py(y) - 8.0,
-            p["model"].as_str().unwrap_or("")
-        );
-    }
-    s + "</svg>\n"
+/// `mpqlab sweep --model lm`'s options.
+pub struct LmSweepArgs<'a> {
+    pub items: usize,
+    pub data: Option<&'a std::path::Path>,
+    pub svg: Option<&'a std::path::Path>,
+    pub text: Option<&'a std::path::Path>,
+    pub cloze: Option<&'a std::path::Path>,
+    pub write_cloze: Option<&'a std::path::Path>,
 }

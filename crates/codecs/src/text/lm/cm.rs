@@ -194,6 +194,11 @@ impl<'w> Predictor<'w> {
         ((p * 4096.0) as i32).clamp(1, 4095) as u32
     }
 
+    /// The network's probabilities of the next byte (valid at a byte's start).
+    pub fn network_probs(&self) -> &[f32] {
+        &self.state.probs
+    }
+
     /// P(next bit = 1), 12 bits (1…4095).
     pub fn p(&mut self) -> u32 {
         let c0 = self.c0;

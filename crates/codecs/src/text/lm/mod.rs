@@ -44,9 +44,21 @@ const MAX_BYTES_PER_CODED_BYTE: usize = 2839;
 
 /// Codes one chunk from a fresh state.
 pub fn encode_chunk(net: &Weights, text: &[u8]) -> Vec<u8> {
+    encode_chunk_with(net, text, &mut |_| {})
+}
+
+/// Bytes between two progress calls of [`encode_chunk_with`] and [`decode_chunk_with`].
+pub const PROGRESS_EVERY: usize = 4096;
+
+/// [`encode_chunk`], calling `progress(bytes done)` every [`PROGRESS_EVERY`] bytes (the page's
+/// workers report it; the bytes do not depend on it).
+pub fn encode_chunk_with(net: &Weights, text: &[u8], progress: &mut dyn FnMut(usize)) -> Vec<u8> {
     let mut p = Predictor::new(net, text.len());
     let mut enc = Encoder::new();
-    for &byte in text {
+    for (n, &byte) in text.iter().enumerate() {
+        if n % PROGRESS_EVERY == 0 && n > 0 {
+            progress(n);
+        }
         for k in (0..8).rev() {
             let bit = (byte >> k) as u32 & 1;
             let p1 = p.p();
@@ -64,10 +76,18 @@ pub fn encode_chunk(net: &Weights, text: &[u8]) -> Vec<u8> {
 
 /// Decodes one chunk of `len` bytes (a damaged chunk decodes to other bytes of that length).
 pub fn decode_chunk(net: &Weights, coded: &[u8], len: usize) -> Vec<u8> {
+    decode_chunk_with(net, coded, len, &mut |_| {})
+}
+
+/// [`decode_chunk`] with progress, as [`encode_chunk_with`].
+pub fn decode_chunk_with(net: &Weights, coded: &[u8], len: usize, progress: &mut dyn FnMut(usize)) -> Vec<u8> {
     let mut p = Predictor::new(net, len);
     let mut dec = Decoder::new(coded);
     let mut out = Vec::with_capacity(len);
-    for _ in 0..len {
+    for n in 0..len {
+        if n % PROGRESS_EVERY == 0 && n > 0 {
+            progress(n);
+        }
         let mut byte = 0u32;
         for _ in 0..8 {
             let p1 = p.p();
@@ -81,6 +101,47 @@ pub fn decode_chunk(net: &Weights, coded: &[u8], len: usize) -> Vec<u8> {
             byte = byte << 1 | bit;
         }
         out.push(byte as u8);
+    }
+    out
+}
+
+/// What the coder spent on one byte, and what its network expected there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ByteCost {
+    /// −log₂ of the coder's probability of this byte (its eight bits' product): what coding
+    /// it costs, within the range coder's rounding.
+    pub bits: f32,
+    /// The network's three most probable bytes here, with their probabilities, most probable
+    /// first (ties by byte value).
+    pub guesses: [(u8, f32); 3],
+}
+
+/// Each byte's cost under the coder's predictor, as one chunk from a fresh state (the page's
+/// surprisal view: where the model is surprised).
+pub fn surprisal(net: &Weights, text: &[u8]) -> Vec<ByteCost> {
+    let mut p = Predictor::new(net, text.len());
+    let mut out = Vec::with_capacity(text.len());
+    for &byte in text {
+        let probs = p.network_probs();
+        let mut guesses = [(0u8, -1f32); 3];
+        for (b, &q) in probs.iter().enumerate() {
+            if q > guesses[2].1 {
+                guesses[2] = (b as u8, q);
+                let mut k = 2;
+                while k > 0 && guesses[k].1 > guesses[k - 1].1 {
+                    guesses.swap(k, k - 1);
+                    k -= 1;
+                }
+            }
+        }
+        let mut bits = 0f64;
+        for k in (0..8).rev() {
+            let bit = (byte >> k) as u32 & 1;
+            let p1 = p.p() as f64 / TOTAL as f64;
+            bits -= if bit == 1 { p1 } else { 1.0 - p1 }.log2();
+            p.update(bit);
+        }
+        out.push(ByteCost { bits: bits as f32, guesses });
     }
     out
 }
@@ -314,6 +375,28 @@ mod tests {
         let text = prose(20_000);
         let s = encode(&w, f, &text, 32 << 10).unwrap();
         assert!(s.len() * 8 < text.len() / 4, "{} bytes for {}", s.len(), text.len());
+    }
+
+    #[test]
+    fn surprisal_adds_up_to_the_coded_size_and_guesses_are_the_networks() {
+        let (w, _) = tiny();
+        let text = prose(5000);
+        let costs = surprisal(&w, &text);
+        assert_eq!(costs.len(), text.len());
+        let total: f64 = costs.iter().map(|c| c.bits as f64).sum();
+        let coded = 8.0 * encode_chunk(&w, &text).len() as f64;
+        assert!((total - coded).abs() < 64.0 + coded * 0.01, "{total} bits counted, {coded} coded");
+        let mut s = w.start();
+        let mut best: Vec<(usize, f32)> = s.probs.iter().copied().enumerate().collect();
+        best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        assert_eq!(costs[0].guesses.map(|g| g.0 as usize), [best[0].0, best[1].0, best[2].0]);
+        assert!(costs[0].guesses[0].1 >= costs[0].guesses[1].1 && costs[0].guesses[1].1 >= costs[0].guesses[2].1);
+        w.step(&mut s, text[0]);
+        assert_eq!(costs[1].guesses[0].1, s.probs.iter().copied().fold(0.0, f32::max));
+        // Progress is reported without changing the bytes.
+        let mut seen = Vec::new();
+        assert_eq!(encode_chunk_with(&w, &text, &mut |n| seen.push(n)), encode_chunk(&w, &text));
+        assert_eq!(seen, [4096]);
     }
 
     #[test]
