@@ -4,7 +4,11 @@
 
 pub mod dom;
 pub mod history;
+pub mod input;
+pub mod lab_worker;
 pub mod params;
+pub mod sides;
+pub mod sweep;
 
 use mpq_core::Experiment;
 use web_sys::HtmlElement;
@@ -27,6 +31,40 @@ pub struct LabEntry {
     pub visible: fn(bool),
 }
 
+/// A lab page's state cell (`PAGE`), `with_page` to reach it, and `entry()`, the lab's
+/// [`LabEntry`]: `lab_page!(Page, "image", "Image lab", Image)` in the page's module, which
+/// has `fn mount(&HtmlElement)` and a `Page` with `exp`, `apply(exp)` and `set_visible(bool)`.
+#[macro_export]
+macro_rules! lab_page {
+    ($page:ty, $id:literal, $title:literal, $variant:ident) => {
+        thread_local! {
+            static PAGE: std::cell::RefCell<Option<$page>> = const { std::cell::RefCell::new(None) };
+        }
+
+        /// Runs `f` on the page (see [`crate::ui::with_state`]).
+        pub(super) fn with_page<R>(f: impl FnOnce(&mut $page) -> R) -> Option<R> {
+            $crate::ui::with_state(&PAGE, f)
+        }
+
+        pub fn entry() -> $crate::ui::LabEntry {
+            $crate::ui::LabEntry {
+                id: $id,
+                title: $title,
+                mount,
+                apply: |e| {
+                    if let mpq_core::Experiment::$variant(e) = e {
+                        with_page(|p| p.apply(e));
+                    }
+                },
+                current: || mpq_core::Experiment::$variant(with_page(|p| p.exp.clone()).unwrap_or_default()),
+                visible: |v| {
+                    with_page(|p| p.set_visible(v));
+                },
+            }
+        }
+    };
+}
+
 /// Runs `f` on a lab page's state (kept in a thread-local, as event handlers reach it). Handlers
 /// never nest (JS is single-threaded and nothing here dispatches events synchronously), so a
 /// failed borrow would be a bug: logged, not a panic that kills the page.
@@ -46,6 +84,15 @@ pub fn show_error(msg: &str) {
         t.set_text_content(Some(msg));
         b.set_hidden(false);
     }
+}
+
+/// What of a link this page cannot show (replaced by the defaults), in the banner; `true`
+/// when there was something.
+pub fn link_problems(problems: &[String]) -> bool {
+    if !problems.is_empty() {
+        show_error(&format!("Part of this link cannot be shown: {}; the defaults are used instead.", problems.join("; ")));
+    }
+    !problems.is_empty()
 }
 
 pub fn hide_error() {
@@ -74,6 +121,17 @@ pub fn set_running(run: &[&str], cancel: &str, progress: &str, running: bool, ke
 /// `data-*` attributes the tests (and curious users with devtools) read: raw values, not text.
 pub fn set_data(e: &web_sys::Element, key: &str, value: &str) {
     let _ = e.set_attribute(&format!("data-{key}"), value);
+}
+
+/// Runs per timing in the labs' speed tables: `?runs=N` in the page's address (1…20)
+/// overrides the default 3.
+pub fn bench_runs() -> u32 {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|q| q.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix("runs=").map(str::to_string)))
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|r| (1..=20).contains(r))
+        .unwrap_or(3)
 }
 
 /// Does this page's browser have the WebGPU API at all (it may still offer no adapter)?

@@ -9,7 +9,7 @@ use super::page::with_page;
 use super::{BENCH_PHOTOS, BenchRow, Catalog, Request};
 use crate::format;
 use crate::ui::dom::Row;
-use crate::ui::{by_id, on, set_data, table};
+use crate::ui::{self, by_id, on, set_data, table};
 
 #[derive(Default)]
 pub struct BenchPanel {
@@ -17,15 +17,6 @@ pub struct BenchPanel {
     rows: Vec<BenchRow>,
 }
 
-/// Runs per codec and photo: `?runs=N` in the page's address overrides the default 3.
-fn runs() -> u32 {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|q| q.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix("runs=").map(str::to_string)))
-        .and_then(|v| v.parse::<u32>().ok())
-        .filter(|r| (1..=20).contains(r))
-        .unwrap_or(3)
-}
 
 pub fn wire() {
     if let Some(b) = by_id::<HtmlButtonElement>("bench-run") {
@@ -43,9 +34,7 @@ pub fn wire() {
         on::<Event>(&b, "click", |_| {
             with_page(|p| {
                 p.bench.wanted = false;
-                if let Some(job) = p.is_busy_with_bench() {
-                    p.cancel_job(job);
-                }
+                p.cancel_bench();
                 p.bench.finish(Some("cancelled"));
             });
         });
@@ -58,7 +47,7 @@ impl BenchPanel {
         if !std::mem::take(&mut self.wanted) {
             return None;
         }
-        Some(Request::Bench { urls: BENCH_PHOTOS.iter().map(|n| format!("gallery/{n}.png")).collect(), runs: runs() })
+        Some(Request::Bench { urls: BENCH_PHOTOS.iter().map(|n| format!("gallery/{n}.png")).collect(), runs: ui::bench_runs() })
     }
 
     pub fn on_progress(&self, stage: &str, done: f64, total: f64) {
@@ -104,7 +93,7 @@ impl BenchPanel {
         if let Some(s) = by_id::<HtmlElement>("bench-status") {
             let text = match problem {
                 Some(p) => format!("Stopped ({p}) after {} rows.", self.rows.len()),
-                None => format!("Done: {} rows, median of {} runs each.", self.rows.len(), runs()),
+                None => format!("Done: {} rows, median of {} runs each.", self.rows.len(), ui::bench_runs()),
             };
             s.set_text_content(Some(&text));
             set_data(&s, "state", if problem.is_some() { "stopped" } else { "done" });

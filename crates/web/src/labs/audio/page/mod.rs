@@ -1,7 +1,7 @@
 //! The audio lab's page side. The page renders from its [`AudioExperiment`] and writes every
 //! change to the URL; [`Page::pump`] brings the worker in line with it, as the image lab does:
-//! the page remembers what the worker holds (`worker_input`, forgotten when the worker
-//! restarts) and the key of each side's result, and when the worker is free it sends the
+//! the page remembers what the worker holds (its `LabWorker`'s input, forgotten when the
+//! worker restarts) and the key of each side's result, and when the worker is free it sends the
 //! first thing that differs (the input, then the left and the right side). A result that
 //! arrives after its side changed is dropped; a refused file puts the experiment back to the
 //! clip that is shown.
@@ -11,20 +11,21 @@ mod player;
 mod record;
 mod sweep;
 
-use std::cell::RefCell;
-
 use mpq_core::experiment::audio::{AudioExperiment, KWS_DATASET};
-use mpq_core::experiment::image::{FileRef, Input, Side as SideSpec, param_from_text};
+use mpq_core::experiment::image::{FileRef, Input, Side as SideSpec};
 use mpq_core::{Experiment, ParamValue};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{DragEvent, Event, HtmlAnchorElement, HtmlButtonElement, HtmlCanvasElement, HtmlElement, HtmlInputElement, HtmlProgressElement, HtmlSelectElement, KeyboardEvent};
+use wasm_bindgen::JsCast;
+use web_sys::{Event, HtmlAnchorElement, HtmlButtonElement, HtmlCanvasElement, HtmlElement, HtmlSelectElement, KeyboardEvent};
 
 use super::{BenchModel, BenchRow, ClipView, CodecInfo, Encoded, Event as LabEvent, Keywords, Lab, Loaded, Request, Source, bytes_f32};
-use crate::bridge::page::{Bridge, Incoming};
-use crate::bridge::{JobId, Notice};
+use crate::bridge::Notice;
+use crate::bridge::page::Incoming;
+use crate::ui::lab_worker::LabWorker;
 use crate::ui::dom::{Row, bars, json, metric};
 use crate::ui::history::{self, Step};
-use crate::ui::{self, LabEntry, append, by_id, el, on, set_data, table, text_el};
+use crate::ui::input::{self, FileSources, GalleryItem, UserFiles};
+use crate::ui::sides::{self, CodecChoice, SideSlot};
+use crate::ui::{self, append, by_id, el, on, set_data, table, text_el};
 use crate::{format, js};
 use player::{ORIGINAL, Player};
 use sweep::SweepPanel;
@@ -36,30 +37,7 @@ const SPEC_RANGE_DB: f64 = 90.0;
 /// Seconds the record button records.
 const RECORD_SECONDS: f64 = 2.0;
 
-thread_local! {
-    static PAGE: RefCell<Option<Page>> = const { RefCell::new(None) };
-}
-
-pub(super) fn with_page<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
-    ui::with_state(&PAGE, f)
-}
-
-pub fn entry() -> LabEntry {
-    LabEntry {
-        id: "audio",
-        title: "Audio lab",
-        mount,
-        apply: |e| {
-            if let Experiment::Audio(e) = e {
-                with_page(|p| p.apply(e));
-            }
-        },
-        current: || Experiment::Audio(with_page(|p| p.exp.clone()).unwrap_or_default()),
-        visible: |v| {
-            with_page(|p| p.set_visible(v));
-        },
-    }
-}
+crate::lab_page!(Page, "audio", "Audio lab", Audio);
 
 #[derive(Debug, Clone, PartialEq)]
 enum Job {
@@ -76,22 +54,6 @@ struct SideKey {
     side: SideSpec,
 }
 
-#[derive(serde::Deserialize, Clone)]
-struct GalleryItem {
-    id: String,
-    file: String,
-    title: String,
-    credit: String,
-    license: String,
-    kind: String,
-}
-
-/// A file the user gave (or recorded), kept while the experiment may need it again.
-struct UserFile {
-    sha256: String,
-    bytes: Vec<u8>,
-}
-
 /// The clip on screen.
 struct Shown {
     input: Input,
@@ -102,8 +64,7 @@ struct Shown {
 struct SideView {
     select: HtmlSelectElement,
     params_el: HtmlElement,
-    progress: HtmlProgressElement,
-    stage: HtmlElement,
+    slot: SideSlot<SideKey>,
     metrics: HtmlElement,
     keywords: HtmlElement,
     download: HtmlAnchorElement,
@@ -111,8 +72,6 @@ struct SideView {
     spec: HtmlCanvasElement,
     mel: HtmlCanvasElement,
     diff: HtmlCanvasElement,
-    shown: Option<SideKey>,
-    failed: Option<SideKey>,
 }
 
 pub(super) struct Page {
@@ -120,12 +79,11 @@ pub(super) struct Page {
     codecs: Option<Vec<CodecInfo>>,
     catalog_failed: bool,
     gallery: Option<Vec<GalleryItem>>,
-    bridge: Bridge<Lab>,
-    worker_generation: u32,
-    worker_input: Option<Input>,
-    job: Option<(JobId, Job)>,
+    /// The worker and its job.
+    worker: LabWorker<Lab, Job, Input>,
     shown: Option<Shown>,
-    files: Vec<UserFile>,
+    /// The user's files (dropped, picked or recorded).
+    files: UserFiles,
     failed_inputs: Vec<Input>,
     sides: Vec<SideView>,
     player: Player,
@@ -140,20 +98,23 @@ pub(super) struct Page {
 fn mount(root: &HtmlElement) {
     // Our own static markup, compiled in (nothing from outside is parsed as HTML).
     root.set_inner_html(include_str!("page.html"));
-    let bridge = Bridge::new(|generation, incoming| {
-        with_page(|p| p.on_incoming(generation, incoming));
+    let worker = LabWorker::new(|generation, incoming| {
+        // The running job's notices, then the next job.
+        with_page(|p| {
+            for (job, notice) in p.worker.notices(generation, incoming) {
+                p.on_notice(job, notice);
+            }
+            p.pump();
+        });
     });
     let page = Page {
         exp: AudioExperiment::default(),
         codecs: None,
         catalog_failed: false,
         gallery: None,
-        bridge,
-        worker_generation: 0,
-        worker_input: None,
-        job: None,
+        worker,
         shown: None,
-        files: Vec::new(),
+        files: UserFiles::default(),
         failed_inputs: Vec::new(),
         sides: (0..2).map(build_side).collect(),
         player: Player::new(),
@@ -190,17 +151,13 @@ fn mount(root: &HtmlElement) {
 fn build_side(index: usize) -> SideView {
     let root: HtmlElement = by_id(&format!("au-side-{index}")).expect("side container in page.html");
     let title = text_el("h3", "", if index == 0 { "A: left" } else { "B: right" });
-    let label = el("label", "field", &[]);
-    append(&label, &[&text_el("span", "field-name", "Codec")]);
-    let select: HtmlSelectElement = el("select", "codec", &[("data-testid", &format!("au-codec-{index}"))]).unchecked_into();
-    append(&label, &[&select]);
+    let (label, select) = sides::codec_field(&format!("au-codec-{index}"), move |id| {
+        with_page(|p| p.set_codec(index, id));
+    });
     let params_el = el("div", "params", &[]);
     let status = el("div", "status", &[("aria-live", "polite")]);
-    let progress: HtmlProgressElement = el("progress", "", &[("max", "1")]).unchecked_into();
-    progress.set_hidden(true);
-    let stage = el("span", "stage", &[("data-testid", &format!("au-stage-{index}"))]);
-    stage.set_text_content(Some("waiting…"));
-    append(&status, &[&progress, &stage]);
+    let slot = SideSlot::new(&format!("au-stage-{index}"));
+    append(&status, &[&slot.progress, &slot.stage]);
     let canvas = |class: &str, w: &str, h: &str, what: &str| -> HtmlCanvasElement {
         el("canvas", class, &[("width", w), ("height", h), ("aria-label", &format!("{what} of side {}", if index == 0 { "A" } else { "B" }))]).unchecked_into()
     };
@@ -216,11 +173,7 @@ fn build_side(index: usize) -> SideView {
     let download: HtmlAnchorElement = text_el("a", "download", "Download").unchecked_into();
     download.set_hidden(true);
     append(&root, &[&title, &label, &params_el, &status, &wave, &spec, &mel_title, &mel, &diff_title, &diff, &keywords, &metrics, &download]);
-    on::<Event>(&select, "change", move |e| {
-        let id = e.target().map(|t| t.unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
-        with_page(|p| p.set_codec(index, &id));
-    });
-    SideView { select, params_el, progress, stage, metrics, keywords, download, wave, spec, mel, diff, shown: None, failed: None }
+    SideView { select, params_el, slot, metrics, keywords, download, wave, spec, mel, diff }
 }
 
 fn wire() {
@@ -253,34 +206,20 @@ fn wire() {
             });
         });
     }
-    for id in ["au-file", "au-needed-file"] {
-        if let Some(input) = by_id::<HtmlInputElement>(id) {
-            on::<Event>(&input, "change", |e| {
-                let Some(input) = e.target().map(|t| t.unchecked_into::<HtmlInputElement>()) else { return };
-                if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                    load_file(file);
-                }
-                input.set_value("");
-            });
-        }
-    }
+    input::wire_files(FileSources {
+        inputs: &["au-file", "au-needed-file"],
+        drop_hint: None,
+        visible: || with_page(|p| p.visible).unwrap_or(false),
+        drop_what: "drop a sound file",
+        paste: false,
+        on_file: |file| {
+            input::read_file(file, mpq_core::limits::MAX_FILE_BYTES, |name, bytes, sha| {
+                with_page(|p| p.take_file(name, bytes, sha));
+            })
+        },
+    });
     let doc = ui::document();
     let visible = || with_page(|p| p.visible).unwrap_or(false);
-    on::<DragEvent>(&doc, "dragover", move |e| {
-        if visible() {
-            e.prevent_default();
-        }
-    });
-    on::<DragEvent>(&doc, "drop", move |e| {
-        if !visible() {
-            return;
-        }
-        e.prevent_default();
-        match e.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
-            Some(file) => load_file(file),
-            None => ui::show_error("Nothing to open: drop a sound file."),
-        }
-    });
     // Keys for the player, while this lab is shown and no text field has the focus.
     on::<KeyboardEvent>(&doc, "keydown", move |e| {
         if !visible() || e.ctrl_key() || e.meta_key() || e.alt_key() {
@@ -319,29 +258,10 @@ fn set_source_info(text: &str) {
 }
 
 async fn load_gallery() {
-    let items: Vec<GalleryItem> = match js::fetch_bytes("gallery/audio/index.json").await {
-        Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
-        Err(e) => {
-            ui::show_error(&format!("Cannot load the sound gallery: {e}"));
-            Vec::new()
-        }
-    };
-    if let Some(gallery) = by_id::<HtmlElement>("au-gallery") {
-        for item in &items {
-            let title = format!("{} — {} ({})", item.title, item.credit, item.license);
-            let button = el(
-                "button",
-                &format!("au-thumb {}", item.kind),
-                &[("type", "button"), ("data-testid", &format!("au-gallery-{}", item.id)), ("title", &title), ("aria-pressed", "false")],
-            );
-            append(&button, &[&text_el("span", "au-kind", &item.kind), &text_el("span", "", &item.title)]);
-            let id = item.id.clone();
-            on::<Event>(&button, "click", move |_| {
-                with_page(|p| p.choose_input(Input::Gallery { id: id.clone() }));
-            });
-            append(&gallery, &[&button]);
-        }
-    }
+    let items = input::gallery_buttons("gallery/audio/index.json", "au-gallery", "au-gallery-", "sound gallery", |id| {
+        with_page(|p| p.choose_input(Input::Gallery { id }));
+    })
+    .await;
     // The keyword test subset's first window of each class (its list names the labels).
     #[derive(serde::Deserialize)]
     struct SubsetItem {
@@ -379,39 +299,10 @@ async fn load_gallery() {
             }
         }
     }
-    with_page(|p| {
-        p.gallery = Some(items);
-        p.validate();
-        p.render_input();
-        p.pump();
-    });
+    with_page(|p| input::gallery_loaded(p, items));
 }
 
-fn load_file(file: web_sys::File) {
-    let name = file.name();
-    let size = file.size();
-    if size > mpq_core::limits::MAX_FILE_BYTES as f64 {
-        ui::show_error(&format!("{name} is {:.1} MB; the lab accepts files up to {} MB.", size / 1e6, mpq_core::limits::MAX_FILE_BYTES / (1024 * 1024)));
-        return;
-    }
-    if size == 0.0 {
-        ui::show_error(&format!("Could not open {name}: the file is empty."));
-        return;
-    }
-    wasm_bindgen_futures::spawn_local(async move {
-        let read = async {
-            let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await?;
-            let sha = js::sha256_hex(&buf).await?;
-            Ok::<_, JsValue>((js_sys::Uint8Array::new(&buf).to_vec(), sha))
-        };
-        match read.await {
-            Ok((bytes, sha)) => {
-                with_page(|p| p.take_file(name, bytes, sha));
-            }
-            Err(e) => ui::show_error(&format!("Cannot read {name}: {}", js::error_text(&e))),
-        }
-    });
-}
+crate::file_page!(Page, Input, Input::File);
 
 impl Page {
     fn key(&self, i: usize) -> SideKey {
@@ -438,12 +329,7 @@ impl Page {
         let d = AudioExperiment::default();
         let mut problems = Vec::new();
         if let Some(codecs) = &self.codecs {
-            for (i, side) in self.exp.sides.iter_mut().enumerate() {
-                if !codecs.iter().any(|c| c.id == side.codec) {
-                    problems.push(format!("there is no audio codec '{}'", side.codec));
-                    *side = d.sides[i].clone();
-                }
-            }
+            sides::replace_unknown(&mut self.exp.sides, &d.sides, |id| codecs.iter().any(|c| c.id == id), "audio ", &mut problems);
         }
         if let (Input::Gallery { id }, Some(gallery)) = (&self.exp.input, &self.gallery) {
             if !gallery.iter().any(|g| &g.id == id) {
@@ -451,8 +337,7 @@ impl Page {
                 self.exp.input = d.input.clone();
             }
         }
-        if !problems.is_empty() {
-            ui::show_error(&format!("Part of this link cannot be shown: {}; the defaults are used instead.", problems.join("; ")));
+        if ui::link_problems(&problems) {
             self.commit(Step::Replace);
         }
     }
@@ -478,52 +363,27 @@ impl Page {
     }
 
     fn fill_codec_select(&self, i: usize) {
-        let side = &self.sides[i];
-        side.select.set_text_content(None);
-        let Some(codecs) = &self.codecs else {
-            let opt = text_el("option", "", &format!("{} (loading the codecs…)", self.exp.sides[i].codec));
-            let _ = opt.set_attribute("value", &self.exp.sides[i].codec);
-            append(&side.select, &[&opt]);
-            side.select.set_disabled(true);
-            return;
-        };
-        side.select.set_disabled(false);
-        let mut group: Option<(&str, HtmlElement)> = None;
-        for c in codecs {
-            let mut label = format!("{}{}", c.name, if c.lossless { " (lossless)" } else { "" });
-            if !c.supported {
-                label.push_str(" — not supported by this browser");
-            }
-            let opt = text_el("option", "", &label);
-            let _ = opt.set_attribute("value", &c.id);
-            if !c.supported {
-                let _ = opt.set_attribute("disabled", "");
-            }
-            let group_label = if c.browser_native { "Browser-native (WebCodecs)" } else { "mpqlab (same bytes as the CLI)" };
-            if group.as_ref().is_none_or(|(l, _)| *l != group_label) {
-                let g = el("optgroup", "", &[("label", group_label)]);
-                append(&side.select, &[&g]);
-                group = Some((group_label, g));
-            }
-            append(&group.as_ref().expect("just set").1, &[&opt]);
-        }
-        side.select.set_value(&self.exp.sides[i].codec);
+        let choices: Option<Vec<CodecChoice<'_>>> = self.codecs.as_ref().map(|codecs| {
+            codecs
+                .iter()
+                .map(|c| CodecChoice {
+                    id: &c.id,
+                    name: &c.name,
+                    lossless: c.lossless,
+                    group: if c.browser_native { "Browser-native (WebCodecs)" } else { "mpqlab (same bytes as the CLI)" },
+                    unsupported: !c.supported,
+                })
+                .collect()
+        });
+        sides::fill_codecs(&self.sides[i].select, choices.as_deref(), &self.exp.sides[i].codec);
     }
 
     fn render_params(&self, i: usize) {
-        let side = &self.sides[i];
-        side.params_el.set_text_content(None);
-        let Some(codec) = self.codec(&self.exp.sides[i].codec) else { return };
-        if codec.params.is_empty() {
-            append(&side.params_el, &[&text_el("p", "no-params", "This codec has no settings.")]);
-        }
-        for spec in &codec.params {
-            let value = self.exp.sides[i].params.get(&spec.name).cloned().unwrap_or_else(|| spec.default.clone());
-            let on_change: ui::params::OnChange = std::rc::Rc::new(move |name: &str, v, step| {
-                with_page(|p| p.set_param(i, name, v, step));
-            });
-            append(&side.params_el, &[&ui::params::control(&format!("au-param-{i}"), spec, &value, on_change)]);
-        }
+        let on_change: ui::params::OnChange = std::rc::Rc::new(move |name: &str, v, step| {
+            with_page(|p| p.set_param(i, name, v, step));
+        });
+        let specs = self.codec(&self.exp.sides[i].codec).map(|c| c.params.as_slice());
+        sides::render_params(&self.sides[i].params_el, specs, &self.exp.sides[i], &format!("au-param-{i}"), on_change);
     }
 
     fn render_input(&self) {
@@ -532,37 +392,13 @@ impl Page {
             Input::Item { index, .. } => format!("au-window-{index}"),
             Input::File(_) => String::new(),
         };
-        if let Ok(list) = ui::document().query_selector_all("#au-gallery .au-thumb, #au-windows .au-thumb") {
-            for k in 0..list.length() {
-                if let Some(n) = list.item(k).and_then(|n| n.dyn_into::<HtmlElement>().ok()) {
-                    let pressed = n.get_attribute("data-testid").as_deref() == Some(wanted.as_str());
-                    let _ = n.set_attribute("aria-pressed", if pressed { "true" } else { "false" });
-                }
-            }
-        }
-        let (Some(boxed), Some(text), Some(label)) =
-            (by_id::<HtmlElement>("au-needs-file"), by_id::<HtmlElement>("au-needs-file-text"), by_id::<HtmlElement>("au-needed-file-label"))
-        else {
-            return;
-        };
-        match self.needed_file() {
-            Some(f) => {
-                text.set_text_content(Some(&format!(
-                    "This experiment was made with a sound of its author's: {} ({}, SHA-256 {}…). Open your copy of it to continue, or pick another sound.",
-                    f.name,
-                    format::bytes(f.size as usize),
-                    &f.sha256[..12]
-                )));
-                label.set_text_content(Some(&format!("Open {}…", f.name)));
-                boxed.set_hidden(false);
-            }
-            None => boxed.set_hidden(true),
-        }
+        input::mark_pressed("#au-gallery .au-thumb, #au-windows .au-thumb", &wanted);
+        input::render_needed("au-", self.needed_file(), "a sound");
     }
 
     fn needed_file(&self) -> Option<&FileRef> {
         match &self.exp.input {
-            Input::File(f) if !self.files.iter().any(|u| u.sha256 == f.sha256) => Some(f),
+            Input::File(f) if !self.files.has(&f.sha256) => Some(f),
             _ => None,
         }
     }
@@ -576,47 +412,11 @@ impl Page {
     }
 
     fn choose_input(&mut self, input: Input) {
-        ui::hide_error();
-        self.failed_inputs.retain(|i| *i != input);
-        if input == self.exp.input {
-            return;
-        }
-        self.exp.input = input;
-        self.commit(Step::Push);
-        self.render_input();
-        self.pump();
+        input::choose(self, input);
     }
 
     fn take_file(&mut self, name: String, bytes: Vec<u8>, sha256: String) {
-        let size = bytes.len() as u64;
-        if let Some(needed) = self.needed_file().cloned() {
-            if needed.sha256 != sha256 || needed.size != size {
-                ui::show_error(&format!(
-                    "{name} is not the file this experiment was made with: it has {} and SHA-256 {}…, the link asks for {} ({}) with SHA-256 {}….",
-                    format::bytes(size as usize),
-                    &sha256[..12],
-                    needed.name,
-                    format::bytes(needed.size as usize),
-                    &needed.sha256[..12]
-                ));
-                return;
-            }
-            ui::hide_error();
-            self.files.push(UserFile { sha256, bytes });
-            self.failed_inputs.retain(|i| *i != self.exp.input);
-            self.render_input();
-            self.pump();
-            return;
-        }
-        let shown_sha = match &self.shown {
-            Some(Shown { input: Input::File(f), .. }) => Some(f.sha256.clone()),
-            _ => None,
-        };
-        self.files.retain(|f| Some(&f.sha256) == shown_sha.as_ref());
-        if !self.files.iter().any(|f| f.sha256 == sha256) {
-            self.files.push(UserFile { sha256: sha256.clone(), bytes });
-        }
-        self.choose_input(Input::File(FileRef { sha256, size, name }));
+        input::take_file(self, name, bytes, sha256, "sound");
     }
 
     fn record(&mut self) {
@@ -659,17 +459,16 @@ impl Page {
     }
 
     fn set_codec(&mut self, i: usize, id: &str) {
-        if self.exp.sides[i].codec == id {
+        if !sides::set_codec(&mut self.exp.sides[i], id) {
             return;
         }
-        self.exp.sides[i] = SideSpec { codec: id.to_string(), params: Default::default() };
         self.render_params(i);
         self.commit(Step::Push);
         self.pump();
     }
 
     fn set_param(&mut self, i: usize, name: &str, value: ParamValue, step: Step) {
-        self.exp.sides[i].params.insert(name.to_string(), param_from_text(&value.to_string()));
+        sides::set_param(&mut self.exp.sides[i], name, &value);
         self.commit(step);
         self.pump();
     }
@@ -683,110 +482,61 @@ impl Page {
             Input::Item { dataset, index } if dataset == KWS_DATASET => Some(Source::Item { index: *index }),
             Input::Item { .. } => None,
             Input::File(f) => {
-                let file = self.files.iter().find(|u| u.sha256 == f.sha256)?;
-                Some(Source::Bytes { bytes: file.bytes.clone(), name: f.name.clone() })
+                let bytes = self.files.get(&f.sha256)?;
+                Some(Source::Bytes { bytes: bytes.to_vec(), name: f.name.clone() })
             }
         }
-    }
-
-    fn submit(&mut self, request: Request, job: Job) {
-        let id = self.bridge.submit(request);
-        self.job = Some((id, job));
     }
 
     fn pump(&mut self) {
-        if let Some((id, Job::Encode(_, SideKey { input, .. }) | Job::Load(input))) = &self.job {
-            if *input != self.exp.input {
-                let id = *id;
-                self.bridge.cancel(id);
-                self.job = None;
-            }
-        }
-        if self.bridge.generation() != self.worker_generation {
-            self.worker_generation = self.bridge.generation();
-            self.worker_input = None;
+        // Work on an input that is no longer wanted is worthless: stop it.
+        let want = self.exp.input.clone();
+        if self.worker.cancel_if(|j| matches!(j, Job::Encode(_, SideKey { input, .. }) | Job::Load(input) if *input != want)) {
+            self.sides.iter_mut().for_each(|s| s.slot.stopped());
         }
         self.mark_waiting();
-        if !self.bridge.is_idle() {
+        if !self.worker.ready(self.codecs.is_some(), self.catalog_failed, || (Request::Catalog, Job::Catalog)) {
             return;
         }
-        if self.codecs.is_none() {
-            if !self.catalog_failed {
-                self.submit(Request::Catalog, Job::Catalog);
-            }
-            return;
-        }
-        let want = self.exp.input.clone();
         self.render_input();
-        if self.worker_input.as_ref() != Some(&want) {
-            if !self.failed_inputs.contains(&want) {
-                if let Some(source) = self.source(&want) {
-                    if !self.shown.as_ref().is_some_and(|s| s.input == want) {
-                        set_source_info(&format!("Loading {}…", self.input_name(&want)));
-                    }
-                    self.submit(Request::Load { source }, Job::Load(want));
+        if !self.worker.holds(&want) {
+            let source = if self.failed_inputs.contains(&want) { None } else { self.source(&want) };
+            if let Some(source) = source {
+                if !self.shown.as_ref().is_some_and(|s| s.input == want) {
+                    set_source_info(&format!("Loading {}…", self.input_name(&want)));
                 }
+                self.worker.submit(Request::Load { source }, Job::Load(want));
             }
             return;
         }
         for i in 0..self.sides.len() {
             let key = self.key(i);
-            let side = &self.sides[i];
-            if side.shown.as_ref() == Some(&key) || side.failed.as_ref() == Some(&key) {
+            if !self.sides[i].slot.wants(&key) {
                 continue;
             }
-            side.stage.set_text_content(Some("encoding…"));
-            set_data(&side.stage, "state", "running");
-            side.progress.set_hidden(false);
+            self.sides[i].slot.start(&key);
             let request = Request::Encode { codec: key.side.codec.clone(), params: key.side.params.clone() };
-            self.submit(request, Job::Encode(i, key));
+            self.worker.submit(request, Job::Encode(i, key));
             return;
         }
         if self.bench_wanted {
             self.bench_wanted = false;
             b_status("starting…", "running");
-            self.submit(Request::Bench { seconds: 10, runs: bench_runs() }, Job::Bench);
+            self.worker.submit(Request::Bench { seconds: 10, runs: ui::bench_runs() }, Job::Bench);
         }
     }
 
     /// A side whose result no longer matches the experiment says so at once.
     fn mark_waiting(&self) {
-        let running = match &self.job {
-            Some((_, Job::Encode(i, key))) => Some((*i, key)),
-            _ => None,
-        };
-        for i in 0..self.sides.len() {
-            let key = self.key(i);
-            let side = &self.sides[i];
-            let encoding_it = running.is_some_and(|(j, k)| j == i && *k == key);
-            if side.shown.as_ref() != Some(&key) && side.failed.as_ref() != Some(&key) && !encoding_it && side.stage.get_attribute("data-state").as_deref() != Some("waiting") {
-                side.stage.set_text_content(Some("waiting…"));
-                set_data(&side.stage, "state", "waiting");
-            }
+        for (i, side) in self.sides.iter().enumerate() {
+            side.slot.mark_waiting(&self.key(i));
         }
     }
 
-    fn on_incoming(&mut self, generation: u32, incoming: Incoming) {
-        for notice in self.bridge.handle(generation, incoming) {
-            self.on_notice(notice);
-        }
-        self.pump();
-    }
-
-    fn on_notice(&mut self, notice: Notice<LabEvent>) {
-        let Some((id, job)) = self.job.clone() else { return };
-        if notice.job() != id {
-            return;
-        }
+    fn on_notice(&mut self, job: Job, notice: Notice<LabEvent>) {
         match notice {
             Notice::Progress { stage, done, total, .. } => match &job {
-                Job::Encode(i, _) => {
-                    let side = &self.sides[*i];
-                    side.stage.set_text_content(Some(&format!("{stage}…")));
-                    if total > 0.0 {
-                        side.progress.set_value(done / total);
-                    }
-                }
+                Job::Encode(i, _) => self.sides[*i].slot.on_progress(&stage, done, total),
                 Job::Load(input) if !self.shown.as_ref().is_some_and(|s| s.input == *input) => set_source_info(&format!("{stage}…")),
                 Job::Bench => b_status(&format!("{stage}… ({done:.0} of {total:.0})"), "running"),
                 _ => {}
@@ -811,14 +561,8 @@ impl Page {
                 (Job::Bench, LabEvent::BenchDone) => self.finish_bench(),
                 _ => {}
             },
-            Notice::Done { .. } => self.job = None,
-            Notice::Failed { message, crashed, .. } => {
-                self.job = None;
-                if crashed {
-                    ui::show_error(&format!("{message} — the worker was restarted; what the page shows is kept."));
-                }
-                self.on_failed(job, &message, crashed);
-            }
+            Notice::Done { .. } => {}
+            Notice::Failed { message, crashed, .. } => self.on_failed(job, &message, crashed),
         }
     }
 
@@ -830,41 +574,13 @@ impl Page {
             }
             Job::Load(input) => {
                 let name = self.input_name(&input);
-                if !crashed {
-                    ui::show_error(&format!("Could not open {name}: {message}"));
-                }
-                self.failed_inputs.push(input.clone());
-                if self.exp.input == input {
-                    // The clip shown stays; the experiment (and the URL) say so again.
-                    self.exp.input = match &self.shown {
-                        Some(s) => s.input.clone(),
-                        None => AudioExperiment::default().input,
-                    };
-                    self.commit(Step::Replace);
-                }
-                let keep = match &self.exp.input {
-                    Input::File(f) => Some(f.sha256.clone()),
-                    _ => None,
-                };
-                self.files.retain(|f| Some(&f.sha256) == keep.as_ref());
+                input::load_failed(self, input, &format!("Could not open {name}: {message}"), crashed, AudioExperiment::default().input);
                 match &self.shown {
                     Some(s) => set_source_info(&format!("{} (kept: {name} could not be opened)", s.name)),
                     None => set_source_info("No clip loaded."),
                 }
-                self.render_input();
             }
-            Job::Encode(i, key) => {
-                let side = &mut self.sides[i];
-                side.progress.set_hidden(true);
-                if side.failed.as_ref() != Some(&key) {
-                    side.stage.set_text_content(Some(&format!("⚠ {message}")));
-                    set_data(&side.stage, "state", "error");
-                    if !crashed {
-                        ui::show_error(&format!("{} side: {message}", if i == 0 { "Left" } else { "Right" }));
-                    }
-                }
-                side.failed = Some(key);
-            }
+            Job::Encode(i, key) => self.sides[i].slot.fail(i, key, message, crashed),
             Job::Bench => {
                 b_status(&format!("⚠ {message}"), "stopped");
             }
@@ -872,7 +588,7 @@ impl Page {
     }
 
     fn on_loaded(&mut self, input: Input, l: Loaded) {
-        self.worker_input = Some(input.clone());
+        self.worker.loaded(input.clone());
         if self.shown.as_ref().is_some_and(|s| s.input == input) {
             return; // a restarted worker reloaded what the page shows
         }
@@ -924,8 +640,7 @@ impl Page {
             set_data(&info, "rate", &v.sample_rate.to_string());
         }
         for (k, side) in self.sides.iter_mut().enumerate() {
-            side.shown = None;
-            side.failed = None;
+            side.slot.reset();
             side.metrics.set_text_content(None);
             side.keywords.set_text_content(None);
             side.download.set_hidden(true);
@@ -949,11 +664,7 @@ impl Page {
             ui::show_error(&format!("Playback: {err}"));
         }
         let side = &mut self.sides[i];
-        side.shown = Some(key);
-        side.failed = None;
-        side.progress.set_hidden(true);
-        side.stage.set_text_content(Some("done"));
-        set_data(&side.stage, "state", "done");
+        side.slot.done(key);
         draw::waveform(&side.wave, &samples, v.channels);
         draw::spectrogram(&side.spec, &v.spectrogram, SPEC_RANGE_DB);
         let (lo, hi) = mel_range(&original_mel);
@@ -1067,7 +778,7 @@ impl Page {
 
     // ---- the sweep (the panel is `sweep.rs`) ----
 
-    fn sweep_settings_changed(&mut self) {
+    pub(super) fn sweep_settings_changed(&mut self) {
         let specs = sweep::read_specs();
         let items = sweep::read_items();
         let changed = self.exp.sweep.specs != specs || self.exp.sweep.items != items;
@@ -1080,10 +791,10 @@ impl Page {
         }
     }
 
-    fn run_sweep(&mut self) {
+
+    pub(super) fn run_sweep(&mut self) {
         self.sweep_settings_changed();
-        if self.exp.sweep.specs.is_empty() {
-            ui::show_error("Sweep: tick at least one codec.");
+        if !ui::sweep::has_specs(&self.exp.sweep.specs) {
             return;
         }
         self.exp.sweep.run = true;
@@ -1093,7 +804,7 @@ impl Page {
         self.sweep.start(sweep::Plan { specs: self.exp.sweep.specs.clone(), items: self.exp.sweep.items });
     }
 
-    fn stop_sweep(&mut self, why: &str) {
+    pub(super) fn stop_sweep(&mut self, why: &str) {
         self.sweep.stop(why);
         self.exp.sweep.run = false;
         self.commit(Step::Replace);
@@ -1126,14 +837,6 @@ fn record_status(text: &str, state: &str) {
     }
 }
 
-fn bench_runs() -> u32 {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|q| q.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix("runs=").map(str::to_string)))
-        .and_then(|v| v.parse::<u32>().ok())
-        .filter(|r| (1..=20).contains(r))
-        .unwrap_or(3)
-}
 
 /// The numbers under a side: each `dd` carries `data-metric` and the raw `data-value`.
 fn render_metrics(dl: &HtmlElement, r: &mpq_metrics::audio::AudioReport) {

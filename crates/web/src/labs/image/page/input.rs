@@ -11,14 +11,7 @@ impl Page {
             Input::Item { dataset, index } => format!("item-{dataset}-{index}"),
             Input::File(_) => String::new(),
         };
-        if let Ok(list) = ui::document().query_selector_all(".gallery .thumb, .dataset-gallery .thumb") {
-            for k in 0..list.length() {
-                if let Some(n) = list.item(k).and_then(|n| n.dyn_into::<HtmlElement>().ok()) {
-                    let pressed = n.get_attribute("data-testid").as_deref() == Some(wanted.as_str());
-                    let _ = n.set_attribute("aria-pressed", if pressed { "true" } else { "false" });
-                }
-            }
-        }
+        ui::input::mark_pressed(".gallery .thumb, .dataset-gallery .thumb", &wanted);
         self.render_needs_file();
         if self.shown.is_none() {
             set_source_info("No image loaded yet.");
@@ -42,33 +35,17 @@ impl Page {
 
     pub(super) fn needed_file(&self) -> Option<&FileRef> {
         match &self.exp.input {
-            Input::File(f) if !self.files.iter().any(|u| u.sha256 == f.sha256) => Some(f),
+            Input::File(f) if !self.files.has(&f.sha256) => Some(f),
             _ => None,
         }
     }
 
     pub(super) fn render_needs_file(&self) {
-        let (Some(boxed), Some(text), Some(label)) =
-            (by_id::<HtmlElement>("needs-file"), by_id::<HtmlElement>("needs-file-text"), by_id::<HtmlElement>("needed-file-label"))
-        else {
-            return;
-        };
-        match self.needed_file() {
-            Some(f) => {
-                text.set_text_content(Some(&format!(
-                    "This experiment was made with a file of its author's: {} ({}, SHA-256 {}…). Open your copy of it to continue, or pick another image.",
-                    f.name,
-                    format::bytes(f.size as usize),
-                    &f.sha256[..12]
-                )));
-                label.set_text_content(Some(&format!("Open {}…", f.name)));
-                boxed.set_hidden(false);
-                for side in &self.sides {
-                    side.stage.set_text_content(Some("waiting for the file…"));
-                    set_data(&side.stage, "state", "waiting");
-                }
+        ui::input::render_needed("", self.needed_file(), "a file");
+        if self.needed_file().is_some() {
+            for side in &self.sides {
+                ui::sides::stage(&side.slot.stage, "waiting for the file…", "waiting");
             }
-            None => boxed.set_hidden(true),
         }
     }
 }
@@ -117,12 +94,7 @@ pub(super) async fn load_gallery() {
             append(&gallery, &[&button]);
         }
     }
-    with_page(|p| {
-        p.gallery = Some(items);
-        p.validate();
-        p.render_input();
-        p.pump();
-    });
+    with_page(|p| ui::input::gallery_loaded(p, items));
 }
 
 impl Page {
@@ -178,121 +150,23 @@ impl Page {
 
     /// A file the user gave: the file a link asks for (checked), or a new input.
     pub(super) fn take_file(&mut self, name: String, bytes: Vec<u8>, sha256: String) {
-        let size = bytes.len() as u64;
-        if let Some(needed) = self.needed_file().cloned() {
-            if needed.sha256 != sha256 || needed.size != size {
-                ui::show_error(&format!(
-                    "{name} is not the file this experiment was made with: it has {} and SHA-256 {}…, the link asks for {} ({}) with SHA-256 {}…. Open that file, or pick another image.",
-                    format::bytes(size as usize),
-                    &sha256[..12],
-                    needed.name,
-                    format::bytes(needed.size as usize),
-                    &needed.sha256[..12]
-                ));
-                return;
-            }
-            ui::hide_error();
-            self.files.push(UserFile { sha256, bytes });
-            self.failed_inputs.retain(|i| *i != self.exp.input);
-            self.render_input();
-            self.pump();
-            return;
-        }
-        // Keep the shown file's bytes (a failed load falls back to it) and the new one's.
-        let shown_sha = match &self.shown {
-            Some(Shown { input: Input::File(f), .. }) => Some(f.sha256.clone()),
-            _ => None,
-        };
-        self.files.retain(|f| Some(&f.sha256) == shown_sha.as_ref());
-        if !self.files.iter().any(|f| f.sha256 == sha256) {
-            self.files.push(UserFile { sha256: sha256.clone(), bytes });
-        }
-        self.choose_input(Input::File(FileRef { sha256, size, name }));
+        ui::input::take_file(self, name, bytes, sha256, "image");
     }
 }
 
-pub(super) fn load_file(file: web_sys::File) {
-    let name = file.name();
-    let size = file.size();
-    if size > mpq_core::limits::MAX_FILE_BYTES as f64 {
-        ui::show_error(&format!(
-            "{name} is {:.1} MB; the lab accepts files up to {} MB.",
-            size / 1e6,
-            mpq_core::limits::MAX_FILE_BYTES / (1024 * 1024)
-        ));
-        return;
-    }
-    if size == 0.0 {
-        ui::show_error(&format!("Could not open {name}: the file is empty."));
-        return;
-    }
-    wasm_bindgen_futures::spawn_local(async move {
-        let read = async {
-            let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await?;
-            let sha = js::sha256_hex(&buf).await?;
-            Ok::<_, JsValue>((js_sys::Uint8Array::new(&buf).to_vec(), sha))
-        };
-        match read.await {
-            Ok((bytes, sha)) => {
-                with_page(|p| p.take_file(name, bytes, sha));
-            }
-            Err(e) => ui::show_error(&format!("Cannot read {name}: {}", js::error_text(&e))),
-        }
-    });
-}
+crate::file_page!(Page, Input, Input::File);
 
 pub(super) fn wire_input() {
-    for id in ["file", "needed-file"] {
-        if let Some(input) = by_id::<HtmlInputElement>(id) {
-            on::<Event>(&input, "change", |e| {
-                let Some(input) = e.target().map(|t| t.unchecked_into::<HtmlInputElement>()) else { return };
-                if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                    load_file(file);
-                }
-                input.set_value(""); // so picking the same file again fires `change`
-            });
-        }
-    }
-    let doc = ui::document();
-    // Drops and pastes count only while this lab is shown.
-    let visible = || with_page(|p| p.visible).unwrap_or(false);
-    on::<DragEvent>(&doc, "dragover", move |e| {
-        if !visible() {
-            return;
-        }
-        e.prevent_default();
-        if let Some(h) = by_id::<HtmlElement>("drop-hint") {
-            h.set_hidden(false);
-        }
-    });
-    on::<DragEvent>(&doc, "dragleave", move |e| {
-        if e.related_target().is_none() {
-            if let Some(h) = by_id::<HtmlElement>("drop-hint") {
-                h.set_hidden(true);
-            }
-        }
-    });
-    on::<DragEvent>(&doc, "drop", move |e| {
-        if !visible() {
-            return;
-        }
-        e.prevent_default();
-        if let Some(h) = by_id::<HtmlElement>("drop-hint") {
-            h.set_hidden(true);
-        }
-        match e.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
-            Some(file) => load_file(file),
-            None => ui::show_error("Nothing to open: drop an image file."),
-        }
-    });
-    on::<web_sys::ClipboardEvent>(&doc, "paste", move |e| {
-        if !visible() {
-            return;
-        }
-        if let Some(file) = e.clipboard_data().and_then(|d| d.files()).and_then(|f| f.get(0)) {
-            e.prevent_default();
-            load_file(file);
-        }
+    ui::input::wire_files(ui::input::FileSources {
+        inputs: &["file", "needed-file"],
+        drop_hint: Some("drop-hint"),
+        visible: || with_page(|p| p.visible).unwrap_or(false),
+        drop_what: "drop an image file",
+        paste: true,
+        on_file: |file| {
+            ui::input::read_file(file, mpq_core::limits::MAX_FILE_BYTES, |name, bytes, sha| {
+                with_page(|p| p.take_file(name, bytes, sha));
+            })
+        },
     });
 }
-

@@ -1,7 +1,7 @@
 //! The image lab's page side. The page renders from its [`ImageExperiment`] and writes every
 //! change to the URL; the worker is brought in line with it by [`Page::pump`].
 //!
-//! Reconciliation: the page remembers what the worker holds (`worker_input`, forgotten when the
+//! Reconciliation: the page remembers what the worker holds (`ui::lab_worker`: forgotten when the
 //! worker restarts) and what each side shows (the [`SideKey`] of its result). When the worker
 //! is free, `pump` sends the first thing that differs from the experiment: the input, then the
 //! left and right side. So a setting moved quickly queues nothing (stale settings are never
@@ -9,15 +9,15 @@
 //! restart the page and the worker agree again on what is loaded: a refused file puts the
 //! experiment back to the input that is shown, which the worker then reloads if it lost it.
 
-use std::cell::RefCell;
-
-use mpq_core::experiment::image::{Backend, FileRef, ImageExperiment, Input, Side as SideSpec, Zoom, param_from_text};
+use mpq_core::experiment::image::{Backend, FileRef, ImageExperiment, Input, Side as SideSpec, Zoom};
 use mpq_core::{Experiment, ParamValue};
 use mpq_metrics::perception::Verdict;
-use wasm_bindgen::{JsCast, JsValue};
+use std::cell::RefCell;
+
+use wasm_bindgen::JsCast;
 use web_sys::{
-    CanvasRenderingContext2d, DragEvent, Event, HtmlAnchorElement, HtmlButtonElement, HtmlCanvasElement, HtmlElement, HtmlInputElement,
-    HtmlProgressElement, HtmlSelectElement, KeyboardEvent, PointerEvent, WheelEvent,
+    CanvasRenderingContext2d, Event, HtmlAnchorElement, HtmlButtonElement, HtmlCanvasElement, HtmlElement,
+    HtmlSelectElement, KeyboardEvent, PointerEvent, WheelEvent,
 };
 
 mod input;
@@ -31,38 +31,16 @@ use view::*;
 use super::bench::BenchPanel;
 use super::sweep::SweepPanel;
 use super::{AgreementReport, Catalog, CodecInfo, DatasetThumbs, Encoded, Event as LabEvent, Judge, Lab, Loaded, Request, Source};
-use crate::bridge::page::{Bridge, Incoming};
-use crate::bridge::{JobId, Notice};
+use crate::bridge::Notice;
+use crate::bridge::page::Incoming;
+use crate::ui::lab_worker::LabWorker;
 use crate::ui::history::{self, Step};
-use crate::ui::{self, LabEntry, append, by_id, el, on, set_data, set_style, text_el};
+use crate::ui::input::{GalleryItem, UserFiles};
+use crate::ui::{self, append, by_id, el, on, set_data, set_style, text_el};
 use crate::viewport::Viewport;
 use crate::{format, js};
 
-thread_local! {
-    static PAGE: RefCell<Option<Page>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` on the page (see [`ui::with_state`]).
-pub(super) fn with_page<R>(f: impl FnOnce(&mut Page) -> R) -> Option<R> {
-    ui::with_state(&PAGE, f)
-}
-
-pub fn entry() -> LabEntry {
-    LabEntry {
-        id: "image",
-        title: "Image lab",
-        mount,
-        apply: |e| {
-            if let Experiment::Image(e) = e {
-                with_page(|p| p.apply(e));
-            }
-        },
-        current: || Experiment::Image(with_page(|p| p.exp.clone()).unwrap_or_default()),
-        visible: |v| {
-            with_page(|p| p.set_visible(v));
-        },
-    }
-}
+crate::lab_page!(Page, "image", "Image lab", Image);
 
 /// What the worker runs now.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,36 +73,17 @@ struct Shown {
     warning: Option<String>,
 }
 
-/// A file the user gave, kept while the experiment may need it again (a restarted worker
-/// reloads it).
-struct UserFile {
-    sha256: String,
-    bytes: Vec<u8>,
-}
-
-#[derive(serde::Deserialize, Clone)]
-struct GalleryItem {
-    id: String,
-    file: String,
-    title: String,
-    credit: String,
-}
-
 struct SideView {
     select: HtmlSelectElement,
     params_el: HtmlElement,
-    progress: HtmlProgressElement,
-    stage: HtmlElement,
+    /// The stage line, and the keys of the result on screen and of one that failed.
+    slot: ui::sides::SideSlot<SideKey>,
     cancel: HtmlButtonElement,
     metrics: HtmlElement,
     perception: HtmlElement,
     download: HtmlAnchorElement,
     canvas: HtmlCanvasElement,
     tag: HtmlElement,
-    /// The key of the result on screen.
-    shown: Option<SideKey>,
-    /// A key that failed (or was cancelled): not retried until the side changes.
-    failed: Option<SideKey>,
 }
 
 pub(super) struct Page {
@@ -136,13 +95,11 @@ pub(super) struct Page {
     thumbs_asked: bool,
     browser_support: Vec<(String, bool)>,
     gallery: Option<Vec<GalleryItem>>,
-    bridge: Bridge<Lab>,
-    worker_generation: u32,
-    /// The input the worker holds, as far as the page knows.
-    worker_input: Option<Input>,
-    job: Option<(JobId, Job)>,
+    /// The worker and its job.
+    worker: LabWorker<Lab, Job, Input>,
     shown: Option<Shown>,
-    files: Vec<UserFile>,
+    /// The user's files (a restarted worker reloads one from here).
+    files: UserFiles,
     /// Inputs that failed to load: not tried again until the user picks them again.
     failed_inputs: Vec<Input>,
     sides: Vec<SideView>,
@@ -156,7 +113,7 @@ pub(super) struct Page {
 fn mount(root: &HtmlElement) {
     // Our own static markup, compiled in (nothing from outside is parsed as HTML).
     root.set_inner_html(include_str!("page.html"));
-    let bridge = Bridge::new(|generation, incoming| {
+    let worker = LabWorker::new(|generation, incoming| {
         with_page(|p| p.on_incoming(generation, incoming));
     });
     let exp = ImageExperiment::default();
@@ -169,12 +126,9 @@ fn mount(root: &HtmlElement) {
         thumbs_asked: false,
         browser_support: Vec::new(),
         gallery: None,
-        bridge,
-        worker_generation: 0,
-        worker_input: None,
-        job: None,
+        worker,
         shown: None,
-        files: Vec::new(),
+        files: UserFiles::default(),
         failed_inputs: Vec::new(),
         sides,
         view: Viewport::default(),
@@ -229,12 +183,7 @@ impl Page {
         let Some(catalog) = &self.catalog else { return };
         let d = ImageExperiment::default();
         let mut problems = Vec::new();
-        for (i, side) in self.exp.sides.iter_mut().enumerate() {
-            if !catalog.codecs.iter().any(|c| c.id == side.codec) {
-                problems.push(format!("there is no codec '{}'", side.codec));
-                *side = d.sides[i].clone();
-            }
-        }
+        ui::sides::replace_unknown(&mut self.exp.sides, &d.sides, |id| catalog.codecs.iter().any(|c| c.id == id), "", &mut problems);
         if !catalog.models.iter().any(|m| m.id == self.exp.model) {
             problems.push(format!("there is no model '{}'", self.exp.model));
             self.exp.model = d.model.clone();
@@ -251,8 +200,7 @@ impl Page {
                 self.exp.input = d.input.clone();
             }
         }
-        if !problems.is_empty() {
-            ui::show_error(&format!("Part of this link cannot be shown: {}; the defaults are used instead.", problems.join("; ")));
+        if ui::link_problems(&problems) {
             self.commit(Step::Replace);
         }
     }
@@ -271,30 +219,23 @@ impl Page {
 
     /// A new input chosen by the user.
     fn choose_input(&mut self, input: Input) {
-        ui::hide_error();
-        self.failed_inputs.retain(|i| *i != input);
-        if input == self.exp.input {
-            return;
+        if input != self.exp.input {
+            self.exp.view.zoom = None; // a zoom belongs to the image it was made on
         }
-        self.exp.input = input;
-        self.exp.view.zoom = None;
-        self.commit(Step::Push);
-        self.render_input();
-        self.pump();
+        ui::input::choose(self, input);
     }
 
     fn set_codec(&mut self, i: usize, id: &str) {
-        if self.exp.sides[i].codec == id {
+        if !ui::sides::set_codec(&mut self.exp.sides[i], id) {
             return;
         }
-        self.exp.sides[i] = SideSpec { codec: id.to_string(), params: Default::default() };
         self.render_params(i);
         self.commit(Step::Push);
         self.pump();
     }
 
     fn set_param(&mut self, i: usize, name: &str, value: ParamValue, step: Step) {
-        self.exp.sides[i].params.insert(name.to_string(), param_from_text(&value.to_string()));
+        ui::sides::set_param(&mut self.exp.sides[i], name, &value);
         self.update_tag(i);
         self.commit(step);
         self.pump();
@@ -322,51 +263,35 @@ impl Page {
             }
             Input::Item { dataset, index } => Some(Source::Item { dataset: dataset.clone(), index: *index }),
             Input::File(f) => {
-                let file = self.files.iter().find(|u| u.sha256 == f.sha256)?;
-                Some(Source::Bytes { bytes: file.bytes.clone(), name: f.name.clone() })
+                let bytes = self.files.get(&f.sha256)?;
+                Some(Source::Bytes { bytes: bytes.to_vec(), name: f.name.clone() })
             }
         }
-    }
-
-    fn submit(&mut self, request: Request, job: Job) {
-        let id = self.bridge.submit(request);
-        self.job = Some((id, job));
     }
 
     /// Sends the next thing the worker must do to match the experiment, when it is free.
     pub(super) fn pump(&mut self) {
         self.mark_waiting();
         // Work on an input that is no longer wanted is worthless: stop it.
-        if let Some((id, Job::Encode(_, SideKey { input, .. }) | Job::Load(input))) = &self.job {
-            if *input != self.exp.input {
-                let id = *id;
-                self.bridge.cancel(id);
-                self.job = None;
-                for side in &self.sides {
-                    side.cancel.set_hidden(true);
-                }
-            }
-        }
-        self.sync_generation();
-        if !self.bridge.is_idle() {
-            return;
-        }
-        if self.catalog.is_none() {
-            if !self.catalog_failed {
-                self.submit(Request::Catalog, Job::Catalog);
-            }
-            return;
-        }
         let want = self.exp.input.clone();
+        if self.worker.cancel_if(|j| matches!(j, Job::Encode(_, SideKey { input, .. }) | Job::Load(input) if *input != want)) {
+            for side in &mut self.sides {
+                side.cancel.set_hidden(true);
+                side.slot.stopped();
+            }
+        }
+        if !self.worker.ready(self.catalog.is_some(), self.catalog_failed, || (Request::Catalog, Job::Catalog)) {
+            return;
+        }
         self.render_needs_file();
-        if self.worker_input.as_ref() != Some(&want) {
+        if !self.worker.holds(&want) {
             if !self.failed_inputs.contains(&want) {
                 if let Some(source) = self.source(&want) {
                     // A restarted worker reloading what is on screen changes nothing the user sees.
                     if !self.is_shown(&want) {
                         set_source_info(&format!("Loading {}…", input_name(&want, self.gallery.as_deref())));
                     }
-                    self.submit(Request::Load { source }, Job::Load(want));
+                    self.worker.submit(Request::Load { source }, Job::Load(want));
                     return;
                 }
             }
@@ -377,20 +302,18 @@ impl Page {
         }
         for i in 0..self.sides.len() {
             let key = self.key(i);
-            let side = &self.sides[i];
-            if side.shown.as_ref() == Some(&key) || side.failed.as_ref() == Some(&key) {
+            let side = &mut self.sides[i];
+            if !side.slot.wants(&key) {
                 continue;
             }
-            side.stage.set_text_content(Some("encoding…"));
-            set_data(&side.stage, "state", "running");
-            side.progress.set_hidden(false);
+            side.slot.start(&key);
             side.cancel.set_hidden(false);
             let request = Request::Encode {
                 codec: key.side.codec.clone(),
                 params: key.side.params.clone(),
                 judge: Some(Judge { model: key.model.clone(), backend: key.backend }),
             };
-            self.submit(request, Job::Encode(i, key));
+            self.worker.submit(request, Job::Encode(i, key));
             return;
         }
         if self.ask_thumbs() {
@@ -398,42 +321,30 @@ impl Page {
         }
         if self.agreement_wanted {
             self.agreement_wanted = false;
-            self.submit(Request::Agreement { model: self.exp.model.clone(), items: 200 }, Job::Agreement);
+            self.worker.submit(Request::Agreement { model: self.exp.model.clone(), items: 200 }, Job::Agreement);
             return;
         }
         if let Some(request) = self.bench.take_request() {
-            self.submit(request, Job::Bench);
+            self.worker.submit(request, Job::Bench);
         }
     }
 
     /// Asks for the data-set gallery's items once (after the first comparison: they are a
     /// fetch of both test subsets). `true` when it was sent now.
     fn ask_thumbs(&mut self) -> bool {
-        if self.thumbs_asked || !self.bridge.is_idle() {
+        if self.thumbs_asked || !self.worker.is_idle() {
             return false;
         }
         self.thumbs_asked = true;
-        self.submit(Request::Thumbs, Job::Thumbs);
+        self.worker.submit(Request::Thumbs, Job::Thumbs);
         true
     }
 
     /// A side whose result no longer matches the experiment says so at once (not only when its
     /// encode starts), so nobody reads an old result as the new one.
     fn mark_waiting(&self) {
-        let running = match &self.job {
-            Some((_, Job::Encode(i, key))) => Some((*i, key)),
-            _ => None,
-        };
-        for i in 0..self.sides.len() {
-            let key = self.key(i);
-            let side = &self.sides[i];
-            let encoding_it = running.is_some_and(|(j, k)| j == i && *k == key);
-            if side.shown.as_ref() != Some(&key) && side.failed.as_ref() != Some(&key) && !encoding_it {
-                if side.stage.get_attribute("data-state").as_deref() != Some("waiting") {
-                    side.stage.set_text_content(Some("waiting…"));
-                    set_data(&side.stage, "state", "waiting");
-                }
-            }
+        for (i, side) in self.sides.iter().enumerate() {
+            side.slot.mark_waiting(&self.key(i));
         }
     }
 
@@ -441,55 +352,29 @@ impl Page {
         self.shown.as_ref().is_some_and(|s| s.input == *input)
     }
 
-    /// A restarted worker has lost its input.
-    fn sync_generation(&mut self) {
-        if self.bridge.generation() != self.worker_generation {
-            self.worker_generation = self.bridge.generation();
-            self.worker_input = None;
-        }
-    }
-
     fn on_incoming(&mut self, generation: u32, incoming: Incoming) {
-        for notice in self.bridge.handle(generation, incoming) {
-            self.on_notice(notice);
+        for (job, notice) in self.worker.notices(generation, incoming) {
+            self.on_notice(job, notice);
         }
         self.pump();
     }
 
-    fn on_notice(&mut self, notice: Notice<LabEvent>) {
-        let Some((id, job)) = self.job.clone() else { return };
-        if notice.job() != id {
-            return;
-        }
+    fn on_notice(&mut self, job: Job, notice: Notice<LabEvent>) {
         match notice {
             Notice::Progress { stage, done, total, .. } => self.on_progress(&job, &stage, done, total),
             Notice::Event { event, .. } => self.on_event(&job, event),
             Notice::Done { .. } => {
-                self.job = None;
                 if let Job::Encode(i, _) = job {
                     self.sides[i].cancel.set_hidden(true);
                 }
             }
-            Notice::Failed { message, crashed, .. } => {
-                self.job = None;
-                if crashed {
-                    ui::show_error(&format!("{message} — the worker was restarted; what the page shows is kept."));
-                }
-                self.on_failed(job, &message, crashed);
-            }
+            Notice::Failed { message, crashed, .. } => self.on_failed(job, &message, crashed),
         }
     }
 
     fn on_progress(&mut self, job: &Job, stage: &str, done: f64, total: f64) {
         match job {
-            Job::Encode(i, _) => {
-                let side = &self.sides[*i];
-                side.stage.set_text_content(Some(&format!("{stage}…")));
-                side.progress.set_hidden(false);
-                if total > 0.0 {
-                    side.progress.set_value(done / total);
-                }
-            }
+            Job::Encode(i, _) => self.sides[*i].slot.on_progress(stage, done, total),
             Job::Load(input) if !self.is_shown(input) => set_source_info(&format!("{}…", capitalized(stage))),
             Job::Load(_) => {}
             Job::Bench => self.bench.on_progress(stage, done, total),
@@ -528,38 +413,12 @@ impl Page {
                 }
             }
             Job::Load(input) => {
-                let name = input_name(&input, self.gallery.as_deref());
-                if !crashed {
-                    ui::show_error(&format!("Could not open {name}: {message}"));
-                }
-                self.failed_inputs.push(input.clone());
-                if self.exp.input == input {
-                    // The input shown stays; the experiment (and the URL) say so again.
-                    self.exp.input = match &self.shown {
-                        Some(s) => s.input.clone(),
-                        None => ImageExperiment::default().input,
-                    };
-                    self.commit(Step::Replace);
-                }
-                let keep: Vec<String> = [&self.exp.input]
-                    .iter()
-                    .filter_map(|i| if let Input::File(f) = i { Some(f.sha256.clone()) } else { None })
-                    .collect();
-                self.files.retain(|f| keep.contains(&f.sha256));
-                self.render_input();
+                let message = format!("Could not open {}: {message}", input_name(&input, self.gallery.as_deref()));
+                ui::input::load_failed(self, input, &message, crashed, ImageExperiment::default().input);
             }
             Job::Encode(i, key) => {
-                let side = &mut self.sides[i];
-                side.progress.set_hidden(true);
-                side.cancel.set_hidden(true);
-                if side.failed.as_ref() != Some(&key) {
-                    side.stage.set_text_content(Some(&format!("⚠ {message}")));
-                    set_data(&side.stage, "state", "error");
-                    if !crashed {
-                        ui::show_error(&format!("{} side: {message}", if i == 0 { "Left" } else { "Right" }));
-                    }
-                }
-                side.failed = Some(key);
+                self.sides[i].cancel.set_hidden(true);
+                self.sides[i].slot.fail(i, key, message, crashed);
             }
             Job::Bench => {
                 if !crashed {
@@ -589,7 +448,7 @@ impl Page {
     }
 
     fn on_loaded(&mut self, input: Input, l: Loaded) {
-        self.worker_input = Some(input.clone());
+        self.worker.loaded(input.clone());
         let name = input_name(&input, self.gallery.as_deref());
         let mut info = format!("{name} — {}×{}, {}", l.width, l.height, l.format.to_lowercase());
         if let Some(label) = &l.label {
@@ -607,10 +466,7 @@ impl Page {
             side.metrics.set_text_content(None);
             side.perception.set_text_content(None);
             side.download.set_hidden(true);
-            side.shown = None;
-            side.failed = None;
-            side.stage.set_text_content(Some("waiting…"));
-            set_data(&side.stage, "state", "waiting");
+            side.slot.reset();
         }
         self.shown = Some(Shown { input, width: l.width, height: l.height, name, description: info, warning: l.warning.clone() });
         self.render_input();
@@ -625,13 +481,9 @@ impl Page {
         let (w, h) = (src.width, src.height);
         let base = src.name.rsplit_once('.').map(|(b, _)| b.to_string()).unwrap_or_else(|| src.name.clone());
         let side = &mut self.sides[i];
-        side.shown = Some(key);
-        side.failed = None;
-        side.progress.set_hidden(true);
+        side.slot.done(key);
         side.cancel.set_hidden(true);
         draw(&side.canvas, w, h, &e.rgba);
-        side.stage.set_text_content(Some("done"));
-        set_data(&side.stage, "state", "done");
         render_metrics(&side.metrics, &e.report);
         if e.browser_decoded {
             append(&side.metrics, &[&text_el("dd", "note", "Decoded by this browser's own decoder.")]);
@@ -647,33 +499,23 @@ impl Page {
     }
 
     fn cancel_side(&mut self, i: usize) {
-        if let Some((id, Job::Encode(j, key))) = self.job.clone() {
+        if let Some(Job::Encode(j, key)) = self.worker.job().cloned() {
             if j == i {
-                self.bridge.cancel(id);
-                self.job = None;
-                self.sides[i].failed = Some(key);
+                self.worker.cancel();
+                self.sides[i].slot.failed = Some(key);
+                self.sides[i].slot.stopped();
             }
         }
         let side = &self.sides[i];
-        side.progress.set_hidden(true);
+        side.slot.progress.set_hidden(true);
         side.cancel.set_hidden(true);
-        side.stage.set_text_content(Some("cancelled — change a setting to encode again"));
-        set_data(&side.stage, "state", "cancelled");
+        ui::sides::stage(&side.slot.stage, "cancelled — change a setting to encode again", "cancelled");
         self.pump();
     }
 
-    pub(super) fn is_busy_with_bench(&self) -> Option<JobId> {
-        match &self.job {
-            Some((id, Job::Bench)) => Some(*id),
-            _ => None,
-        }
-    }
-
-    pub(super) fn cancel_job(&mut self, id: JobId) {
-        self.bridge.cancel(id);
-        if self.job.as_ref().is_some_and(|(j, _)| *j == id) {
-            self.job = None;
-        }
+    /// Stops the timing table's run, if it runs.
+    pub(super) fn cancel_bench(&mut self) {
+        self.worker.cancel_if(|j| matches!(j, Job::Bench));
         self.pump();
     }
 }

@@ -21,56 +21,32 @@ impl Page {
     }
 
     pub(super) fn fill_codec_select(&self, i: usize) {
-        let side = &self.sides[i];
-        side.select.set_text_content(None);
-        let Some(catalog) = &self.catalog else {
-            let opt = text_el("option", "", &format!("{} (loading the codecs…)", self.exp.sides[i].codec));
-            let _ = opt.set_attribute("value", &self.exp.sides[i].codec);
-            append(&side.select, &[&opt]);
-            side.select.set_disabled(true);
-            return;
-        };
-        side.select.set_disabled(false);
-        let mut group: Option<(&str, HtmlElement)> = None;
-        for c in &catalog.codecs {
-            let native = c.browser_mime.is_some();
-            let supported = !native || self.browser_support.iter().any(|(b, ok)| *b == c.id && *ok);
-            let mut label = format!("{}{}", c.name, if c.lossless { " (lossless)" } else { "" });
-            if !supported {
-                label.push_str(" — not supported by this browser");
-            }
-            let opt = text_el("option", "", &label);
-            let _ = opt.set_attribute("value", &c.id);
-            if !supported {
-                let _ = opt.set_attribute("disabled", "");
-            }
-            let group_label = if native { "Browser-native encoders" } else { "mpqlab (same bytes as the CLI)" };
-            if group.as_ref().is_none_or(|(l, _)| *l != group_label) {
-                let g = el("optgroup", "", &[("label", group_label)]);
-                append(&side.select, &[&g]);
-                group = Some((group_label, g));
-            }
-            append(&group.as_ref().expect("just set").1, &[&opt]);
-        }
-        side.select.set_value(&self.exp.sides[i].codec);
+        let choices: Option<Vec<ui::sides::CodecChoice<'_>>> = self.catalog.as_ref().map(|catalog| {
+            catalog
+                .codecs
+                .iter()
+                .map(|c| {
+                    let native = c.browser_mime.is_some();
+                    ui::sides::CodecChoice {
+                        id: &c.id,
+                        name: &c.name,
+                        lossless: c.lossless,
+                        group: if native { "Browser-native encoders" } else { "mpqlab (same bytes as the CLI)" },
+                        unsupported: native && !self.browser_support.iter().any(|(b, ok)| *b == c.id && *ok),
+                    }
+                })
+                .collect()
+        });
+        ui::sides::fill_codecs(&self.sides[i].select, choices.as_deref(), &self.exp.sides[i].codec);
     }
 
     /// Builds the controls for side `i` from its codec's schema: no per-codec UI code.
     pub(super) fn render_params(&self, i: usize) {
-        let side = &self.sides[i];
-        side.params_el.set_text_content(None);
-        if let Some(codec) = self.codec(&self.exp.sides[i].codec) {
-            if codec.params.is_empty() {
-                append(&side.params_el, &[&text_el("p", "no-params", "This codec has no settings.")]);
-            }
-            for spec in &codec.params {
-                let value = self.exp.sides[i].params.get(&spec.name).cloned().unwrap_or_else(|| spec.default.clone());
-                let on_change: ui::params::OnChange = std::rc::Rc::new(move |name: &str, v, step| {
-                    with_page(|p| p.set_param(i, name, v, step));
-                });
-                append(&side.params_el, &[&ui::params::control(&format!("param-{i}"), spec, &value, on_change)]);
-            }
-        }
+        let on_change: ui::params::OnChange = std::rc::Rc::new(move |name: &str, v, step| {
+            with_page(|p| p.set_param(i, name, v, step));
+        });
+        let specs = self.codec(&self.exp.sides[i].codec).map(|c| c.params.as_slice());
+        ui::sides::render_params(&self.sides[i].params_el, specs, &self.exp.sides[i], &format!("param-{i}"), on_change);
         self.update_tag(i);
     }
 
@@ -123,45 +99,34 @@ pub(super) fn canvas_can_encode(mime: &str) -> bool {
 pub(super) fn build_side(index: usize) -> SideView {
     let root: HtmlElement = by_id(&format!("side-{index}")).expect("side container in page.html");
     let title = text_el("h2", "side-title", if index == 0 { "Left" } else { "Right" });
-    let label = el("label", "field", &[]);
-    append(&label, &[&text_el("span", "field-name", "Codec")]);
-    let select: HtmlSelectElement = el("select", "codec", &[("data-testid", &format!("codec-{index}"))]).unchecked_into();
-    append(&label, &[&select]);
+    let (label, select) = ui::sides::codec_field(&format!("codec-{index}"), move |id| {
+        with_page(|p| p.set_codec(index, id));
+    });
     let params_el = el("div", "params", &[]);
     let status = el("div", "status", &[("aria-live", "polite")]);
-    let progress: HtmlProgressElement = el("progress", "", &[("max", "1")]).unchecked_into();
-    progress.set_hidden(true);
-    let stage = el("span", "stage", &[("data-testid", &format!("stage-{index}"))]);
-    stage.set_text_content(Some("waiting…"));
+    let slot = ui::sides::SideSlot::new(&format!("stage-{index}"));
     let cancel: HtmlButtonElement = text_el("button", "cancel", "Cancel").unchecked_into();
     cancel.set_hidden(true);
-    append(&status, &[&progress, &stage, &cancel]);
+    append(&status, &[&slot.progress, &slot.stage, &cancel]);
     let metrics = el("dl", "metrics", &[("data-testid", &format!("metrics-{index}"))]);
     let perception = el("div", "perception", &[("data-testid", &format!("perception-{index}")), ("aria-live", "polite")]);
     let download: HtmlAnchorElement = text_el("a", "download", "Download").unchecked_into();
     download.set_hidden(true);
     append(&root, &[&title, &label, &params_el, &status, &metrics, &perception, &download]);
 
-    on::<Event>(&select, "change", move |e| {
-        let id = e.target().map(|t| t.unchecked_into::<HtmlSelectElement>().value()).unwrap_or_default();
-        with_page(|p| p.set_codec(index, &id));
-    });
     on::<Event>(&cancel, "click", move |_| {
         with_page(|p| p.cancel_side(index));
     });
     SideView {
         select,
         params_el,
-        progress,
-        stage,
+        slot,
         cancel,
         metrics,
         perception,
         download,
         canvas: by_id(&format!("canvas-{index}")).expect("canvas in page.html"),
         tag: by_id(&format!("tag-{index}")).expect("tag in page.html"),
-        shown: None,
-        failed: None,
     }
 }
 
