@@ -206,6 +206,12 @@ test('every committed link of every released version opens', { timeout: 900_000 
           if (exp.input.kind === 'item') {
             assert.match(await page.textContent('[data-testid=au-source]'), new RegExp(`^keyword test window ${exp.input.index} — 1\\.00 s, 16000 Hz, mono, true class: `));
           }
+        } else if (exp.lab === 'text') {
+          await page.waitForSelector('[data-testid=tx-codec-1]:not([disabled])');
+          for (const [i, side] of exp.sides.entries()) {
+            assert.equal(await page.inputValue(`[data-testid=tx-codec-${i}]`), side.codec, entry.link);
+            await page.waitForFunction((i) => document.querySelector(`[data-testid=tx-stage-${i}]`).dataset.state === 'done', i, { timeout: 300_000 });
+          }
         } else {
           assert.equal(await page.inputValue('[data-testid=lab-model]'), exp.model);
           if (exp.run) {

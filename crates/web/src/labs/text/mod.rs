@@ -1,0 +1,170 @@
+//! The text lab: one text through every text codec (a table and a bar chart of bits per
+//! byte, the language-model coder among them), two sides compared, where the language model is
+//! surprised (each byte's cost over the text, its top guesses on hover), and compression vs
+//! intelligence over the bundled checkpoints (bits per byte against a cloze test's accuracy).
+//!
+//! The page holds the text (a gallery text it fetches, a paste, a file) and sends it with each
+//! request, so a worker holds nothing a restart could lose. The `lm` coder's chunks are coded
+//! by a pool of workers, each taking every n-th chunk ([`Request::LmEncode`], then
+//! [`Request::LmAssemble`]; [`Request::LmDecode`]): any number of workers writes the same
+//! stream, the one `mpqlab compress -c lm` writes.
+//!
+//! This file is the lab's protocol (compiled everywhere, tested natively); `page/` is its page
+//! side, `worker.rs` its worker side.
+
+#[cfg(all(target_arch = "wasm32", feature = "ui"))]
+pub mod page;
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+pub mod worker;
+
+use mpq_core::{ParamSpec, Params};
+use mpq_metrics::text::TextReport;
+use serde::{Deserialize, Serialize};
+
+/// The text lab (its [`Protocol`](crate::bridge::Protocol) is made by the registry).
+pub struct Lab;
+
+/// The first bytes of an `lm` stream (`mpq_codecs::text::lm::MAGIC`; a test checks they agree):
+/// the page decodes such a file with its pool of workers.
+pub const LM_MAGIC: &[u8; 4] = b"MPLM";
+
+/// The surprisal view shows at most this many bytes of the text (one element per character).
+pub const SURPRISAL_BYTES: usize = 16 << 10;
+
+/// The text and cloze items of the compression-vs-intelligence plot, in the page's gallery
+/// (`mpqlab sweep --model lm --text www/gallery/text/heldout-sample.txt --cloze
+/// www/gallery/text/cloze-heldout.json` gives the same numbers).
+pub const PLOT_TEXT: &str = "gallery/text/heldout-sample.txt";
+pub const PLOT_CLOZE: &str = "gallery/text/cloze-heldout.json";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// The text codecs with their schemas, and the language model's checkpoints.
+    Catalog,
+    /// One codec (not `lm`) on `text`: encode, decode, measure; the stream and the decoded
+    /// bytes come back (the page compares the decoded bytes' hash with the text's).
+    Run {
+        codec: String,
+        params: Params,
+        #[serde(with = "serde_bytes")]
+        text: Vec<u8>,
+    },
+    /// This worker's share of an `lm` encode: chunks `shard`, `shard + shards`, … of `text`.
+    LmEncode {
+        model: String,
+        chunk_len: u32,
+        #[serde(with = "serde_bytes")]
+        text: Vec<u8>,
+        shard: u32,
+        shards: u32,
+    },
+    /// The coded chunks (in order) as one stream.
+    LmAssemble { model: String, text_len: u32, chunk_len: u32, chunks: Vec<serde_bytes::ByteBuf> },
+    /// This worker's share of decoding an `lm` stream.
+    LmDecode {
+        #[serde(with = "serde_bytes")]
+        stream: Vec<u8>,
+        shard: u32,
+        shards: u32,
+    },
+    /// A stream of any text codec back to its text (the codec told by its first bytes, or
+    /// `codec`); `lm` streams go to [`Request::LmDecode`].
+    Decompress {
+        #[serde(with = "serde_bytes")]
+        stream: Vec<u8>,
+        codec: Option<String>,
+    },
+    /// Each byte's cost under checkpoint `model`, over the first [`SURPRISAL_BYTES`] of `text`.
+    Surprisal {
+        model: String,
+        #[serde(with = "serde_bytes")]
+        text: Vec<u8>,
+    },
+    /// One checkpoint's point of the compression-vs-intelligence plot ([`PLOT_TEXT`], [`PLOT_CLOZE`]).
+    Point { model: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodecInfo {
+    pub id: String,
+    pub name: String,
+    pub params: Vec<ParamSpec>,
+    pub extension: String,
+    pub mime: String,
+}
+
+/// One run's result: the numbers of `mpqlab eval TEXT -c CODEC`, the stream, the decoded bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ran {
+    pub report: TextReport,
+    #[serde(with = "serde_bytes")]
+    pub encoded: Vec<u8>,
+    #[serde(with = "serde_bytes")]
+    pub decoded: Vec<u8>,
+}
+
+/// One byte's cost and the network's guesses there (`mpq_codecs::text::lm::ByteCost`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ByteCost {
+    pub bits: f32,
+    pub guesses: [(u8, f32); 3],
+}
+
+/// One checkpoint's point (`mpq_models::lm_eval::CheckpointPoint`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub model: String,
+    pub bits_per_byte: f64,
+    pub cloze_accuracy: f64,
+    pub text_bytes: usize,
+    pub cloze_items: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    Catalog { codecs: Vec<CodecInfo>, checkpoints: Vec<String> },
+    Ran(Box<Ran>),
+    /// Coded chunks of an `lm` encode (index in the text, bytes).
+    LmChunks(Vec<(u32, serde_bytes::ByteBuf)>),
+    Stream(serde_bytes::ByteBuf),
+    /// Decoded chunks of an `lm` decode (index, text), of the stream's `chunk_count`.
+    LmDecoded { chunk_count: u32, chunks: Vec<(u32, serde_bytes::ByteBuf)> },
+    Decompressed {
+        codec: String,
+        #[serde(with = "serde_bytes")]
+        text: Vec<u8>,
+    },
+    Surprisal(Vec<ByteCost>),
+    Point(Point),
+}
+
+/// The shares of `chunks` chunks over `shards` workers: worker k takes k, k + shards, ….
+pub fn share(chunks: usize, shard: usize, shards: usize) -> impl Iterator<Item = usize> {
+    (shard.min(chunks)..chunks).step_by(shards.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_cover_every_chunk_once() {
+        for (chunks, shards) in [(0, 3), (1, 3), (5, 3), (7, 1), (2, 6)] {
+            let mut all: Vec<usize> = (0..shards).flat_map(|k| share(chunks, k, shards)).collect();
+            all.sort();
+            assert_eq!(all, (0..chunks).collect::<Vec<_>>(), "{chunks} chunks over {shards}");
+        }
+    }
+
+    #[test]
+    fn the_page_knows_the_lm_streams_magic() {
+        assert_eq!(LM_MAGIC, mpq_codecs::text::lm::MAGIC);
+        assert_eq!(SURPRISAL_BYTES, 16384);
+    }
+
+    #[test]
+    fn runs_travel_as_tagged_messages() {
+        let r = crate::labs::AnyRequest::text(Request::Point { model: "gru256-e1".into() });
+        assert_eq!(serde_json::to_value(&r).unwrap(), serde_json::json!({ "text": { "Point": { "model": "gru256-e1" } } }));
+    }
+}
