@@ -87,7 +87,7 @@ mod tests {
         }
         // …and every link lab has a page.
         for id in mpq_core::experiment::LABS {
-            assert!(LAB_IDS.contains(id), "the {id} lab has links but no page");
+            assert!(LAB_IDS.contains(&id), "the {id} lab has links but no page");
         }
         for id in LAB_IDS {
             assert!(mpq_core::Experiment::default_for(id).is_some(), "{id}");
