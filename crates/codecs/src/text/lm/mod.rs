@@ -263,31 +263,44 @@ pub fn map_chunks<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     (0..n).map(f).collect()
 }
 
-/// Codes a whole text with `net` (whose weight file has `fingerprint`).
-pub fn encode(net: &Weights, fingerprint: u64, text: &[u8], chunk_len: usize) -> Result<Vec<u8>> {
-    if text.len() > MAX_TEXT_BYTES {
+/// Whether a text of `text_len` bytes can be coded in chunks of `chunk_len` (the page's
+/// workers check before coding their share).
+pub fn check_encode(text_len: usize, chunk_len: usize) -> Result<()> {
+    if text_len > MAX_TEXT_BYTES {
         return Err(Error::TooLarge(format!(
             "the text is {:.1} MiB; the language-model coder takes at most {} MiB",
-            text.len() as f64 / (1 << 20) as f64,
+            text_len as f64 / (1 << 20) as f64,
             MAX_TEXT_BYTES >> 20
         )));
     }
     if !(MIN_CHUNK..=MAX_CHUNK).contains(&chunk_len) {
         return Err(Error::BadParam { name: "chunk".into(), reason: format!("{chunk_len} bytes ({MIN_CHUNK}…{MAX_CHUNK} allowed)") });
     }
+    Ok(())
+}
+
+/// Codes a whole text with `net` (whose weight file has `fingerprint`).
+pub fn encode(net: &Weights, fingerprint: u64, text: &[u8], chunk_len: usize) -> Result<Vec<u8>> {
+    check_encode(text.len(), chunk_len)?;
     let parts: Vec<&[u8]> = text.chunks(chunk_len).collect();
     let coded = map_chunks(parts.len(), |i| encode_chunk(net, parts[i]));
     Ok(assemble(net, fingerprint, text.len(), chunk_len, &coded))
 }
 
-/// Decodes a parsed stream with `net`, which must be the model it names.
-pub fn decode(net: &Weights, fingerprint: u64, stream: &Stream<'_>) -> Result<Vec<u8>> {
+/// Refused unless `net` (with `fingerprint`) is the model the stream names.
+fn check_model(net: &Weights, fingerprint: u64, stream: &Stream<'_>) -> Result<()> {
     if stream.model != net.name || stream.fingerprint != fingerprint {
         return Err(bad(format!(
             "it was made with the model '{}' (weights {:016x}); decoding it needs those weights, not '{}' ({fingerprint:016x})",
             stream.model, stream.fingerprint, net.name
         )));
     }
+    Ok(())
+}
+
+/// Decodes a parsed stream with `net`, which must be the model it names.
+pub fn decode(net: &Weights, fingerprint: u64, stream: &Stream<'_>) -> Result<Vec<u8>> {
+    check_model(net, fingerprint, stream)?;
     let parts = map_chunks(stream.chunks.len(), |i| decode_chunk(net, stream.chunks[i], stream.chunk_text_len(i)));
     Ok(parts.concat())
 }
@@ -296,17 +309,25 @@ pub fn decode(net: &Weights, fingerprint: u64, stream: &Stream<'_>) -> Result<Ve
 /// bytes before decoding (the fuzz targets use a low bound: decoding runs at kB/s).
 pub fn decode_bounded(bytes: &[u8], max_text: usize) -> Result<Vec<u8>> {
     let stream = parse(bytes)?;
+    let (net, fingerprint) = checkpoint_for(&stream, max_text)?;
+    decode(net, *fingerprint, &stream)
+}
+
+/// The bundled checkpoint that decodes `stream` (refused when it holds more than `max_text`
+/// bytes of text, names a model this build does not have, or other weights of it).
+pub fn checkpoint_for(stream: &Stream<'_>, max_text: usize) -> Result<&'static (Weights, u64)> {
     if stream.text_len > max_text {
         return Err(Error::TooLarge(format!("the language-model stream holds {} bytes of text; at most {max_text} here", stream.text_len)));
     }
-    let (net, fingerprint) = bundled::checkpoint(&stream.model).map_err(|_| {
+    let found = bundled::checkpoint(&stream.model).map_err(|_| {
         bad(format!(
             "it was made with the model '{}', which this build does not have (it has {})",
             stream.model,
             bundled::names().join(", ")
         ))
     })?;
-    decode(net, *fingerprint, &stream)
+    check_model(&found.0, found.1, stream)?;
+    Ok(found)
 }
 
 /// The `lm` codec: a bundled checkpoint as the coder's model.

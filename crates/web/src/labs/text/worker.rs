@@ -90,12 +90,7 @@ fn run<W: Serialize + From<Event>>(ctx: &Ctx<W>, id: &str, params: &Params, text
 
 /// This worker's chunks of an `lm` encode, with progress in bytes of text.
 fn lm_encode<W: Serialize + From<Event>>(ctx: &Ctx<W>, model: &str, chunk_len: usize, text: &[u8], shard: usize, shards: usize) -> Result<()> {
-    if text.len() > lm::MAX_TEXT_BYTES {
-        return Err(Error::TooLarge(format!("the text is {} bytes; the language-model coder takes at most {} MiB", text.len(), lm::MAX_TEXT_BYTES >> 20)));
-    }
-    if !(lm::MIN_CHUNK..=lm::MAX_CHUNK).contains(&chunk_len) {
-        return Err(Error::BadParam { name: "chunk".into(), reason: format!("{chunk_len} bytes") });
-    }
+    lm::check_encode(text.len(), chunk_len)?;
     let (net, _) = bundled::checkpoint(model)?;
     let mine: Vec<usize> = share(lm::chunk_count(text.len(), chunk_len), shard, shards).collect();
     let total: usize = mine.iter().map(|&i| (text.len() - i * chunk_len).min(chunk_len)).sum();
@@ -116,15 +111,7 @@ fn lm_encode<W: Serialize + From<Event>>(ctx: &Ctx<W>, model: &str, chunk_len: u
 /// This worker's chunks of an `lm` decode (the stream parsed and checked by each worker).
 fn lm_decode<W: Serialize + From<Event>>(ctx: &Ctx<W>, bytes: &[u8], shard: usize, shards: usize) -> Result<()> {
     let stream = lm::parse(bytes)?;
-    if stream.text_len > lm::MAX_TEXT_BYTES {
-        return Err(Error::TooLarge(format!("the stream holds {} bytes of text; the page decodes at most {} MiB", stream.text_len, lm::MAX_TEXT_BYTES >> 20)));
-    }
-    let (net, fingerprint) = bundled::checkpoint(&stream.model).map_err(|_| {
-        Error::decode("language-model (lm)", format!("it was made with the model '{}', which this page does not have (it has {})", stream.model, bundled::names().join(", ")))
-    })?;
-    if stream.fingerprint != *fingerprint {
-        return Err(Error::decode("language-model (lm)", format!("it was made with other weights of '{}' ({:016x}; this page has {fingerprint:016x})", stream.model, stream.fingerprint)));
-    }
+    let (net, _) = lm::checkpoint_for(&stream, lm::MAX_TEXT_BYTES)?;
     let mine: Vec<usize> = share(stream.chunks.len(), shard, shards).collect();
     let total: usize = mine.iter().map(|&i| stream.chunk_text_len(i)).sum();
     let mut done = 0usize;
