@@ -30,7 +30,7 @@ after(async () => {
 async function table(p = page, timeout = 300_000) {
   await p.waitForFunction(() => {
     const rows = [...document.querySelectorAll('[data-testid=tx-table] tbody tr')];
-    return rows.length >= 9 && rows.every((r) => r.dataset.bytes || r.dataset.error);
+    return rows.length >= 10 && rows.every((r) => r.dataset.bytes || r.dataset.error);
   }, null, { timeout });
   return p.evaluate(() => [...document.querySelectorAll('[data-testid=tx-table] tbody tr')].map((r) => ({
     codec: r.dataset.codec, bytes: r.dataset.bytes ? Number(r.dataset.bytes) : null, bpb: r.dataset.bpb ? JSON.parse(r.dataset.bpb) : null,
@@ -115,7 +115,7 @@ test('text lab: the codec table equals mpqlab eval --all, lm streams across page
     console.log(want.map((r) => `${r.codec} ${r.bits_per_byte.toFixed(3)}`).join(', '));
     // The chart: smallest first, the language model highlighted (and smallest here).
     const bars = await page.$$eval('[data-testid=tx-chart] .tx-bar', (b) => b.map((x) => ({ codec: x.dataset.codec, lm: x.classList.contains('lm') })));
-    assert.equal(bars.length, 9);
+    assert.equal(bars.length, 10);
     assert.deepEqual(bars[0], { codec: 'lm', lm: true });
     // The sides: ppmd and lm, the table's numbers.
     assert.equal((await side(0)).bytes, want.find((r) => r.codec === 'ppmd').bytes);

@@ -10,6 +10,8 @@
 //! mpqlab eval BOOK.txt -c xz                       text: bytes, bits per byte, round trip: JSON
 //! mpqlab eval BOOK.txt --all                       every text codec on it: JSON
 //! mpqlab decompress BOOK.txt.xz                     a text codec's stream back to its bytes
+//! mpqlab classify - --task lang -c gzip -c ngram  a text's language by NCD k-NN: JSON
+//! mpqlab classify --eval --task lang --all         accuracy per method, confusion matrices: JSON
 //! mpqlab bench [IMAGES..] [--runs 3]               encode/decode time per codec: JSON
 //! mpqlab bench gpu [--sizes 1024,4096]             WGSL matmul time per weight format: JSON
 //! mpqlab sweep --model fashion-cnn --codec jpeg:quality=1..95:8   rate–perception sweep: JSON
@@ -23,6 +25,7 @@
 
 mod audio;
 mod bench;
+mod classify;
 mod kws;
 mod lm;
 mod quant;
@@ -93,6 +96,10 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Compressors as classifiers: a text's language (or a DNA fragment's class) by the NCD
+    /// nearest neighbours of a codec or the language model, beside an n-gram baseline;
+    /// `--eval` for accuracy and confusion matrices over the committed test split (JSON).
+    Classify(classify::ClassifyArgs),
     /// Time every codec (default parameters) on images: median encode and decode ms (JSON).
     Bench(bench::BenchArgs),
     /// Rate–perception sweep: codec settings over a model's test split (accuracy, agreement,
@@ -280,6 +287,7 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
         }
+        Command::Classify(args) => classify::run(args)?,
         Command::Bench(args) => bench::run(args)?,
         Command::Sweep(args) => sweep::run(args)?,
         Command::Quant(args) => quant::run(args)?,

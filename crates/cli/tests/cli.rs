@@ -77,11 +77,11 @@ fn codecs_lists_schemas_and_bench_reports_rows() {
     let ids: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi", "mulaw", "alaw", "ima-adpcm", "flac", "opus", "bandlimit", "mdct", "gzip", "zlib", "zstd", "brotli", "xz", "bzip2", "lz4", "ppmd", "lm"]
+        ["jpeg", "avif", "webp-lossless", "webp-ll-down", "png", "qoi", "mulaw", "alaw", "ima-adpcm", "flac", "opus", "bandlimit", "mdct", "gzip", "zlib", "zstd", "brotli", "xz", "bzip2", "lz4", "ppmd", "lm", "logs"]
     );
     let modality: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["modality"].as_str().unwrap()).collect();
     assert_eq!(modality[6..13], ["audio"; 7]);
-    assert_eq!(modality[13..], ["text"; 9]);
+    assert_eq!(modality[13..], ["text"; 10]);
     let out = mpqlab().args(["bench", "audio", "--seconds", "2", "--runs", "1", "--codecs", "mulaw,mdct"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -465,7 +465,7 @@ fn text_eval_compress_decompress_run_and_a_closed_pipe() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 9);
+    assert_eq!(rows.len(), 10);
     let bpb = |id: &str| rows.iter().find(|r| r["codec"] == id).unwrap()["bits_per_byte"].as_f64().unwrap();
     assert!(rows.iter().all(|r| r["round_trip"] == true && r["original_bytes"] == 21660));
     assert!(bpb("lm") < bpb("gzip"), "lm {} gzip {}", bpb("lm"), bpb("gzip"));
@@ -486,7 +486,7 @@ fn text_eval_compress_decompress_run_and_a_closed_pipe() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(v["sides"][1]["report"]["bytes"], rows[8]["bytes"], "the right side is lm at its defaults");
-    assert_eq!(v["table"].as_array().unwrap().len(), 9);
+    assert_eq!(v["table"].as_array().unwrap().len(), 10);
 
     // `mpqlab codecs | head -c 0`: the reader is gone before the first write; no panic, no
     // backtrace (without SIGPIPE's default action println! panics on the broken pipe).
@@ -495,4 +495,47 @@ fn text_eval_compress_decompress_run_and_a_closed_pipe() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+}
+
+/// `classify`: one text's language with its neighbours, the DNA task, and `--eval`'s accuracy
+/// table with a confusion matrix whose counts add up; bad methods and tasks are clear errors.
+#[test]
+fn classify_names_the_language_and_evaluates_the_split() {
+    let de = tmp("de.txt");
+    std::fs::write(&de, "Wenn der Hahn kräht auf dem Mist, ändert sich das Wetter oder es bleibt, wie es ist. Das ist eine alte Bauernregel.").unwrap();
+    let out = mpqlab().args(["classify"]).arg(&de).args(["-c", "ppmd", "-c", "ngram", "--neighbours", "4"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.iter().map(|r| r["label"].as_str().unwrap()).collect::<Vec<_>>(), ["de", "de"], "{v}");
+    let neighbours = results[0]["neighbours"].as_array().unwrap();
+    assert_eq!(neighbours.len(), 4);
+    let d: Vec<f64> = neighbours.iter().map(|n| n["distance"].as_f64().unwrap()).collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]), "nearest first: {d:?}");
+    assert!(neighbours[0]["text"].as_str().unwrap().len() > 10);
+
+    let out = mpqlab().args(["classify", "--eval", "--task", "dna", "-c", "zstd", "-c", "ngram", "--test-per-label", "5"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["test_records"], 20);
+    for r in v["results"].as_array().unwrap() {
+        let counts: u64 = r["confusion"]["counts"].as_array().unwrap().iter().flat_map(|row| row.as_array().unwrap()).map(|c| c.as_u64().unwrap()).sum();
+        assert_eq!(counts, 20);
+        let acc = r["accuracy"].as_f64().unwrap();
+        assert!((0.5..=1.0).contains(&acc), "{} on 4 phyla: {acc}", r["method"]);
+        assert!(r["classifications_per_second"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(v["results"][1]["method"], "ngram:8", "the DNA task's baseline counts 8-mers");
+
+    for (args, says) in [
+        (vec!["classify", "--eval", "--task", "klingon"], "no classification task"),
+        (vec!["classify", "--eval", "-c", "jpeg"], "not a text codec"),
+        (vec!["classify", "--eval", "-c", "ngram:99"], "order"),
+        (vec!["classify"], "give a text file"),
+    ] {
+        let out = mpqlab().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says) && !err.contains("panicked"), "{args:?}: {err}");
+    }
 }

