@@ -15,6 +15,7 @@
 //! mpqlab bench [IMAGES..] [--runs 3]               encode/decode time per codec: JSON
 //! mpqlab bench gpu [--sizes 1024,4096]             WGSL matmul time per weight format: JSON
 //! mpqlab sweep --model fashion-cnn --codec jpeg:quality=1..95:8   rate–perception sweep: JSON
+//! mpqlab sweep --model lossy-text --svg l.svg      lossy text: what machines still perceive: JSON
 //! mpqlab quant --model fashion-cnn --search --svg q.svg  accuracy per weight format: JSON
 //! mpqlab run '#/image?v=1&in=gallery:coffee&l=jpeg:quality=10'   a share link's numbers: JSON
 //! mpqlab train fashion --epochs 15 --seed 1        rebuild the bundled Fashion-MNIST CNN
@@ -28,6 +29,7 @@ mod bench;
 mod classify;
 mod kws;
 mod lm;
+mod lossy;
 mod quant;
 mod run;
 mod sweep;

@@ -21,8 +21,10 @@ use mpq_models::{Classifier, ModelId, classifier::block_on, cpu_device, data};
 #[derive(clap::Args)]
 pub struct SweepArgs {
     /// Model id: fashion-cnn, fashion-cnn-jpeg, cats-dogs-cnn, kws-cnn (the keyword spotter:
-    /// an audio sweep over its test windows, accuracy and STOI against kbit/s), or lm (the text
-    /// coder's checkpoints: bits per byte on held-out prose against a cloze test's accuracy).
+    /// an audio sweep over its test windows, accuracy and STOI against kbit/s), lm (the text
+    /// coder's checkpoints: bits per byte on held-out prose against a cloze test's accuracy), or
+    /// lossy-text (dropping the words the language model predicts best, beside random and every
+    /// n-th word: language-ID agreement and the model's next-byte verdict per kept fraction).
     #[arg(long, default_value = "fashion-cnn")]
     model: String,
     /// Test items (the first N of the model's committed test subset).
@@ -55,6 +57,17 @@ pub struct SweepArgs {
     /// lm: write the cloze items built from the books (--items of them) to this file and stop.
     #[arg(long)]
     write_cloze: Option<PathBuf>,
+    /// lossy-text: the language identifier whose agreement is measured (a `classify` method:
+    /// ngram, gzip, ppmd, …).
+    #[arg(long, default_value = "ngram")]
+    classifier: String,
+    /// lossy-text: the kept fractions, comma-separated (default 1,0.9,…,0.2).
+    #[arg(long)]
+    fractions: Option<String>,
+    /// lossy-text: prose windows (800 bytes of prefix, 200 of continuation) for the language
+    /// model's verdict, from --text (default the gallery's held-out sample).
+    #[arg(long, default_value_t = 24)]
+    prose_items: usize,
 }
 
 pub(crate) fn parse_model(id: &str) -> Result<ModelId> {
@@ -193,6 +206,19 @@ pub(crate) fn kws_sweep(items: usize, specs: &[String]) -> Result<SweepResult> {
 }
 
 pub fn run(args: SweepArgs) -> Result<()> {
+    if args.model == "lossy-text" {
+        if args.weights.is_some() || !args.codecs.is_empty() {
+            bail!("sweep --model lossy-text drops words by the bundled language model; it takes --classifier, --fractions, --text, --prose-items, --csv, --svg");
+        }
+        return crate::lossy::sweep(&crate::lossy::LossyArgs {
+            classifier: &args.classifier,
+            fractions: args.fractions.as_deref(),
+            prose: args.text.as_deref(),
+            prose_items: args.prose_items,
+            csv: args.csv.as_deref(),
+            svg: args.svg.as_deref(),
+        });
+    }
     if args.model == "lm" {
         if args.weights.is_some() || !args.codecs.is_empty() {
             bail!("sweep --model lm runs every bundled checkpoint of the lm coder; it takes --items (cloze items), --data, --svg");

@@ -539,3 +539,38 @@ fn classify_names_the_language_and_evaluates_the_split() {
         assert!(err.contains(says) && !err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// `sweep --model lossy-text`: a point per strategy and fraction, the full text agreeing with
+/// itself, dropped text costing fewer bits, and the CSV and SVG written.
+#[test]
+fn the_lossy_text_sweep_reports_each_strategy() {
+    let (csv, svg) = (tmp("lossy.csv"), tmp("lossy.svg"));
+    let out = mpqlab()
+        .args(["sweep", "--model", "lossy-text", "--fractions", "1,0.5", "--prose-items", "2", "--csv"])
+        .arg(&csv)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 6);
+    assert_eq!(v["classifier"], "ngram:3");
+    for p in points {
+        let (f, kept) = (p["fraction"].as_f64().unwrap(), p["kept_bytes"].as_f64().unwrap());
+        if f == 1.0 {
+            assert_eq!((p["lang_agreement"].as_f64(), p["lm_top1_agreement"].as_f64(), kept), (Some(1.0), Some(1.0), 1.0), "{p}");
+        } else {
+            assert!(kept <= 0.5 && kept > 0.3, "{p}");
+            let full = points.iter().find(|q| q["strategy"] == p["strategy"] && q["fraction"] == 1.0).unwrap();
+            assert!(p["bits_per_byte"].as_f64() < full["bits_per_byte"].as_f64(), "{p}");
+            assert!(p["lm_kl_bits"].as_f64().unwrap() > 0.0);
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 7);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<polyline"));
+    let bad = mpqlab().args(["sweep", "--model", "lossy-text", "--fractions", "1.5"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not between 0 and 1"));
+}

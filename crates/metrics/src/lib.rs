@@ -19,6 +19,8 @@
 //! * [`ncd`]: compressors as classifiers (normalized compression distance, k nearest
 //!   neighbours with an honest top-1); [`ngram`]: the character n-gram naive Bayes baseline;
 //!   [`classify`]: the labelled sets they run on and the confusion matrix.
+//! * [`lossy_text`]: lossy text's points (what a machine still perceives per kept fraction),
+//!   their CSV, JSON and plot.
 //!
 //! Every image metric compares colour: inputs are read as if converted with
 //! [`Image::to_rgb8`](mpq_core::Image::to_rgb8) (gray replicated, alpha dropped), without
@@ -31,6 +33,7 @@
 pub mod audio;
 pub mod classify;
 mod luma;
+pub mod lossy_text;
 pub mod mel;
 pub mod ncd;
 pub mod ngram;

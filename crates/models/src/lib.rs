@@ -22,6 +22,8 @@
 //! - [`byte_lm`], [`lm_eval`]: the text coder's language model and its cloze test.
 //! - [`text_classify`]: compressors (and the language model) as classifiers over a labelled
 //!   set — NCD k nearest neighbours beside a character n-gram baseline.
+//! - [`lossy_text`]: dropping the words the language model predicts best, and what machines
+//!   still perceive (language-ID agreement, the model's next-byte verdict), beside baselines.
 //! - `train` (feature `train`): one seeded training loop for both networks, with flips, crops
 //!   and an optional caller-given codec augmentation.
 
@@ -33,6 +35,7 @@ pub mod fashion_cnn;
 pub mod kws_cnn;
 pub mod kws_sweep;
 pub mod lm_eval;
+pub mod lossy_text;
 pub mod float_codec;
 pub mod quantized;
 pub mod sweep;
