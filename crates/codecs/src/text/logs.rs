@@ -51,7 +51,7 @@ use mpq_core::{Codec, Error, Media, Modality, ParamSpec, Params, ParamValue, Res
 pub const MAGIC: &[u8; 4] = b"MPLG";
 pub const VERSION: u8 = 1;
 const HEADER: usize = 4 + 1 + 1 + 1 + 4;
-const FORMAT: &str = "mpqlab log stream";
+const FORMAT: &str = "mpqlab log";
 const PLACEHOLDER: u8 = 0;
 
 /// The back-ends, by their index in the stream: codec id and the setting that makes it
