@@ -275,8 +275,13 @@ fn run(cli: Cli) -> Result<()> {
             let codec = CodecArgs { codec: codec.expect("clap requires --codec without --all"), params };
             let (codec, params) = codec.resolve()?;
             if codec.modality() == mpq_core::Modality::Text {
-                let (_, report) = text::evaluate_text(codec.as_ref(), &params, &text::read_text(&input)?)?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                let t = text::read_text(&input)?;
+                let (stream, report) = text::evaluate_text(codec.as_ref(), &params, &t)?;
+                let mut json = serde_json::to_value(&report)?;
+                if codec.id() == "logs" {
+                    json["structure"] = text::logs_summary(&t.bytes, &stream)?;
+                }
+                println!("{}", serde_json::to_string_pretty(&json)?);
             } else if codec.modality() == mpq_core::Modality::Audio {
                 let clip = audio::read_audio(&input)?;
                 let (_, decoded, report) = audio::evaluate_audio(codec.as_ref(), &params, &clip)?;

@@ -32,6 +32,28 @@ pub(crate) fn evaluate_text(codec: &dyn Codec, params: &Params, text: &Text) -> 
     Ok((encoded, report))
 }
 
+/// The log codec's own account of a stream it wrote: the back-end and layout it kept, and what
+/// it found (the templates, most used first, and the columns by kind), for `eval -c logs`.
+pub(crate) fn logs_summary(text: &[u8], stream: &[u8]) -> Result<serde_json::Value> {
+    let (backend, layout, _) = mpq_codecs::text::logs::describe(stream)?;
+    let s = mpq_codecs::text::logs::structure(text);
+    let mut kinds = std::collections::BTreeMap::new();
+    for c in &s.columns {
+        let e = kinds.entry(c.kind).or_insert((0usize, 0usize, 0usize));
+        *e = (e.0 + 1, e.1 + c.value_bytes, e.2 + c.layout_bytes);
+    }
+    let layout = ["plain text", "a column per template and field", "a column per field position"][layout as usize % 3];
+    Ok(serde_json::json!({
+        "backend": backend,
+        "layout": layout,
+        "lines": s.lines,
+        "whole_lines": s.whole_lines,
+        "templates": s.templates.len(),
+        "top_templates": s.templates.iter().take(10).map(|t| serde_json::json!({ "template": t.template, "lines": t.lines, "fields": t.fields })).collect::<Vec<_>>(),
+        "columns": kinds.iter().map(|(k, (n, v, l))| serde_json::json!({ "kind": k, "columns": n, "value_bytes": v, "layout_bytes": l })).collect::<Vec<_>>(),
+    }))
+}
+
 /// Every text codec at its default settings on one text, in registry order.
 pub(crate) fn evaluate_all(text: &Text) -> Result<Vec<TextReport>> {
     mpq_codecs::registry_for(Modality::Text)

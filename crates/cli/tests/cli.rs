@@ -574,3 +574,17 @@ fn the_lossy_text_sweep_reports_each_strategy() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not between 0 and 1"));
 }
+
+/// `eval LOG -c logs`: the round trip, the back-end and layout kept, and the templates found.
+#[test]
+fn eval_of_a_log_says_what_the_log_codec_found() {
+    let out = mpqlab().args(["eval", "www/gallery/text/logs/http-access.log", "-c", "logs"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["round_trip"], true);
+    let s = &v["structure"];
+    assert_ne!(s["layout"], "plain text", "{s}");
+    assert!(s["templates"].as_u64().unwrap() >= 5 && s["lines"].as_u64().unwrap() > 2000, "{s}");
+    assert!(s["top_templates"][0]["template"].as_str().unwrap().contains("<*>"), "{s}");
+    assert!(s["columns"].as_array().unwrap().iter().any(|c| c["kind"] == "integers"), "{s}");
+}

@@ -648,3 +648,93 @@ pub fn describe(bytes: &[u8]) -> Result<(&'static str, u8, usize)> {
     let (id, _, _) = BACKENDS.get(bytes[5] as usize).ok_or_else(|| Error::decode(FORMAT, format!("unknown back-end {}", bytes[5])))?;
     Ok((id, bytes[6], u32::from_le_bytes(bytes[7..11].try_into().expect("4 bytes")) as usize))
 }
+
+/// One template the codec found: how it reads (each field shown as `<*>`), how many lines use
+/// it and how many fields it has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateUse {
+    pub template: String,
+    pub lines: usize,
+    pub fields: usize,
+}
+
+/// One column of the per-template layout: its template, field position, the kind the encoder
+/// chose (`integers`, `dictionary`, `strings`), its values and bytes (the values' own and in the
+/// layout, before the back-end).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnUse {
+    pub template: usize,
+    pub field: usize,
+    pub kind: &'static str,
+    pub values: usize,
+    pub value_bytes: usize,
+    pub layout_bytes: usize,
+}
+
+/// What the codec finds in a text: the page's log panel and `mpqlab eval LOG -c logs` show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Structure {
+    pub lines: usize,
+    /// Lines kept whole (they hold the placeholder byte).
+    pub whole_lines: usize,
+    /// Most used first (ties in order of first use).
+    pub templates: Vec<TemplateUse>,
+    /// In the per-template layout's order; `template` counts templates in order of first use,
+    /// as the stream holds them (not in the order of the sorted list above).
+    pub columns: Vec<ColumnUse>,
+}
+
+/// The templates and columns of a text (the per-template layout's).
+pub fn structure(text: &[u8]) -> Structure {
+    let p = parse(text);
+    let mut uses = vec![0usize; p.templates.len()];
+    let mut per: Vec<Vec<Vec<&[u8]>>> = p.templates.iter().map(|t| vec![Vec::new(); slots(t)]).collect();
+    for (id, fields) in &p.lines {
+        if let Some(id) = id {
+            uses[*id] += 1;
+            for (col, f) in per[*id].iter_mut().zip(fields) {
+                col.push(f);
+            }
+        }
+    }
+    let mut columns = Vec::new();
+    for (t, cols) in per.iter().enumerate() {
+        for (field, col) in cols.iter().enumerate() {
+            let mut out = Vec::new();
+            write_column(&mut out, col);
+            let kind = match out.first() {
+                Some(2) => "integers",
+                Some(1) => "dictionary",
+                _ => "strings",
+            };
+            columns.push(ColumnUse { template: t, field, kind, values: col.len(), value_bytes: col.iter().map(|v| v.len()).sum(), layout_bytes: out.len() });
+        }
+    }
+    let mut templates: Vec<TemplateUse> = p
+        .templates
+        .iter()
+        .zip(&uses)
+        .map(|(t, &lines)| {
+            let shown: Vec<u8> = t.iter().flat_map(|&b| if b == PLACEHOLDER { b"<*>".to_vec() } else { vec![b] }).collect();
+            TemplateUse { template: String::from_utf8_lossy(&shown).into_owned(), lines, fields: slots(t) }
+        })
+        .collect();
+    templates.sort_by(|a, b| b.lines.cmp(&a.lines));
+    Structure { lines: p.lines.len(), whole_lines: p.whole.len(), templates, columns }
+}
+
+#[cfg(test)]
+mod structure_tests {
+    use super::*;
+
+    #[test]
+    fn the_structure_counts_templates_and_columns() {
+        let s = structure(b"GET /a 200 12\nGET /b 404 0\nGET /a 200 9\nstarted\n");
+        assert_eq!(s.lines, 4);
+        assert_eq!(s.templates[0], TemplateUse { template: "GET /a <*> <*>".into(), lines: 2, fields: 2 });
+        assert_eq!(s.templates.len(), 3);
+        assert_eq!(s.columns.len(), 4);
+        assert!(s.columns.iter().all(|c| c.kind == "integers"));
+        assert_eq!(s.columns.iter().map(|c| c.values).sum::<usize>(), 6);
+    }
+}
