@@ -212,6 +212,13 @@ test('every committed link of every released version opens', { timeout: 900_000 
             assert.equal(await page.inputValue(`[data-testid=tx-codec-${i}]`), side.codec, entry.link);
             await page.waitForFunction((i) => document.querySelector(`[data-testid=tx-stage-${i}]`).dataset.state === 'done', i, { timeout: 300_000 });
           }
+          // The perception panels' settings, and the classifier's answer when the link has a text.
+          assert.equal(await page.inputValue('[data-testid=tx-clf-task]'), exp.classify?.task ?? 'lang', entry.link);
+          assert.equal(await page.textContent('[data-testid=tx-lossy-keep-value]'), ((exp.lossy?.keep_twentieths ?? 14) / 20).toFixed(2), entry.link);
+          if (exp.classify?.query) {
+            assert.equal(await page.inputValue('[data-testid=tx-clf-method]'), exp.classify.method, entry.link);
+            await page.waitForFunction(() => document.querySelector('[data-testid=tx-clf-result]').dataset.label, null, { timeout: 300_000 });
+          }
         } else {
           assert.equal(await page.inputValue('[data-testid=lab-model]'), exp.model);
           if (exp.run) {

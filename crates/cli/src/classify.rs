@@ -119,26 +119,33 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let query = read_input(input)?;
     let mut out = Vec::new();
     for method in &methods {
-        let (texts, labels) = text_classify::training_subset(&set, per_label(&args, method));
-        let c = Classifier::new(method, texts.clone(), labels, set.labels.len(), args.k)?;
-        let answer = c.classify(&query, args.neighbours)?;
-        let label = &set.labels[answer.label];
-        let mut row = json!({ "method": method.label(), "label": label, "name": set.name(label) });
-        if let Some(d) = &answer.decision {
-            let all = &d.neighbours;
-            row["k"] = json!(args.k);
-            row["tied"] = json!(d.tied);
-            row["votes"] = json!(set.labels.iter().zip(&d.votes).filter(|(_, v)| **v > 0).map(|(l, v)| (l.clone(), *v)).collect::<std::collections::BTreeMap<_, _>>());
-            row["neighbours"] = json!(all
-                .iter()
-                .map(|n| json!({ "label": set.labels[n.label], "distance": n.distance, "text": String::from_utf8_lossy(texts[n.index]) }))
-                .collect::<Vec<_>>());
-        }
-        eprintln!("{:<14} {} ({})", method.label(), label, set.name(label));
+        let row = classify_one(&set, method, per_label(&args, method), args.k, args.neighbours, &query)?;
+        eprintln!("{:<14} {} ({})", method.label(), row["label"].as_str().unwrap_or_default(), row["name"].as_str().unwrap_or_default());
         out.push(row);
     }
     println!("{}", serde_json::to_string_pretty(&json!({ "task": set.task, "results": out }))?);
     Ok(())
+}
+
+/// One text classified by one method: its label and, for the NCD methods, the vote and the
+/// nearest `listed` neighbours (what the page's classifier panel shows; `mpqlab run` prints it).
+pub(crate) fn classify_one(set: &LabelledSet, method: &Method, per_label: Option<usize>, k: usize, listed: usize, query: &[u8]) -> Result<serde_json::Value> {
+    let (texts, labels) = text_classify::training_subset(set, per_label);
+    let c = Classifier::new(method, texts.clone(), labels, set.labels.len(), k)?;
+    let answer = c.classify(query, listed)?;
+    let label = &set.labels[answer.label];
+    let mut row = json!({ "method": method.label(), "label": label, "name": set.name(label) });
+    if let Some(d) = &answer.decision {
+        row["k"] = json!(k);
+        row["tied"] = json!(d.tied);
+        row["votes"] = json!(set.labels.iter().zip(&d.votes).filter(|(_, v)| **v > 0).map(|(l, v)| (l.clone(), *v)).collect::<std::collections::BTreeMap<_, _>>());
+        row["neighbours"] = json!(d
+            .neighbours
+            .iter()
+            .map(|n| json!({ "label": set.labels[n.label], "distance": n.distance, "text": String::from_utf8_lossy(texts[n.index]) }))
+            .collect::<Vec<_>>());
+    }
+    Ok(row)
 }
 
 fn evaluate(args: &ClassifyArgs, set: &LabelledSet, methods: &[Method]) -> Result<()> {

@@ -19,9 +19,8 @@ use mpq_models::text_classify::{self, Method};
 
 /// The prose the model's verdict reads: the gallery's held-out sample (never trained on).
 pub const DEFAULT_PROSE: &str = "www/gallery/text/heldout-sample.txt";
-/// Prose items: windows of 800 bytes of prefix and 200 of continuation.
-pub const PREFIX: usize = 800;
-pub const CONTINUATION: usize = 200;
+/// Prose items: windows of 800 bytes of prefix and 200 of continuation (the page's too).
+use mpq_models::lossy_text::{PROSE_CONTINUATION as CONTINUATION, PROSE_PREFIX as PREFIX};
 
 pub struct LossyArgs<'a> {
     pub classifier: &'a str,

@@ -246,12 +246,37 @@ fn text(e: &mpq_core::experiment::TextExperiment, file: Option<&Path>) -> Result
         let (_, report) = crate::text::evaluate_text(codec.as_ref(), resolved.as_params(), &text)?;
         sides.push(json!({ "codec": side.codec, "params": resolved.as_params(), "report": report }));
     }
-    Ok(json!({
+    let mut out = json!({
         "lab": "text",
         "input": { "name": name, "bytes": text.bytes.len(), "utf8": std::str::from_utf8(&text.bytes).is_ok() },
         "sides": sides,
         "table": crate::text::evaluate_all(&text)?,
-    }))
+    });
+    out["logs"] = {
+        let stream = mpq_codecs::codec("logs")?.encode(&mpq_core::Media::Text(text.clone()), &mpq_core::Params::new())?;
+        let mut v = crate::text::logs_summary(&text.bytes, &stream)?;
+        v["bytes"] = json!(stream.len());
+        v
+    };
+    // The panels, as the page's workers compute them (the lossy panel on the text's first 8 kB,
+    // as the page sends it).
+    use mpq_models::text_classify::{self, Method};
+    let lang = text_classify::bundled_set("lang")?;
+    let baseline = Method::parse("ngram", "lang")?;
+    let (texts, labels) = text_classify::default_training(&lang, &baseline);
+    let identifier = text_classify::Classifier::new(&baseline, texts, labels, lang.labels.len(), text_classify::DEFAULT_K)?;
+    let strategy = mpq_metrics::lossy_text::Strategy::parse(&e.lossy.strategy).with_context(|| format!("no strategy '{}'", e.lossy.strategy))?;
+    let net = mpq_models::lossy_text::sweep_net()?;
+    let view = mpq_models::lossy_text::view(net, &identifier, &lang.labels, &text.bytes[..text.bytes.len().min(8192)], strategy, e.lossy.fraction())?;
+    out["lossy"] = json!({ "strategy": e.lossy.strategy, "fraction": e.lossy.fraction(), "view": view });
+    if !e.classify.query.is_empty() {
+        let set = text_classify::bundled_set(&e.classify.task)?;
+        let method = Method::parse(&e.classify.method, &set.task)?;
+        let per_label = matches!(method, Method::Lm { .. }).then_some(text_classify::LM_TRAIN_PER_LABEL);
+        let row = crate::classify::classify_one(&set, &method, per_label, text_classify::DEFAULT_K, 5, e.classify.query.as_bytes())?;
+        out["classify"] = json!({ "task": e.classify.task, "query": e.classify.query, "result": row });
+    }
+    Ok(out)
 }
 
 fn now_ms() -> f64 {

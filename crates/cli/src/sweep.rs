@@ -66,7 +66,7 @@ pub struct SweepArgs {
     fractions: Option<String>,
     /// lossy-text: prose windows (800 bytes of prefix, 200 of continuation) for the language
     /// model's verdict, from --text (default the gallery's held-out sample).
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = mpq_models::lossy_text::PROSE_ITEMS)]
     prose_items: usize,
 }
 

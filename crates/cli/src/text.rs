@@ -35,23 +35,13 @@ pub(crate) fn evaluate_text(codec: &dyn Codec, params: &Params, text: &Text) -> 
 /// The log codec's own account of a stream it wrote: the back-end and layout it kept, and what
 /// it found (the templates, most used first, and the columns by kind), for `eval -c logs`.
 pub(crate) fn logs_summary(text: &[u8], stream: &[u8]) -> Result<serde_json::Value> {
-    let (backend, layout, _) = mpq_codecs::text::logs::describe(stream)?;
-    let s = mpq_codecs::text::logs::structure(text);
-    let mut kinds = std::collections::BTreeMap::new();
-    for c in &s.columns {
-        let e = kinds.entry(c.kind).or_insert((0usize, 0usize, 0usize));
-        *e = (e.0 + 1, e.1 + c.value_bytes, e.2 + c.layout_bytes);
-    }
-    let layout = ["plain text", "a column per template and field", "a column per field position"][layout as usize % 3];
-    Ok(serde_json::json!({
-        "backend": backend,
-        "layout": layout,
-        "lines": s.lines,
-        "whole_lines": s.whole_lines,
-        "templates": s.templates.len(),
-        "top_templates": s.templates.iter().take(10).map(|t| serde_json::json!({ "template": t.template, "lines": t.lines, "fields": t.fields })).collect::<Vec<_>>(),
-        "columns": kinds.iter().map(|(k, (n, v, l))| serde_json::json!({ "kind": k, "columns": n, "value_bytes": v, "layout_bytes": l })).collect::<Vec<_>>(),
-    }))
+    use mpq_codecs::text::logs;
+    let (backend, layout, _) = logs::describe(stream)?;
+    let s = logs::structure(text);
+    let templates = s.templates.into_iter().map(|t| (t.template, t.lines, t.fields));
+    let columns = s.columns.into_iter().map(|c| (c.kind.to_string(), c.value_bytes, c.layout_bytes));
+    let summary = mpq_metrics::text::LogSummary::new(backend, layout, s.lines, s.whole_lines, templates, columns, 10);
+    Ok(serde_json::to_value(summary)?)
 }
 
 /// Every text codec at its default settings on one text, in registry order.

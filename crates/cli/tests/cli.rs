@@ -588,3 +588,25 @@ fn eval_of_a_log_says_what_the_log_codec_found() {
     assert!(s["top_templates"][0]["template"].as_str().unwrap().contains("<*>"), "{s}");
     assert!(s["columns"].as_array().unwrap().iter().any(|c| c["kind"] == "integers"), "{s}");
 }
+
+/// `mpqlab run` of a text link with the perception panels' settings prints what the panels show:
+/// the classifier's neighbours, the lossy view at the link's fraction, the log codec's findings.
+#[test]
+fn a_text_link_runs_its_panels() {
+    // "Der Hund schläft im Garten, …" deflated and base64url, as the page writes `q=`.
+    let q = "c0ktUvAozUtRKE7OyDm8JK1EITNXwT2xqCQ1T0cBJJ6SmargnVhSlapQnFlSVaKQWJqmkJKaq-CSmJyhBwA";
+    let link = format!("#/text?v=1&in=gallery:udhr-de&clf=ppmd&q={q}&drop=regular&keep=0.5");
+    let out = mpqlab().args(["run", &link]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &v["classify"]["result"];
+    assert_eq!((c["method"].as_str(), c["label"].as_str()), (Some("ppmd"), Some("de")), "{c}");
+    assert_eq!(c["neighbours"].as_array().unwrap().len(), 5);
+    let l = &v["lossy"];
+    assert_eq!((l["strategy"].as_str(), l["fraction"].as_f64()), (Some("regular"), Some(0.5)));
+    assert!(l["view"]["kept_bytes"].as_u64().unwrap() * 2 <= l["view"]["prefix_len"].as_u64().unwrap(), "{l}");
+    assert_eq!(l["view"]["label_original"], "de");
+    assert!(v["logs"]["bytes"].as_u64().unwrap() > 0 && v["logs"]["lines"].as_u64().unwrap() > 10);
+    let bad = mpqlab().args(["run", "#/text?v=1&clf=nonesuch&q=c3MDAA"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+}

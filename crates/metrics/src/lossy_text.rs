@@ -71,6 +71,27 @@ pub struct LossyTextPoint {
     pub prose_items: usize,
 }
 
+/// What the lossy panel shows for one text (`mpq_models::lossy_text::view`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LossyView {
+    /// The original prefix's length (the rest of the text is not compressed).
+    pub prefix_len: usize,
+    /// Each word's span in the prefix (the word and the spaces after it), and whether it is kept.
+    pub words: Vec<[usize; 2]>,
+    pub kept: Vec<bool>,
+    pub kept_bytes: usize,
+    /// The `lm` coder's bits for the original prefix and for the kept text.
+    pub bits_original: f64,
+    pub bits_kept: f64,
+    /// The language identifier's label for the original prefix and for the kept text.
+    pub label_original: String,
+    pub label_kept: String,
+    /// The model's next-byte verdict on the continuation (none when the text has no more).
+    pub continuation_len: usize,
+    pub lm_top1_agreement: Option<f64>,
+    pub lm_kl_bits: Option<f64>,
+}
+
 /// A lossy-text sweep: every point, with what it ran on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossyTextSweep {

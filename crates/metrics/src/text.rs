@@ -124,3 +124,91 @@ mod tests {
         assert!(svg.contains("r = -1.000") && svg.contains("a&lt;1&gt; (2.000, 0.500)"), "{svg}");
     }
 }
+
+/// What the log codec found in a text (`mpq_codecs::text::logs::structure` and the stream's
+/// header): the page's log panel and `mpqlab eval LOG -c logs` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogSummary {
+    /// The back-end and layout the encoder kept (the smallest it tried).
+    pub backend: String,
+    pub layout: String,
+    pub lines: usize,
+    /// Lines kept whole (they hold the codec's placeholder byte).
+    pub whole_lines: usize,
+    pub templates: usize,
+    /// The most used templates (fields shown as `<*>`), most used first.
+    pub top_templates: Vec<LogTemplate>,
+    /// The per-template layout's columns by kind.
+    pub columns: Vec<LogColumns>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogTemplate {
+    pub template: String,
+    pub lines: usize,
+    pub fields: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogColumns {
+    /// `integers`, `dictionary` or `strings`.
+    pub kind: String,
+    pub columns: usize,
+    /// The values' own bytes, and the bytes of their columns in the layout (before the back-end).
+    pub value_bytes: usize,
+    pub layout_bytes: usize,
+}
+
+/// The log codec's layouts by their number in the stream's header.
+pub const LOG_LAYOUTS: [&str; 3] = ["plain text", "a column per template and field", "a column per field position"];
+
+impl LogSummary {
+    /// A summary of `templates` (most used first: template, lines, fields) and `columns` (kind,
+    /// value bytes, layout bytes), keeping the first `top` templates.
+    pub fn new(
+        backend: &str,
+        layout: u8,
+        lines: usize,
+        whole_lines: usize,
+        templates: impl ExactSizeIterator<Item = (String, usize, usize)>,
+        columns: impl Iterator<Item = (String, usize, usize)>,
+        top: usize,
+    ) -> LogSummary {
+        let count = templates.len();
+        let mut kinds: Vec<LogColumns> = Vec::new();
+        for (kind, value_bytes, layout_bytes) in columns {
+            match kinds.iter_mut().find(|k| k.kind == kind) {
+                Some(k) => {
+                    k.columns += 1;
+                    k.value_bytes += value_bytes;
+                    k.layout_bytes += layout_bytes;
+                }
+                None => kinds.push(LogColumns { kind, columns: 1, value_bytes, layout_bytes }),
+            }
+        }
+        kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
+        LogSummary {
+            backend: backend.into(),
+            layout: LOG_LAYOUTS.get(layout as usize).unwrap_or(&"an unknown layout").to_string(),
+            lines,
+            whole_lines,
+            templates: count,
+            top_templates: templates.take(top).map(|(template, lines, fields)| LogTemplate { template, lines, fields }).collect(),
+            columns: kinds,
+        }
+    }
+}
+
+#[cfg(test)]
+mod log_summary_tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_summed_by_kind() {
+        let t = vec![("a <*>".to_string(), 3, 1), ("b".to_string(), 1, 0)];
+        let c = vec![("integers".to_string(), 6, 4), ("strings".to_string(), 5, 6), ("integers".to_string(), 2, 2)];
+        let s = LogSummary::new("xz", 1, 5, 1, t.into_iter(), c.into_iter(), 1);
+        assert_eq!((s.templates, s.top_templates.len(), s.layout.as_str()), (2, 1, "a column per template and field"));
+        assert_eq!(s.columns[0], LogColumns { kind: "integers".into(), columns: 2, value_bytes: 8, layout_bytes: 6 });
+    }
+}

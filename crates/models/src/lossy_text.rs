@@ -17,7 +17,7 @@
 use mpq_codecs::text::lm::{self, bundled, net::Weights};
 use mpq_core::{Error, Result};
 use mpq_metrics::classify::LabelledSet;
-use mpq_metrics::lossy_text::{LossyTextPoint, Strategy};
+use mpq_metrics::lossy_text::{LossyTextPoint, LossyView, Strategy};
 use serde::{Deserialize, Serialize};
 
 use crate::text_classify::{Classifier, DEFAULT_K, Method, training_subset};
@@ -186,6 +186,62 @@ pub struct LossySweep<'a> {
     pub prose: Vec<ProseItem>,
 }
 
+/// The sweep's prose items by default (`mpqlab sweep --model lossy-text` and the page): this
+/// many windows of the held-out sample, each [`PROSE_PREFIX`] bytes compressed and
+/// [`PROSE_CONTINUATION`] bytes read after it.
+pub const PROSE_ITEMS: usize = 24;
+pub const PROSE_PREFIX: usize = 800;
+pub const PROSE_CONTINUATION: usize = 200;
+
+/// The lossy panel's view of one text: at most [`VIEW_PREFIX`] bytes of it compressed (cut at a
+/// word's end), and the model's verdict on the [`VIEW_CONTINUATION`] bytes after them.
+pub const VIEW_PREFIX: usize = 4096;
+pub const VIEW_CONTINUATION: usize = 256;
+
+/// The lossy panel's view: `strategy` at `fraction` on the start of `text` (seed 0), judged by
+/// `classifier` (prepared on the language set) and the model.
+pub fn view(net: &Weights, classifier: &Classifier<'_>, labels: &[String], text: &[u8], strategy: Strategy, fraction: f64) -> Result<LossyView> {
+    if !(0.0..=1.0).contains(&fraction) {
+        return Err(Error::Invalid(format!("a kept fraction is 0 … 1, not {fraction}")));
+    }
+    // Cut after the last whole word that fits.
+    let mut prefix_len = text.len().min(VIEW_PREFIX);
+    if prefix_len < text.len() {
+        let cut = text[..prefix_len].iter().rposition(|b| b.is_ascii_whitespace()).map_or(prefix_len, |i| i + 1);
+        prefix_len = cut;
+    }
+    let prefix = &text[..prefix_len];
+    let continuation = &text[prefix_len..text.len().min(prefix_len + VIEW_CONTINUATION)];
+    let bits = byte_bits(net, prefix);
+    let w = words(prefix);
+    let k = keep(prefix, &w, &drop_order(strategy, &w, &bits, 0), fraction);
+    let bits_kept = byte_bits(net, &k.text).iter().map(|&b| b as f64).sum();
+    let label = |t: &[u8]| -> Result<String> { Ok(labels[classifier.classify(t, 0)?.label].clone()) };
+    let (top1, kl) = if continuation.is_empty() {
+        (None, None)
+    } else {
+        let original = continuation_probs(net, prefix, continuation);
+        let after = continuation_probs(net, &k.text, continuation);
+        let n = original.len() as f64;
+        let top1 = original.iter().zip(&after).filter(|(p, q)| argmax(p) == argmax(q)).count() as f64 / n;
+        let kl = original.iter().zip(&after).map(|(p, q)| kl_bits(p, q)).sum::<f64>() / n;
+        (Some(top1), Some(kl))
+    };
+    Ok(LossyView {
+        prefix_len,
+        kept_bytes: k.text.len(),
+        bits_original: bits.iter().map(|&b| b as f64).sum(),
+        bits_kept,
+        label_original: label(prefix)?,
+        label_kept: label(&k.text)?,
+        continuation_len: continuation.len(),
+        lm_top1_agreement: top1,
+        lm_kl_bits: kl,
+        words: k.words.iter().map(|w| [w.start, w.end]).collect(),
+        kept: k.kept,
+    })
+}
+
 /// The kept fractions a sweep visits by default.
 pub const DEFAULT_FRACTIONS: [f64; 9] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2];
 
@@ -230,6 +286,7 @@ impl LossySweep<'_> {
             prose_kept += lossy.text.len();
             progress(self.lang.test.len() + j + 1, total);
         }
+        // (`view` above measures one text the same way.)
         Ok(LossyTextPoint {
             strategy,
             fraction,
@@ -288,5 +345,25 @@ mod tests {
         let kept = String::from_utf8(k.text).unwrap();
         // The repeated frame "it was the" is what the model predicts best.
         assert!(kept.matches("was").count() < 4, "{kept}");
+    }
+
+    #[test]
+    fn the_view_marks_what_it_dropped_and_judges_the_rest() {
+        let net = sweep_net().unwrap();
+        let lang = crate::text_classify::bundled_set("lang").unwrap();
+        let method = Method::parse("ngram", "lang").unwrap();
+        let (texts, labels) = crate::text_classify::default_training(&lang, &method);
+        let c = Classifier::new(&method, texts, labels, lang.labels.len(), DEFAULT_K).unwrap();
+        let text = include_str!("../../../www/gallery/text/udhr-de.txt");
+        let all = view(net, &c, &lang.labels, text.as_bytes(), Strategy::Predictable, 1.0).unwrap();
+        // Cut at a word's end below 4096 bytes, the continuation after it.
+        assert!(all.prefix_len <= VIEW_PREFIX && text.as_bytes()[all.prefix_len - 1].is_ascii_whitespace());
+        assert_eq!((all.kept_bytes, all.continuation_len), (all.prefix_len, VIEW_CONTINUATION));
+        assert_eq!((all.label_original.as_str(), all.label_kept.as_str()), ("de", "de"));
+        assert_eq!((all.lm_top1_agreement, all.lm_kl_bits), (Some(1.0), Some(0.0)));
+        let half = view(net, &c, &lang.labels, text.as_bytes(), Strategy::Random, 0.5).unwrap();
+        assert!(half.kept_bytes <= half.prefix_len / 2 && half.kept.iter().any(|k| !k));
+        assert!(half.bits_kept < half.bits_original && half.lm_kl_bits.unwrap() > 0.0, "{half:?}");
+        assert!(view(net, &c, &lang.labels, b"", Strategy::Regular, 0.5).unwrap().lm_top1_agreement.is_none());
     }
 }

@@ -185,6 +185,12 @@ pub fn training_subset(set: &LabelledSet, per_label: Option<usize>) -> (Vec<&[u8
     (texts, labels)
 }
 
+/// The training records a method uses by default (the page's and the CLI's): all of them, the
+/// language model's first [`LM_TRAIN_PER_LABEL`] per label.
+pub fn default_training<'a>(set: &'a LabelledSet, method: &Method) -> (Vec<&'a [u8]>, Vec<usize>) {
+    training_subset(set, matches!(method, Method::Lm { .. }).then_some(LM_TRAIN_PER_LABEL))
+}
+
 /// The set with only the first `per_label` test records of each label (split order).
 pub fn test_subset(set: &LabelledSet, per_label: usize) -> LabelledSet {
     let mut taken = vec![0usize; set.labels.len()];

@@ -82,7 +82,33 @@ pub enum Request {
     },
     /// One checkpoint's point of the compression-vs-intelligence plot ([`PLOT_TEXT`], [`PLOT_CLOZE`]).
     Point { model: String },
+    /// The classifier panel: `query` classified by `method` (a `mpqlab classify -c` spec) over
+    /// `task`'s bundled training split, with its [`NEIGHBOURS_LISTED`] nearest neighbours.
+    Classify { task: String, method: String, query: String },
+    /// This worker's share of the accuracy run: test records `shard`, `shard + shards`, ….
+    ClassifyEval { task: String, method: String, shard: u32, shards: u32 },
+    /// The lossy panel's view of the start of `text` (`mpq_models::lossy_text::view`).
+    Lossy {
+        #[serde(with = "serde_bytes")]
+        text: Vec<u8>,
+        strategy: String,
+        fraction: f64,
+    },
+    /// One point of the lossy-text sweep (the default `mpqlab sweep --model lossy-text`'s).
+    LossyPoint { strategy: String, fraction: f64 },
+    /// What the log codec finds in `text`, with the stream it writes.
+    Logs {
+        #[serde(with = "serde_bytes")]
+        text: Vec<u8>,
+    },
 }
+
+/// The classifier panel lists this many nearest neighbours (the first k vote).
+pub const NEIGHBOURS_LISTED: usize = 5;
+
+/// The classifier's language identifier for the lossy panel (the baseline: it is the most
+/// accurate on the language split and the fastest).
+pub const LOSSY_CLASSIFIER: &str = "ngram";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodecInfo {
@@ -136,6 +162,34 @@ pub enum Event {
     },
     Surprisal(Vec<ByteCost>),
     Point(Point),
+    Classified(Classified),
+    /// A share of the accuracy run: its confusion matrix and the milliseconds it took.
+    Evaluated { confusion: mpq_metrics::classify::Confusion, ms: f64 },
+    Lossy(mpq_metrics::lossy_text::LossyView),
+    LossyPoint(mpq_metrics::lossy_text::LossyTextPoint),
+    Logs { summary: mpq_metrics::text::LogSummary, stream_len: usize },
+}
+
+/// One text classified (what `mpqlab classify FILE -c METHOD` prints).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classified {
+    pub task: String,
+    pub method: String,
+    pub label: String,
+    pub name: String,
+    /// For the NCD methods: k, whether the vote tied, each label's votes, the nearest neighbours.
+    pub k: usize,
+    pub tied: bool,
+    pub votes: Vec<(String, u32)>,
+    pub neighbours: Vec<Neighbour>,
+    pub ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Neighbour {
+    pub label: String,
+    pub distance: f64,
+    pub text: String,
 }
 
 /// The shares of `chunks` chunks over `shards` workers: worker k takes k, k + shards, ….
@@ -160,6 +214,17 @@ mod tests {
     fn the_page_knows_the_lm_streams_magic() {
         assert_eq!(LM_MAGIC, mpq_codecs::text::lm::MAGIC);
         assert_eq!(SURPRISAL_BYTES, 16384);
+    }
+
+    #[test]
+    fn the_panels_requests_and_answers_travel_as_tagged_messages() {
+        let r = crate::labs::AnyRequest::text(Request::ClassifyEval { task: "dna".into(), method: "zstd".into(), shard: 1, shards: 3 });
+        assert_eq!(serde_json::to_value(&r).unwrap(), serde_json::json!({ "text": { "ClassifyEval": { "task": "dna", "method": "zstd", "shard": 1, "shards": 3 } } }));
+        let c = mpq_metrics::classify::Confusion::new(&["a".into(), "b".into()]);
+        let e = Event::Evaluated { confusion: c.clone(), ms: 2.5 };
+        let back: Event = serde_json::from_value(serde_json::to_value(&e).unwrap()).unwrap();
+        assert_eq!(back, e);
+        assert_eq!(LOSSY_CLASSIFIER, "ngram");
     }
 
     #[test]

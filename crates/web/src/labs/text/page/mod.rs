@@ -10,6 +10,7 @@
 //! shared over all of it, a classic codec's run takes one worker. Cancel terminates the pool's
 //! running jobs (the only way to stop wasm work mid-way); the workers hold no state to lose.
 
+mod perception;
 mod view;
 
 use mpq_core::experiment::image::{FileRef, Side};
@@ -59,10 +60,13 @@ enum Job {
     /// An `lm` run, in phases.
     Lm(LmRun),
     Surprisal { model: String, job: JobId },
-    Plot { jobs: Vec<(JobId, usize)>, points: Vec<Option<Point>> },
+    /// Jobs as (job, worker, checkpoint): job ids are counted per worker.
+    Plot { jobs: Vec<(JobId, usize, usize)>, points: Vec<Option<Point>> },
     Decompress(Decompress),
     /// The decoded bytes are being hashed (async, in the page): nothing runs on the pool.
     Hashing,
+    /// A machine-perception panel's job (the classifier, lossy text, the log codec's findings).
+    Perception(perception::PJob),
 }
 
 /// Progress of one worker's share.
@@ -142,6 +146,7 @@ pub(super) struct Page {
     /// (model, text hash) of the surprisal view on screen, or of one that failed.
     surprisal_done: Option<(String, String)>,
     plot: Plot,
+    perception: perception::State,
     /// The decompressed text of the file shown, when asked (`None`: not asked or done).
     decompress_wanted: bool,
     visible: bool,
@@ -177,6 +182,7 @@ fn mount(root: &HtmlElement) {
         surprisal_model: String::new(),
         surprisal_done: None,
         plot: Plot::default(),
+        perception: perception::State::default(),
         decompress_wanted: false,
         visible: false,
     };
@@ -209,6 +215,7 @@ fn wire() {
             });
         }
     };
+    perception::wire();
     click("tx-paste-use", Page::use_paste);
     click("tx-cancel", Page::cancel);
     click("tx-plot-run", |p| {
@@ -307,6 +314,7 @@ impl Page {
                 self.exp.input = d.input.clone();
             }
         }
+        perception::validate(self, &mut problems);
         if ui::link_problems(&problems) {
             self.commit(Step::Replace);
         }
@@ -318,6 +326,7 @@ impl Page {
         }
         self.render_input();
         view::render_results(self);
+        perception::render(self);
     }
 
     fn render_input(&self) {
@@ -467,6 +476,7 @@ impl Page {
                 wanted.push(k);
             }
         }
+        wanted.extend(perception::extra_runs(self));
         if let Some(key) = wanted.into_iter().find(|k| self.result(k).is_none()) {
             self.start_run(key);
             return;
@@ -480,10 +490,13 @@ impl Page {
             self.job = Some(Job::Surprisal { model, job });
             return;
         }
+        if perception::next(self) {
+            return;
+        }
         if self.plot.wanted && self.plot.points.is_empty() && self.plot.failed.is_none() {
             let n = self.pool.len();
             let names = self.checkpoints.clone();
-            let jobs = names.iter().enumerate().map(|(k, m)| (self.submit(k % n, Request::Point { model: m.clone() }), k)).collect();
+            let jobs = names.iter().enumerate().map(|(k, m)| (self.submit(k % n, Request::Point { model: m.clone() }), k % n, k)).collect();
             view::plot_status(&format!("measuring {} checkpoints in {} workers…", names.len(), n.min(names.len())), "running");
             self.job = Some(Job::Plot { jobs, points: vec![None; names.len()] });
             return;
@@ -673,6 +686,7 @@ impl Page {
                 view::plot_status("cancelled", "cancelled");
             }
             Job::Decompress(_) => view::decompress_status("cancelled", "cancelled"),
+            Job::Perception(j) => perception::cancelled(self, j),
             Job::Catalog(_) | Job::Hashing => {}
         }
         self.status("cancelled", "cancelled", None);
@@ -777,7 +791,7 @@ impl Page {
                 _ => Some(Job::Surprisal { model, job: j }),
             },
             Job::Plot { jobs, mut points } => {
-                let k = jobs.iter().find(|(j, _)| *j == id).map(|&(_, k)| k);
+                let k = jobs.iter().find(|&&(j, w, _)| j == id && w == worker).map(|&(_, _, k)| k);
                 let Some(k) = k else { return Some(Job::Plot { jobs, points }) };
                 match notice {
                     Notice::Event { event: LabEvent::Point(p), .. } => {
@@ -803,6 +817,7 @@ impl Page {
                 }
                 Some(Job::Plot { jobs, points })
             }
+            Job::Perception(j) => perception::advance(self, j, worker, notice),
             other => Some(other),
         }
     }
@@ -957,6 +972,7 @@ impl Page {
                     p.results.push((key, Outcome::Done { report, encoded }));
                     p.status("", "idle", None);
                     view::render_results(p);
+                    perception::render_logs(p);
                 }
                 p.pump();
             });

@@ -12,6 +12,8 @@ use serde::Serialize;
 use serde_bytes::ByteBuf;
 
 use super::{ByteCost, CodecInfo, Event, PLOT_CLOZE, PLOT_TEXT, Point, Ran, Request, SURPRISAL_BYTES, share};
+
+mod perception;
 use crate::bridge::worker::Ctx;
 use crate::js;
 
@@ -62,6 +64,11 @@ pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -
             Ok(())
         }
         Request::Point { model } => point(&ctx, &model).await,
+        Request::Classify { task, method, query } => perception::classify(&ctx, &task, &method, &query),
+        Request::ClassifyEval { task, method, shard, shards } => perception::evaluate(&ctx, &task, &method, shard as usize, shards as usize),
+        Request::Lossy { text, strategy, fraction } => perception::lossy(&ctx, &text, &strategy, fraction),
+        Request::LossyPoint { strategy, fraction } => perception::lossy_point(&ctx, &strategy, fraction).await,
+        Request::Logs { text } => perception::logs(&ctx, text),
     }
 }
 
@@ -128,10 +135,14 @@ fn lm_decode<W: Serialize + From<Event>>(ctx: &Ctx<W>, bytes: &[u8], shard: usiz
     Ok(())
 }
 
+/// A file of the page's own (the gallery's held-out sample, its cloze items).
+async fn fetch(url: &'static str) -> Result<Vec<u8>> {
+    js::fetch_bytes(url).await.map_err(|e| Error::Invalid(format!("cannot fetch {url}: {e}")))
+}
+
 /// One checkpoint's bits per byte on the plot's text and its cloze accuracy.
 async fn point<W: Serialize + From<Event>>(ctx: &Ctx<W>, model: &str) -> Result<()> {
     ctx.progress("fetching the held-out text", 0, 1);
-    let fetch = |url: &'static str| async move { js::fetch_bytes(url).await.map_err(|e| Error::Invalid(format!("cannot fetch {url}: {e}"))) };
     let text = fetch(PLOT_TEXT).await?;
     let items: Vec<ClozeItem> = serde_json::from_slice(&fetch(PLOT_CLOZE).await?).map_err(|e| Error::Invalid(format!("{PLOT_CLOZE}: {e}")))?;
     let p = checkpoint_point(model, &text, &items, &mut |done, total| ctx.progress("coding the text, then the cloze items", done as u32, total as u32))?;
