@@ -258,8 +258,8 @@ fn text(e: &mpq_core::experiment::TextExperiment, file: Option<&Path>) -> Result
         v["bytes"] = json!(stream.len());
         v
     };
-    // The panels, as the page's workers compute them (the lossy panel on the text's first 8 kB,
-    // as the page sends it).
+    // The panels, as the page's workers compute them (the lossy panel on the start of the text
+    // the page sends).
     use mpq_models::text_classify::{self, Method};
     let lang = text_classify::bundled_set("lang")?;
     let baseline = Method::parse("ngram", "lang")?;
@@ -267,13 +267,12 @@ fn text(e: &mpq_core::experiment::TextExperiment, file: Option<&Path>) -> Result
     let identifier = text_classify::Classifier::new(&baseline, texts, labels, lang.labels.len(), text_classify::DEFAULT_K)?;
     let strategy = mpq_metrics::lossy_text::Strategy::parse(&e.lossy.strategy).with_context(|| format!("no strategy '{}'", e.lossy.strategy))?;
     let net = mpq_models::lossy_text::sweep_net()?;
-    let view = mpq_models::lossy_text::view(net, &identifier, &lang.labels, &text.bytes[..text.bytes.len().min(8192)], strategy, e.lossy.fraction())?;
+    let view = mpq_models::lossy_text::view(net, &identifier, &lang.labels, &text.bytes[..text.bytes.len().min(mpq_metrics::lossy_text::VIEW_TEXT_BYTES)], strategy, e.lossy.fraction())?;
     out["lossy"] = json!({ "strategy": e.lossy.strategy, "fraction": e.lossy.fraction(), "view": view });
     if !e.classify.query.is_empty() {
         let set = text_classify::bundled_set(&e.classify.task)?;
         let method = Method::parse(&e.classify.method, &set.task)?;
-        let per_label = matches!(method, Method::Lm { .. }).then_some(text_classify::LM_TRAIN_PER_LABEL);
-        let row = crate::classify::classify_one(&set, &method, per_label, text_classify::DEFAULT_K, 5, e.classify.query.as_bytes())?;
+        let row = crate::classify::classify_one(&set, &method, text_classify::default_per_label(&method), text_classify::DEFAULT_K, 5, e.classify.query.as_bytes())?;
         out["classify"] = json!({ "task": e.classify.task, "query": e.classify.query, "result": row });
     }
     Ok(out)

@@ -35,13 +35,7 @@ pub(crate) fn evaluate_text(codec: &dyn Codec, params: &Params, text: &Text) -> 
 /// The log codec's own account of a stream it wrote: the back-end and layout it kept, and what
 /// it found (the templates, most used first, and the columns by kind), for `eval -c logs`.
 pub(crate) fn logs_summary(text: &[u8], stream: &[u8]) -> Result<serde_json::Value> {
-    use mpq_codecs::text::logs;
-    let (backend, layout, _) = logs::describe(stream)?;
-    let s = logs::structure(text);
-    let templates = s.templates.into_iter().map(|t| (t.template, t.lines, t.fields));
-    let columns = s.columns.into_iter().map(|c| (c.kind.to_string(), c.value_bytes, c.layout_bytes));
-    let summary = mpq_metrics::text::LogSummary::new(backend, layout, s.lines, s.whole_lines, templates, columns, 10);
-    Ok(serde_json::to_value(summary)?)
+    Ok(serde_json::to_value(mpq_codecs::text::logs::summary(text, stream, 10)?)?)
 }
 
 /// Every text codec at its default settings on one text, in registry order.

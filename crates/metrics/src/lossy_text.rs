@@ -71,6 +71,16 @@ pub struct LossyTextPoint {
     pub prose_items: usize,
 }
 
+/// The kept fractions a sweep visits by default (`mpqlab sweep --model lossy-text`, the page).
+pub const DEFAULT_FRACTIONS: [f64; 9] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2];
+
+/// The lossy panel's view of one text: at most [`VIEW_PREFIX`] bytes of it compressed (cut at a
+/// word's end), and the model's verdict on the [`VIEW_CONTINUATION`] bytes after them; callers
+/// send the first [`VIEW_TEXT_BYTES`] of a text.
+pub const VIEW_PREFIX: usize = 4096;
+pub const VIEW_CONTINUATION: usize = 256;
+pub const VIEW_TEXT_BYTES: usize = VIEW_PREFIX + VIEW_CONTINUATION;
+
 /// What the lossy panel shows for one text (`mpq_models::lossy_text::view`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossyView {

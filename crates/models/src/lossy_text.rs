@@ -17,6 +17,7 @@
 use mpq_codecs::text::lm::{self, bundled, net::Weights};
 use mpq_core::{Error, Result};
 use mpq_metrics::classify::LabelledSet;
+pub use mpq_metrics::lossy_text::{DEFAULT_FRACTIONS, VIEW_CONTINUATION, VIEW_PREFIX};
 use mpq_metrics::lossy_text::{LossyTextPoint, LossyView, Strategy};
 use serde::{Deserialize, Serialize};
 
@@ -193,10 +194,6 @@ pub const PROSE_ITEMS: usize = 24;
 pub const PROSE_PREFIX: usize = 800;
 pub const PROSE_CONTINUATION: usize = 200;
 
-/// The lossy panel's view of one text: at most [`VIEW_PREFIX`] bytes of it compressed (cut at a
-/// word's end), and the model's verdict on the [`VIEW_CONTINUATION`] bytes after them.
-pub const VIEW_PREFIX: usize = 4096;
-pub const VIEW_CONTINUATION: usize = 256;
 
 /// The lossy panel's view: `strategy` at `fraction` on the start of `text` (seed 0), judged by
 /// `classifier` (prepared on the language set) and the model.
@@ -242,8 +239,6 @@ pub fn view(net: &Weights, classifier: &Classifier<'_>, labels: &[String], text:
     })
 }
 
-/// The kept fractions a sweep visits by default.
-pub const DEFAULT_FRACTIONS: [f64; 9] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2];
 
 /// The language model's checkpoint the sweep uses (for the costs and the verdict).
 pub fn sweep_net() -> Result<&'static Weights> {

@@ -185,10 +185,15 @@ pub fn training_subset(set: &LabelledSet, per_label: Option<usize>) -> (Vec<&[u8
     (texts, labels)
 }
 
-/// The training records a method uses by default (the page's and the CLI's): all of them, the
-/// language model's first [`LM_TRAIN_PER_LABEL`] per label.
+/// How many training records of each label a method uses by default (the page's and the
+/// CLI's): all of them (`None`), the language model's first [`LM_TRAIN_PER_LABEL`].
+pub fn default_per_label(method: &Method) -> Option<usize> {
+    matches!(method, Method::Lm { .. }).then_some(LM_TRAIN_PER_LABEL)
+}
+
+/// The training records a method uses by default ([`default_per_label`]).
 pub fn default_training<'a>(set: &'a LabelledSet, method: &Method) -> (Vec<&'a [u8]>, Vec<usize>) {
-    training_subset(set, matches!(method, Method::Lm { .. }).then_some(LM_TRAIN_PER_LABEL))
+    training_subset(set, default_per_label(method))
 }
 
 /// The set with only the first `per_label` test records of each label (split order).
@@ -242,11 +247,11 @@ impl<'a> Classifier<'a> {
         }
     }
 
-    /// Classifies test records `range` of `set`, counting them into a confusion matrix;
-    /// `progress(done)` after each.
-    pub fn evaluate(&self, set: &LabelledSet, range: std::ops::Range<usize>, progress: &mut dyn FnMut(usize)) -> Result<Confusion> {
+    /// Classifies the test records of `set` at `indices` (those past its end are skipped),
+    /// counting them into a confusion matrix; `progress(done)` after each.
+    pub fn evaluate(&self, set: &LabelledSet, indices: impl IntoIterator<Item = usize>, progress: &mut dyn FnMut(usize)) -> Result<Confusion> {
         let mut confusion = Confusion::new(&set.labels);
-        for (n, r) in set.test[range.start.min(set.test.len())..range.end.min(set.test.len())].iter().enumerate() {
+        for (n, r) in indices.into_iter().filter_map(|i| set.test.get(i)).enumerate() {
             let truth = set.label_index(r.label()).expect("checked on reading");
             confusion.add(truth, self.classify(r.text().as_bytes(), 0)?.label);
             progress(n + 1);

@@ -723,6 +723,16 @@ pub fn structure(text: &[u8]) -> Structure {
     Structure { lines: p.lines.len(), whole_lines: p.whole.len(), templates, columns }
 }
 
+/// What the codec found in `text` and kept in `stream` (its encoding of `text`), the `top` most
+/// used templates listed: the page's log panel and `mpqlab eval LOG -c logs` show it.
+pub fn summary(text: &[u8], stream: &[u8], top: usize) -> Result<mpq_metrics::text::LogSummary> {
+    let (backend, layout, _) = describe(stream)?;
+    let s = structure(text);
+    let templates = s.templates.into_iter().map(|t| (t.template, t.lines, t.fields));
+    let columns = s.columns.into_iter().map(|c| (c.kind.to_string(), c.value_bytes, c.layout_bytes));
+    Ok(mpq_metrics::text::LogSummary::new(backend, layout, s.lines, s.whole_lines, templates, columns, top))
+}
+
 #[cfg(test)]
 mod structure_tests {
     use super::*;

@@ -193,7 +193,7 @@ pub struct Neighbour {
 }
 
 /// The shares of `chunks` chunks over `shards` workers: worker k takes k, k + shards, ….
-pub fn share(chunks: usize, shard: usize, shards: usize) -> impl Iterator<Item = usize> {
+pub fn share(chunks: usize, shard: usize, shards: usize) -> impl ExactSizeIterator<Item = usize> {
     (shard.min(chunks)..chunks).step_by(shards.max(1))
 }
 

@@ -10,7 +10,7 @@
 use mpq_core::experiment::text::{ClassifyPanel, LossyPanel};
 use mpq_core::{ParamValue, Params};
 use mpq_metrics::classify::Confusion;
-use mpq_metrics::lossy_text::{LossyTextPoint, LossyTextSweep, LossyView, Strategy};
+use mpq_metrics::lossy_text::{DEFAULT_FRACTIONS, LossyTextPoint, LossyTextSweep, LossyView, Strategy, VIEW_TEXT_BYTES};
 use mpq_metrics::text::LogSummary;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, HtmlButtonElement, HtmlElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent};
@@ -23,9 +23,6 @@ use crate::ui::history::Step;
 use crate::ui::{self, append, by_id, el, on, set_data, table, text_el};
 use crate::{format, js};
 
-/// The kept fractions the page's sweep visits (`mpq_models::lossy_text::DEFAULT_FRACTIONS`, the
-/// CLI's default).
-const SWEEP_FRACTIONS: [f64; 9] = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2];
 
 /// A job of these panels.
 pub(super) enum PJob {
@@ -207,7 +204,7 @@ pub(super) fn next(p: &mut Page) -> bool {
     }
     let l = p.exp.lossy.clone();
     if p.perception.lossy.as_ref().is_none_or(|(k, s, _)| *k != l || *s != sha) {
-        let text = p.shown.as_ref().map(|s| s.bytes[..s.bytes.len().min(8192)].to_vec()).unwrap_or_default();
+        let text = p.shown.as_ref().map(|s| s.bytes[..s.bytes.len().min(VIEW_TEXT_BYTES)].to_vec()).unwrap_or_default();
         lossy_status("dropping words…", "running");
         let job = p.submit(0, Request::Lossy { text, strategy: l.strategy.clone(), fraction: l.fraction() });
         p.job = Some(Job::Perception(PJob::Lossy { key: l, sha, job }));
@@ -229,7 +226,7 @@ pub(super) fn next(p: &mut Page) -> bool {
     }
     if p.perception.sweep_wanted && p.perception.sweep_points.is_empty() && p.perception.sweep_failed.is_none() {
         let n = p.pool.len();
-        let plan: Vec<(Strategy, f64)> = Strategy::ALL.into_iter().flat_map(|s| SWEEP_FRACTIONS.iter().map(move |&f| (s, f))).collect();
+        let plan: Vec<(Strategy, f64)> = Strategy::ALL.into_iter().flat_map(|s| DEFAULT_FRACTIONS.iter().map(move |&f| (s, f))).collect();
         let jobs = plan.iter().enumerate().map(|(i, (s, f))| (p.submit(i % n, Request::LossyPoint { strategy: s.id().into(), fraction: *f }), i % n, i)).collect();
         sweep_status(&format!("{} points in {n} workers…", plan.len()), "running");
         p.job = Some(Job::Perception(PJob::Sweep { jobs, points: vec![None; plan.len()], progress: vec![0.0; plan.len()] }));
@@ -691,7 +688,8 @@ pub(super) fn render_logs(p: &Page) {
                 note: None,
             }];
             let gzip = p.run_key(&mpq_core::experiment::image::Side { codec: "gzip".into(), params: Params::new() });
-            for (label, key) in [("gzip -6", gzip), ("zstd -19", extra_runs(p).first().cloned()), ("xz -9", extra_runs(p).get(1).cloned())] {
+            let mut extra = extra_runs(p).into_iter();
+            for (label, key) in [("gzip -6", gzip), ("zstd -19", extra.next()), ("xz -9", extra.next())] {
                 let bytes = key.as_ref().and_then(|k| match p.result(k) {
                     Some(Outcome::Done { encoded, .. }) => Some(encoded.len()),
                     _ => None,

@@ -12,7 +12,6 @@ use std::cell::RefCell;
 use mpq_core::{Error, Media, Result, Text};
 use mpq_metrics::classify::LabelledSet;
 use mpq_metrics::lossy_text::Strategy;
-use mpq_metrics::text::LogSummary;
 use mpq_models::lossy_text::{self, LossySweep, PROSE_CONTINUATION, PROSE_ITEMS, PROSE_PREFIX};
 use mpq_models::text_classify::{self, Classifier, DEFAULT_K, Method};
 use serde::Serialize;
@@ -90,16 +89,11 @@ pub(super) fn classify<W: Serialize + From<Event>>(ctx: &Ctx<W>, task: &str, met
 pub(super) fn evaluate<W: Serialize + From<Event>>(ctx: &Ctx<W>, task: &str, method: &str, shard: usize, shards: usize) -> Result<()> {
     let progress = |s: &str| ctx.progress(s, 0, 1);
     let (confusion, ms) = with_classifier(&progress, task, method, |set, p| {
-        let mine: Vec<usize> = share(set.test.len(), shard, shards).collect();
-        let mut confusion = mpq_metrics::classify::Confusion::new(&set.labels);
+        let mine = share(set.test.len(), shard, shards);
+        let total = mine.len() as u32;
         let t = js::now_ms();
-        ctx.progress("classifying", 0, mine.len() as u32);
-        for (n, &i) in mine.iter().enumerate() {
-            let r = &set.test[i];
-            let truth = set.label_index(r.label()).expect("checked on reading");
-            confusion.add(truth, p.classifier.classify(r.text().as_bytes(), 0)?.label);
-            ctx.progress("classifying", n as u32 + 1, mine.len() as u32);
-        }
+        ctx.progress("classifying", 0, total);
+        let confusion = p.classifier.evaluate(set, mine, &mut |n| ctx.progress("classifying", n as u32, total))?;
         Ok((confusion, js::now_ms() - t))
     })?;
     ctx.event(Event::Evaluated { confusion, ms });
@@ -141,18 +135,13 @@ pub(super) async fn lossy_point<W: Serialize + From<Event>>(ctx: &Ctx<W>, strate
 }
 
 pub(super) fn logs<W: Serialize + From<Event>>(ctx: &Ctx<W>, text: Vec<u8>) -> Result<()> {
-    use mpq_codecs::text::logs;
     mpq_core::limits::check_text_len(text.len())?;
     ctx.progress("finding the templates and trying each back-end", 0, 1);
     let codec = mpq_codecs::codec("logs")?;
     let media = Media::Text(Text { bytes: text });
     let stream = codec.encode(&media, &mpq_core::Params::new())?;
     let Media::Text(text) = media else { unreachable!("made above") };
-    let (backend, layout, _) = logs::describe(&stream)?;
-    let s = logs::structure(&text.bytes);
-    let templates = s.templates.into_iter().map(|t| (t.template, t.lines, t.fields));
-    let columns = s.columns.into_iter().map(|c| (c.kind.to_string(), c.value_bytes, c.layout_bytes));
-    let summary = LogSummary::new(backend, layout, s.lines, s.whole_lines, templates, columns, 12);
+    let summary = mpq_codecs::text::logs::summary(&text.bytes, &stream, 12)?;
     ctx.event(Event::Logs { summary, stream_len: stream.len() });
     Ok(())
 }
