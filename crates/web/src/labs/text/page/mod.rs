@@ -587,6 +587,9 @@ impl Page {
         view::render_text(self);
         self.render_input();
         view::render_results(self);
+        // The panels drop the last text's findings now, not at the next result: until then a
+        // reader (or a test) would take the old log's templates for this text's.
+        perception::render(self);
         self.pump();
     }
 

@@ -655,7 +655,7 @@ pub(super) fn render_logs(p: &Page) {
             table(t, &[], &[]);
         }
     };
-    for k in ["data-layout", "data-bytes"] {
+    for k in ["data-layout", "data-bytes", "data-sha256"] {
         let _ = info.remove_attribute(k);
     }
     match current {
@@ -680,6 +680,7 @@ pub(super) fn render_logs(p: &Page) {
             )));
             set_data(&info, "layout", &s.layout);
             set_data(&info, "bytes", &stream_len.to_string());
+            set_data(&info, "sha256", sha);
             // Our codec beside the reference tools' (the table's gzip, and the strongest zstd and xz).
             let text_len = p.shown.as_ref().map_or(1, |s| s.bytes.len().max(1));
             let mut rows = vec![Row {
