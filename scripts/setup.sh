@@ -29,9 +29,10 @@ log "wasm route: $wasm_route"
 # a GPU; nodejs/npm: playwright-core and wasm-opt; curl: readiness checks; sox, flac and
 # opus-tools: the references the audio codecs' tests check G.711, IMA ADPCM, FLAC and Opus against;
 # gzip, zstd, xz-utils, bzip2, lz4, brotli and 7zip: the reference tools the text codecs' streams
-# must interoperate with (both ways).
+# must interoperate with (both ways); slurm-wlm and munge: a one-node Slurm on loopback that
+# the cluster-sweep test runs a sharded sweep through (tests/slurm/cluster_sweep.sh).
 pkgs=(chromium libjpeg-turbo-progs mesa-vulkan-drivers curl sox flac opus-tools
-      gzip zstd xz-utils bzip2 lz4 brotli 7zip)
+      gzip zstd xz-utils bzip2 lz4 brotli 7zip slurm-wlm munge)
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 [ "$wasm_route" = debian-build-std ] && pkgs+=(rustc-web cargo-web rust-web-src lld-22)

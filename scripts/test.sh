@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: native (cargo test --workspace, with the reference
-# tools required), a short run of every fuzz target, then the page built with trunk and driven
-# in headless Chromium.
+# tools required), a sweep through a one-node Slurm, a short run of every fuzz target, then the
+# page built with trunk and driven in headless Chromium.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -15,6 +15,10 @@ MPQ_REQUIRE_TOOLS=1 MPQ_REQUIRE_GPU=1 timed cargo test --workspace
 TARGET_DIR="$(cargo_target_dir)"
 export MPQLAB_BIN="$TARGET_DIR/debug/mpqlab"
 [ -x "$MPQLAB_BIN" ] || die "$MPQLAB_BIN was not built by cargo test"
+
+# 1b. A sharded sweep through a real scheduler: a one-node Slurm on loopback (started and
+# stopped by the test) runs it as an array job; merged, it must equal the unsharded run.
+timed "$ROOT/tests/slurm/cluster_sweep.sh"
 
 # 2. Every fuzz target for a few seconds (the long run is scripts/fuzz.sh 600): a crash, a leak
 # or an allocation beyond the limits fails the test. MPQ_FUZZ_SECONDS=0 skips it. The targets

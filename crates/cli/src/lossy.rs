@@ -29,6 +29,8 @@ pub struct LossyArgs<'a> {
     pub prose_items: usize,
     pub csv: Option<&'a Path>,
     pub svg: Option<&'a Path>,
+    /// Only this shard's points, printed as a shard file (with the sweep's settings).
+    pub shard: Option<(crate::shard::Shard, serde_json::Value)>,
 }
 
 pub fn parse_fractions(list: Option<&str>) -> Result<Vec<f64>> {
@@ -56,7 +58,9 @@ pub fn sweep(args: &LossyArgs<'_>) -> Result<()> {
     }
     let net = lossy_text::sweep_net()?;
     let runner = LossySweep { net, lang: &lang, classifier: classifier.clone(), prose };
-    let plan: Vec<(Strategy, f64)> = Strategy::ALL.into_iter().flat_map(|s| fractions.iter().map(move |&f| (s, f))).collect();
+    let full: Vec<(Strategy, f64)> = Strategy::ALL.into_iter().flat_map(|s| fractions.iter().map(move |&f| (s, f))).collect();
+    let indices = crate::shard::indices(args.shard.as_ref().map(|(s, _)| *s), full.len());
+    let plan: Vec<(Strategy, f64)> = indices.iter().map(|&k| full[k]).collect();
     let t = Instant::now();
     // Points are independent: one thread per core takes every n-th.
     let threads = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1).min(plan.len()).max(1);
@@ -93,6 +97,11 @@ pub fn sweep(args: &LossyArgs<'_>) -> Result<()> {
         points.push(p);
     }
     let result = LossyTextSweep { classifier: classifier.label(), model: mpq_codecs::text::lm::bundled::DEFAULT.into(), points };
+    if let Some((shard, settings)) = &args.shard {
+        let file = crate::shard::ShardFile::new(crate::shard::Kind::LossyText, *shard, full.len(), settings.clone(), indices, &result)?;
+        println!("{}", file.to_json());
+        return Ok(());
+    }
     for s in Strategy::ALL {
         match result.lowest_fraction_with_agreement(s, 0.9) {
             Some(f) => eprintln!("{}: language ID agrees ≥ 90 % down to a kept fraction of {f}", s.name()),

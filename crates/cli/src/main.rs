@@ -16,6 +16,8 @@
 //! mpqlab bench gpu [--sizes 1024,4096]             WGSL matmul time per weight format: JSON
 //! mpqlab sweep --model fashion-cnn --codec jpeg:quality=1..95:8   rate–perception sweep: JSON
 //! mpqlab sweep --model lossy-text --svg l.svg      lossy text: what machines still perceive: JSON
+//! mpqlab sweep … --shard 2/8 --no-timings > s2.json   one shard of a sweep (array jobs)
+//! mpqlab merge s*.json --csv s.csv --svg s.svg      the shards joined, as the unsharded run
 //! mpqlab quant --model fashion-cnn --search --svg q.svg  accuracy per weight format: JSON
 //! mpqlab run '#/image?v=1&in=gallery:coffee&l=jpeg:quality=10'   a share link's numbers: JSON
 //! mpqlab train fashion --epochs 15 --seed 1        rebuild the bundled Fashion-MNIST CNN
@@ -32,6 +34,7 @@ mod lm;
 mod lossy;
 mod quant;
 mod run;
+mod shard;
 mod sweep;
 mod text;
 mod train;
@@ -107,6 +110,9 @@ enum Command {
     /// Rate–perception sweep: codec settings over a model's test split (accuracy, agreement,
     /// KL, feature distance, PSNR and bits per pixel per point), JSON; CSV and SVG on request.
     Sweep(sweep::SweepArgs),
+    /// Join the shard files of one sweep (`mpqlab sweep … --shard i/n`) into the JSON, CSV and
+    /// SVG the unsharded run writes.
+    Merge(shard::MergeArgs),
     /// Weight formats: a model re-run with its weights in f32/f16/Q8_0/Q4_0/Q3_0 (our kernels),
     /// bits per weight, accuracy, agreement and KL to the f32 model per format (JSON).
     Quant(quant::QuantArgs),
@@ -297,6 +303,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Classify(args) => classify::run(args)?,
         Command::Bench(args) => bench::run(args)?,
         Command::Sweep(args) => sweep::run(args)?,
+        Command::Merge(args) => shard::run(args)?,
         Command::Quant(args) => quant::run(args)?,
         Command::Run(args) => run::run(args)?,
         Command::Train(args) => train::run(args)?,

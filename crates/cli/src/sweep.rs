@@ -18,6 +18,8 @@ use mpq_metrics::sweep::{PointAccumulator, SweepResult};
 use mpq_models::sweep::{DEFAULT_CODEC_SWEEPS, ItemCodec, RoundTrip, SweepRunner};
 use mpq_models::{Classifier, ModelId, classifier::block_on, cpu_device, data};
 
+use crate::shard::{Kind, Shard, ShardFile};
+
 #[derive(clap::Args)]
 pub struct SweepArgs {
     /// Model id: fashion-cnn, fashion-cnn-jpeg, cats-dogs-cnn, kws-cnn (the keyword spotter:
@@ -68,6 +70,15 @@ pub struct SweepArgs {
     /// model's verdict, from --text (default the gallery's held-out sample).
     #[arg(long, default_value_t = mpq_models::lossy_text::PROSE_ITEMS)]
     prose_items: usize,
+    /// Run only shard I of N (counted from 0): every N-th point of the plan, starting at the
+    /// I-th, printed as a shard file for `mpqlab merge` (which writes the CSV and SVG). For a
+    /// scheduler's array jobs: `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Write encode and decode times as 0: two runs of the same sweep, or its shards merged,
+    /// then give byte-identical files (the times are the only numbers that vary between runs).
+    #[arg(long)]
+    no_timings: bool,
 }
 
 pub(crate) fn parse_model(id: &str) -> Result<ModelId> {
@@ -80,7 +91,7 @@ pub(crate) fn parse_model(id: &str) -> Result<ModelId> {
 /// The sweep of `specs` over the first `items` test items of `model`'s subset, with progress on
 /// stderr: the loop of the page's sweep workers, natively.
 pub(crate) fn sweep(model: ModelId, items: usize, specs: &[String]) -> Result<SweepResult> {
-    sweep_with(&Classifier::load_bundled(model, &cpu_device())?, items, specs)
+    Ok(sweep_with(&Classifier::load_bundled(model, &cpu_device())?, items, specs, None)?.0)
 }
 
 /// `model` with the bundled weights, or with those of `weights` (a burnpack file; checked:
@@ -95,7 +106,8 @@ pub(crate) fn classifier(model: ModelId, weights: Option<&std::path::Path>) -> R
     Classifier::load_weights(model, &bytes, &cpu_device()).with_context(|| format!("{} as weights of {}", path.display(), model.id()))
 }
 
-fn sweep_with(classifier: &Classifier, items: usize, specs: &[String]) -> Result<SweepResult> {
+/// The sweep, or only `shard`'s points of it; with the plan's length and the points' indices in it.
+fn sweep_with(classifier: &Classifier, items: usize, specs: &[String], shard: Option<Shard>) -> Result<(SweepResult, usize, Vec<usize>)> {
     let model = classifier.id();
     let sweeps = specs.iter().map(|s| CodecSweep::parse(s)).collect::<Result<Vec<_>, _>>()?;
     // Resolve every codec and value before any work, so a typo fails at once.
@@ -116,9 +128,16 @@ fn sweep_with(classifier: &Classifier, items: usize, specs: &[String]) -> Result
         items: runner.len(),
         points: Vec::new(),
     };
-    let total: usize = plan.iter().map(|(_, v)| v.len()).sum();
+    let plan_points: usize = plan.iter().map(|(_, v)| v.len()).sum();
+    let indices = crate::shard::indices(shard, plan_points);
+    let total = indices.len();
+    let mut k = 0;
     for (sweep, values) in &plan {
         for &value in values {
+            k += 1;
+            if shard.is_some_and(|s| !s.takes(k - 1)) {
+                continue;
+            }
             let codec = mpq_codecs::codec(&sweep.codec)?;
             let params = sweep.params_for(&codec.params(), value)?;
             let name = codec.name().to_string();
@@ -150,7 +169,7 @@ fn sweep_with(classifier: &Classifier, items: usize, specs: &[String]) -> Result
         times.model_ms / 1e3,
         times.metrics_ms / 1e3
     );
-    Ok(result)
+    Ok((result, plan_points, indices))
 }
 
 /// One of our codecs at one setting.
@@ -174,6 +193,11 @@ impl ItemCodec for NativeCodec {
 /// The audio sweep (`--model kws-cnn`): codec settings over the keyword test subset. A codec
 /// without parameters (`mulaw`, `ima-adpcm`) is one point.
 pub(crate) fn kws_sweep(items: usize, specs: &[String]) -> Result<SweepResult> {
+    Ok(kws_sweep_shard(items, specs, None)?.0)
+}
+
+/// The audio sweep, or only `shard`'s points of it; with the plan's length and the indices.
+fn kws_sweep_shard(items: usize, specs: &[String], shard: Option<Shard>) -> Result<(SweepResult, usize, Vec<usize>)> {
     use mpq_models::kws_cnn::{KwsCnn, bundled_test_subset};
     use mpq_models::kws_sweep::KwsSweep;
     let plan: Vec<(String, String, f64, Params)> =
@@ -184,8 +208,9 @@ pub(crate) fn kws_sweep(items: usize, specs: &[String]) -> Result<SweepResult> {
     let runner = KwsSweep::new(&model, &set, items)?;
     eprintln!("keyword sweep over {} windows; uncompressed accuracy {:.4}", runner.len(), runner.reference_accuracy());
     let mut result = SweepResult { model: "kws-cnn".into(), dataset: "kws-synth".into(), items: runner.len(), points: Vec::new() };
-    let total = plan.len();
-    for (id, param, value, params) in &plan {
+    let indices = crate::shard::indices(shard, plan.len());
+    let total = indices.len();
+    for (id, param, value, params) in indices.iter().map(|&k| &plan[k]) {
         let codec = mpq_codecs::codec(id)?;
         let t = Instant::now();
         let point = runner.run_point(codec.as_ref(), params, param, *value, |_, _| true)?;
@@ -202,14 +227,54 @@ pub(crate) fn kws_sweep(items: usize, specs: &[String]) -> Result<SweepResult> {
         result.points.push(point);
     }
     eprintln!("{} points over {} windows in {:.1} s", result.points.len(), result.items, t_all.elapsed().as_secs_f64());
-    Ok(result)
+    Ok((result, plan.len(), indices))
+}
+
+/// What defines a sweep, for its shards' files (shards of different settings are not merged).
+fn settings(args: &SweepArgs, specs: &[String]) -> Result<serde_json::Value> {
+    let weights = args.weights.as_deref().map(crate::shard::file_sha256).transpose()?;
+    Ok(serde_json::json!({
+        "model": args.model,
+        "items": args.items,
+        "codecs": specs,
+        "weights_sha256": weights,
+        "classifier": args.classifier,
+        "fractions": args.fractions,
+        "text": args.text,
+        "prose_items": args.prose_items,
+        "no_timings": args.no_timings,
+    }))
+}
+
+/// The sweep's output: the result (JSON, CSV, SVG), or with `--shard` the shard file.
+fn finish(args: &SweepArgs, specs: &[String], (mut result, plan_points, indices): (SweepResult, usize, Vec<usize>)) -> Result<()> {
+    if args.no_timings {
+        for p in &mut result.points {
+            p.encode_ms = 0.0;
+            p.decode_ms = 0.0;
+        }
+    }
+    if let Some(shard) = args.shard {
+        let file = ShardFile::new(Kind::RatePerception, shard, plan_points, settings(args, specs)?, indices, &result)?;
+        println!("{}", file.to_json());
+        return Ok(());
+    }
+    let (csv, svg) = (result.to_csv(), result.plot_svg());
+    crate::shard::write_outputs(&result.to_json(), args.csv.as_deref().map(|p| (p, csv.as_str())), args.svg.as_deref().map(|p| (p, svg.as_str())))
 }
 
 pub fn run(args: SweepArgs) -> Result<()> {
+    if args.shard.is_some() && (args.csv.is_some() || args.svg.is_some()) {
+        bail!("--shard prints one shard's points as JSON; `mpqlab merge` joins the shards and writes --csv and --svg");
+    }
     if args.model == "lossy-text" {
         if args.weights.is_some() || !args.codecs.is_empty() {
-            bail!("sweep --model lossy-text drops words by the bundled language model; it takes --classifier, --fractions, --text, --prose-items, --csv, --svg");
+            bail!("sweep --model lossy-text drops words by the bundled language model; it takes --classifier, --fractions, --text, --prose-items, --csv, --svg, --shard");
         }
+        let shard = match args.shard {
+            Some(s) => Some((s, settings(&args, &[])?)),
+            None => None,
+        };
         return crate::lossy::sweep(&crate::lossy::LossyArgs {
             classifier: &args.classifier,
             fractions: args.fractions.as_deref(),
@@ -217,9 +282,13 @@ pub fn run(args: SweepArgs) -> Result<()> {
             prose_items: args.prose_items,
             csv: args.csv.as_deref(),
             svg: args.svg.as_deref(),
+            shard,
         });
     }
     if args.model == "lm" {
+        if args.shard.is_some() {
+            bail!("sweep --model lm runs its few checkpoints in one process; --shard is for the model and lossy-text sweeps");
+        }
         if args.weights.is_some() || !args.codecs.is_empty() {
             bail!("sweep --model lm runs every bundled checkpoint of the lm coder; it takes --items (cloze items), --data, --svg");
         }
@@ -244,15 +313,8 @@ pub fn run(args: SweepArgs) -> Result<()> {
         if args.items == 0 {
             bail!("--items must be at least 1");
         }
-        let result = kws_sweep(args.items, &specs)?;
-        if let Some(path) = &args.csv {
-            std::fs::write(path, result.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        if let Some(path) = &args.svg {
-            std::fs::write(path, result.plot_svg()).with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        println!("{}", result.to_json());
-        return Ok(());
+        let swept = kws_sweep_shard(args.items, &specs, args.shard)?;
+        return finish(&args, &specs, swept);
     }
     let model = parse_model(&args.model)?;
     if args.items == 0 {
@@ -264,13 +326,6 @@ pub fn run(args: SweepArgs) -> Result<()> {
         args.codecs.clone()
     };
     let classifier = classifier(model, args.weights.as_deref())?;
-    let result = sweep_with(&classifier, args.items, &specs)?;
-    if let Some(path) = &args.csv {
-        std::fs::write(path, result.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(path) = &args.svg {
-        std::fs::write(path, result.plot_svg()).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    println!("{}", result.to_json());
-    Ok(())
+    let swept = sweep_with(&classifier, args.items, &specs, args.shard)?;
+    finish(&args, &specs, swept)
 }

@@ -289,6 +289,60 @@ fn sweep_rejects_bad_specs_clearly() {
     }
 }
 
+#[test]
+fn a_sharded_sweep_merged_is_the_unsharded_run_byte_for_byte() {
+    let args = ["sweep", "--model", "fashion-cnn", "--items", "30", "--codec", "jpeg:quality=10..90:3", "--codec", "webp-ll-down:scale=25,75", "--no-timings"];
+    let (csv, svg) = (tmp("one.csv"), tmp("one.svg"));
+    let one = mpqlab().args(args).arg("--csv").arg(&csv).arg("--svg").arg(&svg).output().unwrap();
+    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    // Shards 2 and 0 of 3 hold 1 and 2 of the 5 points; merged in any order.
+    let shards: Vec<PathBuf> = [2, 0, 1]
+        .iter()
+        .map(|i| {
+            let out = mpqlab().args(args).args(["--shard", &format!("{i}/3")]).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v["result"]["points"].as_array().unwrap().len(), if *i == 2 { 1 } else { 2 });
+            let path = tmp(&format!("shard-{i}.json"));
+            std::fs::write(&path, &out.stdout).unwrap();
+            path
+        })
+        .collect();
+    let (mcsv, msvg) = (tmp("merged.csv"), tmp("merged.svg"));
+    let merged = mpqlab().arg("merge").args(&shards).arg("--csv").arg(&mcsv).arg("--svg").arg(&msvg).output().unwrap();
+    assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
+    assert!(merged.stdout == one.stdout, "the merged JSON differs from the unsharded run's");
+    assert_eq!(std::fs::read(&mcsv).unwrap(), std::fs::read(&csv).unwrap());
+    assert_eq!(std::fs::read(&msvg).unwrap(), std::fs::read(&svg).unwrap());
+
+    // Missing, repeated, foreign and damaged shards are refused with the reason.
+    let other = mpqlab().args(["sweep", "--model", "fashion-cnn", "--items", "20", "--codec", "jpeg:quality=10..90:3", "--codec", "webp-ll-down:scale=25,75", "--no-timings", "--shard", "1/3"]).output().unwrap();
+    let other_path = tmp("other-1.json");
+    std::fs::write(&other_path, &other.stdout).unwrap();
+    let junk = tmp("junk-shard.json");
+    std::fs::write(&junk, br#"{"format": "mpqlab-sweep-shard", "version": 1, "kind": "rate-perception""#).unwrap();
+    let not_shard = tmp("not-shard.json");
+    std::fs::write(&not_shard, &one.stdout).unwrap();
+    let cases: Vec<(Vec<&PathBuf>, &str)> = vec![
+        (vec![&shards[0], &shards[1]], "shard 1/3 missing"),
+        (vec![&shards[0], &shards[1], &shards[1]], "both shard 0/3"),
+        (vec![&shards[0], &shards[1], &other_path], "different sweeps"),
+        (vec![&shards[0], &junk], "not JSON"),
+        (vec![&not_shard], "not a sweep shard"),
+    ];
+    for (files, want) in cases {
+        let out = mpqlab().arg("merge").args(files).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(want), "wanted '{want}' in: {err}");
+    }
+    for (args, want) in [(vec!["--shard", "3/3"], "counted from 0"), (vec!["--shard", "0/3", "--csv", "x.csv"], "mpqlab merge")] {
+        let out = mpqlab().args(["sweep", "--model", "fashion-cnn", "--items", "5"]).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(want), "wanted '{want}' in: {err}");
+    }
+}
+
 fn run_link(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
     let out = mpqlab().arg("run").args(args).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
