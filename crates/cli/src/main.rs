@@ -19,6 +19,7 @@
 //! mpqlab sweep … --shard 2/8 --no-timings > s2.json   one shard of a sweep (array jobs)
 //! mpqlab merge s*.json --csv s.csv --svg s.svg      the shards joined, as the unsharded run
 //! mpqlab quant --model fashion-cnn --search --svg q.svg  accuracy per weight format: JSON
+//! mpqlab eval photo.png -c avif --target-bpp 0.5   the AVIF quality that gives 0.5 bpp: JSON
 //! mpqlab run '#/image?v=1&in=gallery:coffee&l=jpeg:quality=10'   a share link's numbers: JSON
 //! mpqlab train fashion --epochs 15 --seed 1        rebuild the bundled Fashion-MNIST CNN
 //! mpqlab train catsdogs --epochs 60               rebuild the bundled CIFAR cats-vs-dogs CNN
@@ -69,6 +70,8 @@ enum Command {
         input: PathBuf,
         #[command(flatten)]
         codec: CodecArgs,
+        #[command(flatten)]
+        target: TargetArgs,
         /// Output file (default: the input's name with the codec's extension).
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -89,6 +92,8 @@ enum Command {
         /// Every text codec at its default settings on the file (a JSON array).
         #[arg(long, conflicts_with_all = ["codec", "params"])]
         all: bool,
+        #[command(flatten)]
+        target: TargetArgs,
     },
     /// Decode a text codec's stream back to the bytes it holds (the codec is told by the
     /// stream's first bytes unless given).
@@ -134,6 +139,44 @@ struct CodecArgs {
     /// A parameter as name=value; repeatable.
     #[arg(short, long = "param", value_name = "NAME=VALUE")]
     params: Vec<String>,
+}
+
+/// "Aim for a size": the codec's size parameter found by bisection (`mpq_core::target`).
+#[derive(clap::Args)]
+struct TargetArgs {
+    /// Aim for this many bytes: the lossy codec's size setting (JPEG/AVIF quality, the kept
+    /// scale, a bit rate) is searched; the JSON's `target` says how near it came and why not.
+    #[arg(long, value_name = "N", group = "aim")]
+    target_bytes: Option<f64>,
+    /// Aim for this many bits per pixel (images).
+    #[arg(long, value_name = "BPP", group = "aim")]
+    target_bpp: Option<f64>,
+    /// Aim for this many kilobits per second (audio).
+    #[arg(long, value_name = "KBPS", group = "aim")]
+    target_kbps: Option<f64>,
+}
+
+impl TargetArgs {
+    fn target(&self) -> Option<mpq_core::target::Target> {
+        use mpq_core::target::Target;
+        self.target_bytes.map(Target::Bytes).or(self.target_bpp.map(Target::BitsPerPixel)).or(self.target_kbps.map(Target::Kbps))
+    }
+
+    /// `params` with the size setting that comes nearest the target in place, and the search's
+    /// report; `params` as they are without a target.
+    fn aim(&self, codec: &dyn mpq_core::Codec, params: Params, media: &Media) -> Result<(Params, Option<mpq_core::target::TargetReport>)> {
+        let Some(t) = self.target() else { return Ok((params, None)) };
+        let (params, _, report) = mpq_core::target::aim(codec, &params, media, t)?;
+        eprintln!(
+            "{} aimed at {t}: {} bytes ({:+.2} %){}{}",
+            codec.id(),
+            report.bytes,
+            100.0 * report.relative_error,
+            report.param.as_ref().zip(report.value.as_ref()).map(|(p, v)| format!(" with {p}={v}")).unwrap_or_default(),
+            report.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default()
+        );
+        Ok((params, Some(report)))
+    }
 }
 
 impl CodecArgs {
@@ -257,13 +300,14 @@ fn run(cli: Cli) -> Result<()> {
             });
             println!("{}", serde_json::to_string_pretty(&info)?);
         }
-        Command::Compress { input, codec, output } => {
+        Command::Compress { input, codec, target, output } => {
             let (codec, params) = codec.resolve()?;
             let media = match codec.modality() {
                 mpq_core::Modality::Audio => Media::Audio(audio::read_audio(&input)?),
                 mpq_core::Modality::Text => Media::Text(text::read_text(&input)?),
                 mpq_core::Modality::Image => Media::Image(read_image(&input)?),
             };
+            let (params, _) = target.aim(codec.as_ref(), params, &media)?;
             let bytes = codec.encode(&media, &params)?;
             let output = output.unwrap_or_else(|| input.with_extension(codec.extension()));
             if output == input {
@@ -273,13 +317,19 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("{} → {} ({} bytes)", input.display(), output.display(), bytes.len());
         }
         Command::Decompress { input, codec, output } => text::decompress(&input, codec.as_deref(), output.as_deref())?,
-        Command::Eval { input, all: true, .. } => {
+        Command::Eval { input, all: true, target, .. } => {
+            if target.target().is_some() {
+                bail!("a target size is for one lossy codec (-c), not --all");
+            }
             let reports = text::evaluate_all(&text::read_text(&input)?)?;
             println!("{}", serde_json::to_string_pretty(&reports)?);
         }
-        Command::Eval { input, codec, params, .. } => {
+        Command::Eval { input, codec, params, target, .. } => {
             let codec = CodecArgs { codec: codec.expect("clap requires --codec without --all"), params };
             let (codec, params) = codec.resolve()?;
+            if codec.modality() == mpq_core::Modality::Text && target.target().is_some() {
+                bail!("{} is lossless: a target size is for the image and audio labs' lossy codecs", codec.id());
+            }
             if codec.modality() == mpq_core::Modality::Text {
                 let t = text::read_text(&input)?;
                 let (stream, report) = text::evaluate_text(codec.as_ref(), &params, &t)?;
@@ -290,14 +340,23 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&json)?);
             } else if codec.modality() == mpq_core::Modality::Audio {
                 let clip = audio::read_audio(&input)?;
+                let (params, aimed) = target.aim(codec.as_ref(), params, &Media::Audio(clip.clone()))?;
                 let (_, decoded, report) = audio::evaluate_audio(codec.as_ref(), &params, &clip)?;
                 let mut json = serde_json::to_value(&report)?;
                 json["keywords"] = audio::kws_verdict(&clip, &decoded, report.delay_ms)?;
+                if let Some(a) = aimed {
+                    json["target"] = serde_json::to_value(a)?;
+                }
                 println!("{}", serde_json::to_string_pretty(&json)?);
             } else {
                 let image = read_image(&input)?;
+                let (params, aimed) = target.aim(codec.as_ref(), params, &Media::Image(image.clone()))?;
                 let (_, _, report) = evaluate(codec.as_ref(), &params, &image)?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                let mut json = serde_json::to_value(&report)?;
+                if let Some(a) = aimed {
+                    json["target"] = serde_json::to_value(a)?;
+                }
+                println!("{}", serde_json::to_string_pretty(&json)?);
             }
         }
         Command::Classify(args) => classify::run(args)?,

@@ -343,6 +343,50 @@ fn a_sharded_sweep_merged_is_the_unsharded_run_byte_for_byte() {
     }
 }
 
+#[test]
+fn a_target_size_sets_the_codecs_parameter() {
+    // Image: bits per pixel; the eval at the chosen quality is what `target` reports.
+    let out = mpqlab().args(["eval", PHOTO, "-c", "jpeg:subsampling=4:4:4", "--target-bpp", "1.0"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &v["target"];
+    assert_eq!(t["param"], "quality");
+    assert_eq!(v["params"]["quality"], t["value"]);
+    assert_eq!(v["params"]["subsampling"], "4:4:4", "the other parameters stay as given");
+    assert_eq!(v["bytes"], t["bytes"]);
+    assert!((v["bits_per_pixel"].as_f64().unwrap() - 1.0).abs() <= 0.02, "{v}");
+    assert_eq!(t["reached"], true);
+    // compress writes the same stream.
+    let path = tmp("aimed.jpg");
+    let st = mpqlab().args(["compress", PHOTO, "-c", "jpeg:subsampling=4:4:4", "--target-bpp", "1.0", "-o"]).arg(&path).status().unwrap();
+    assert!(st.success());
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), t["bytes"].as_u64().unwrap());
+    // Audio: kbit/s, and a codec with one rate says so.
+    let clip = "www/gallery/audio/codec2-speech-16k.wav";
+    let out = mpqlab().args(["eval", clip, "-c", "opus", "--target-kbps", "16"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!((v["kbps"].as_f64().unwrap() - 16.0).abs() <= 0.32, "{}", v["kbps"]);
+    assert_eq!(v["params"]["bitrate"], v["target"]["value"]);
+    let out = mpqlab().args(["eval", clip, "-c", "mulaw", "--target-kbps", "16"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["target"]["reached"], false);
+    assert!(v["target"]["note"].as_str().unwrap().contains("one rate"));
+    // Refused with the reason: a lossless codec, two targets at once, a unit for another lab.
+    for (args, want) in [
+        (vec!["eval", PHOTO, "-c", "png", "--target-bytes", "1000"], "lossless"),
+        (vec!["eval", "www/gallery/text/udhr-de.txt", "-c", "xz", "--target-bytes", "1000"], "lossless"),
+        (vec!["eval", PHOTO, "-c", "jpeg", "--target-bytes", "1000", "--target-bpp", "1"], "cannot be used with"),
+        (vec!["eval", PHOTO, "-c", "jpeg", "--target-kbps", "16"], "for audio"),
+        (vec!["eval", PHOTO, "-c", "jpeg", "--target-bytes", "0"], "positive"),
+    ] {
+        let out = mpqlab().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(want), "{args:?}: wanted '{want}' in {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
 fn run_link(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
     let out = mpqlab().arg("run").args(args).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();

@@ -211,6 +211,12 @@ pub trait Codec: Send + Sync {
     fn encode_resolved(&self, input: &Media, params: &ResolvedParams) -> Result<Vec<u8>>;
     /// Decodes bytes this codec produced (or any valid file of its format).
     fn decode(&self, bytes: &[u8]) -> Result<Media>;
+    /// The parameter that sets a lossy codec's size, more of it giving more bytes (an int, or a
+    /// choice whose options are listed in increasing order): what "aim for N bytes" searches
+    /// ([`crate::target::aim`]). `None`: lossless, or one rate for a given input.
+    fn rate_param(&self) -> Option<&'static str> {
+        None
+    }
 
     /// Validates `params` against the schema, then encodes.
     fn encode(&self, input: &Media, params: &Params) -> Result<Vec<u8>> {

@@ -13,6 +13,7 @@ pub mod experiment;
 pub mod limits;
 pub mod media;
 pub mod sweep;
+pub mod target;
 
 pub use codec::{Codec, Modality, ParamKind, ParamSpec, ParamValue, Params};
 pub use error::{Error, Result};

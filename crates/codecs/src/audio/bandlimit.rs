@@ -80,6 +80,10 @@ impl Codec for BandLimit {
         let bits: u16 = params.choice("bits").parse().map_err(|_| Error::BadParam { name: "bits".into(), reason: "not a number".into() })?;
         encode(a, rate, bits)
     }
+    fn rate_param(&self) -> Option<&'static str> {
+        Some("rate")
+    }
+
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
         decode_wav(bytes).map(Media::Audio)
     }

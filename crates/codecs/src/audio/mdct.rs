@@ -382,6 +382,10 @@ impl Codec for Mdct {
         let a = super::expect_audio(self.id(), input)?;
         encode(a, params.int("bitrate") as u32)
     }
+    fn rate_param(&self) -> Option<&'static str> {
+        Some("bitrate")
+    }
+
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
         decode(bytes).map(Media::Audio)
     }

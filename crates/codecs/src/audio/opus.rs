@@ -218,6 +218,10 @@ impl Codec for Opus {
         let app = if params.choice("application") == "audio" { Application::Audio } else { Application::Voip };
         encode(a, params.int("bitrate") as i32, frame, app)
     }
+    fn rate_param(&self) -> Option<&'static str> {
+        Some("bitrate")
+    }
+
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
         decode_ogg(bytes).map(Media::Audio)
     }

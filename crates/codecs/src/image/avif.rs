@@ -66,6 +66,10 @@ impl Codec for Avif {
         let speed = params.int("speed").clamp(1, 10) as u8;
         encode(img, quality, speed).map_err(|e| Error::encode(self.id(), e))
     }
+    fn rate_param(&self) -> Option<&'static str> {
+        Some("quality")
+    }
+
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
         decode_avif(bytes).map(Media::Image)
     }

@@ -67,6 +67,10 @@ impl Codec for Jpeg {
             .map_err(|e| Error::encode(self.id(), e))?;
         Ok(out)
     }
+    fn rate_param(&self) -> Option<&'static str> {
+        Some("quality")
+    }
+
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
         decode_jpeg(bytes).map(Media::Image)
     }

@@ -92,6 +92,10 @@ impl Codec for WebpLosslessDown {
         out.extend_from_slice(&webp);
         Ok(out)
     }
+    fn rate_param(&self) -> Option<&'static str> {
+        Some("scale")
+    }
+
     fn decode(&self, bytes: &[u8]) -> Result<Media> {
         decode_webp_down(bytes).map(Media::Image)
     }
