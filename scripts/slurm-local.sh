@@ -34,8 +34,14 @@ for tool in munged mungekey slurmctld slurmd sbatch sinfo; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install slurm-wlm munge" >&2; exit 1; }
 done
 
-# A free TCP port on loopback (Python asks the kernel for one).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A free TCP port on loopback, asked of the kernel (by Python, or by Node where there is none).
+free_port() {
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  else
+    node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+  fi
+}
 
 user="$(id -un)"
 mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
