@@ -162,11 +162,11 @@ impl TargetArgs {
         self.target_bytes.map(Target::Bytes).or(self.target_bpp.map(Target::BitsPerPixel)).or(self.target_kbps.map(Target::Kbps))
     }
 
-    /// `params` with the size setting that comes nearest the target in place, and the search's
-    /// report; `params` as they are without a target.
-    fn aim(&self, codec: &dyn mpq_core::Codec, params: Params, media: &Media) -> Result<(Params, Option<mpq_core::target::TargetReport>)> {
+    /// `params` with the size setting that comes nearest the target in place, with the stream
+    /// at that setting and the search's report; `params` as they are without a target.
+    fn aim(&self, codec: &dyn mpq_core::Codec, params: Params, media: &Media) -> Result<(Params, Option<(Vec<u8>, mpq_core::target::TargetReport)>)> {
         let Some(t) = self.target() else { return Ok((params, None)) };
-        let (params, _, report) = mpq_core::target::aim(codec, &params, media, t)?;
+        let (params, stream, report) = mpq_core::target::aim(codec, &params, media, t)?;
         eprintln!(
             "{} aimed at {t}: {} bytes ({:+.2} %){}{}",
             codec.id(),
@@ -175,7 +175,7 @@ impl TargetArgs {
             report.param.as_ref().zip(report.value.as_ref()).map(|(p, v)| format!(" with {p}={v}")).unwrap_or_default(),
             report.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default()
         );
-        Ok((params, Some(report)))
+        Ok((params, Some((stream, report))))
     }
 }
 
@@ -199,6 +199,15 @@ impl CodecArgs {
 /// Splits `quality=10,subsampling=4:2:0` on commas that start a new `name=`.
 fn split_inline_params(s: &str) -> Vec<String> {
     s.split(',').map(str::to_string).collect()
+}
+
+/// Reads the input a codec of `modality` takes: audio, any file as text, or an image.
+fn read_media(modality: mpq_core::Modality, path: &Path) -> Result<Media> {
+    Ok(match modality {
+        mpq_core::Modality::Audio => Media::Audio(audio::read_audio(path)?),
+        mpq_core::Modality::Text => Media::Text(text::read_text(path)?),
+        mpq_core::Modality::Image => Media::Image(read_image(path)?),
+    })
 }
 
 /// Reads an image file; a damaged file that still decodes is read with a warning on stderr.
@@ -302,13 +311,11 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Compress { input, codec, target, output } => {
             let (codec, params) = codec.resolve()?;
-            let media = match codec.modality() {
-                mpq_core::Modality::Audio => Media::Audio(audio::read_audio(&input)?),
-                mpq_core::Modality::Text => Media::Text(text::read_text(&input)?),
-                mpq_core::Modality::Image => Media::Image(read_image(&input)?),
+            let media = read_media(codec.modality(), &input)?;
+            let bytes = match target.aim(codec.as_ref(), params, &media)? {
+                (_, Some((aimed, _))) => aimed,
+                (params, None) => codec.encode(&media, &params)?,
             };
-            let (params, _) = target.aim(codec.as_ref(), params, &media)?;
-            let bytes = codec.encode(&media, &params)?;
             let output = output.unwrap_or_else(|| input.with_extension(codec.extension()));
             if output == input {
                 bail!("refusing to overwrite the input {}; give --output", input.display());
@@ -327,37 +334,31 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval { input, codec, params, target, .. } => {
             let codec = CodecArgs { codec: codec.expect("clap requires --codec without --all"), params };
             let (codec, params) = codec.resolve()?;
-            if codec.modality() == mpq_core::Modality::Text && target.target().is_some() {
-                bail!("{} is lossless: a target size is for the image and audio labs' lossy codecs", codec.id());
+            let media = read_media(codec.modality(), &input)?;
+            // (A text codec with a target is refused here: `aim` refuses every lossless codec.)
+            // The aimed stream is encoded again below, as without a target: eval times the encode.
+            let (params, aimed) = target.aim(codec.as_ref(), params, &media)?;
+            let mut json = match &media {
+                Media::Text(t) => {
+                    let (stream, report) = text::evaluate_text(codec.as_ref(), &params, t)?;
+                    let mut json = serde_json::to_value(&report)?;
+                    if codec.id() == "logs" {
+                        json["structure"] = text::logs_summary(&t.bytes, &stream)?;
+                    }
+                    json
+                }
+                Media::Audio(clip) => {
+                    let (_, decoded, report) = audio::evaluate_audio(codec.as_ref(), &params, clip)?;
+                    let mut json = serde_json::to_value(&report)?;
+                    json["keywords"] = audio::kws_verdict(clip, &decoded, report.delay_ms)?;
+                    json
+                }
+                Media::Image(image) => serde_json::to_value(evaluate(codec.as_ref(), &params, image)?.2)?,
+            };
+            if let Some((_, report)) = aimed {
+                json["target"] = serde_json::to_value(report)?;
             }
-            if codec.modality() == mpq_core::Modality::Text {
-                let t = text::read_text(&input)?;
-                let (stream, report) = text::evaluate_text(codec.as_ref(), &params, &t)?;
-                let mut json = serde_json::to_value(&report)?;
-                if codec.id() == "logs" {
-                    json["structure"] = text::logs_summary(&t.bytes, &stream)?;
-                }
-                println!("{}", serde_json::to_string_pretty(&json)?);
-            } else if codec.modality() == mpq_core::Modality::Audio {
-                let clip = audio::read_audio(&input)?;
-                let (params, aimed) = target.aim(codec.as_ref(), params, &Media::Audio(clip.clone()))?;
-                let (_, decoded, report) = audio::evaluate_audio(codec.as_ref(), &params, &clip)?;
-                let mut json = serde_json::to_value(&report)?;
-                json["keywords"] = audio::kws_verdict(&clip, &decoded, report.delay_ms)?;
-                if let Some(a) = aimed {
-                    json["target"] = serde_json::to_value(a)?;
-                }
-                println!("{}", serde_json::to_string_pretty(&json)?);
-            } else {
-                let image = read_image(&input)?;
-                let (params, aimed) = target.aim(codec.as_ref(), params, &Media::Image(image.clone()))?;
-                let (_, _, report) = evaluate(codec.as_ref(), &params, &image)?;
-                let mut json = serde_json::to_value(&report)?;
-                if let Some(a) = aimed {
-                    json["target"] = serde_json::to_value(a)?;
-                }
-                println!("{}", serde_json::to_string_pretty(&json)?);
-            }
+            println!("{}", serde_json::to_string_pretty(&json)?);
         }
         Command::Classify(args) => classify::run(args)?,
         Command::Bench(args) => bench::run(args)?,
