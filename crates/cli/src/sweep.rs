@@ -110,12 +110,12 @@ pub(crate) fn classifier(model: ModelId, weights: Option<&std::path::Path>) -> R
 fn sweep_with(classifier: &Classifier, items: usize, specs: &[String], shard: Option<Shard>) -> Result<(SweepResult, usize, Vec<usize>)> {
     let model = classifier.id();
     let sweeps = specs.iter().map(|s| CodecSweep::parse(s)).collect::<Result<Vec<_>, _>>()?;
-    // Resolve every codec and value before any work, so a typo fails at once.
-    let mut plan = Vec::new();
+    // Resolve every codec and value before any work, so a typo fails at once. The plan is the
+    // points in order (what `--shard` counts).
+    let mut points: Vec<(&CodecSweep, f64)> = Vec::new();
     for sweep in &sweeps {
         let codec = mpq_codecs::codec(&sweep.codec)?;
-        let values = sweep.resolved_values(&codec.params())?;
-        plan.push((sweep, values));
+        points.extend(sweep.resolved_values(&codec.params())?.into_iter().map(|v| (sweep, v)));
     }
 
     let task = model.task();
@@ -128,36 +128,28 @@ fn sweep_with(classifier: &Classifier, items: usize, specs: &[String], shard: Op
         items: runner.len(),
         points: Vec::new(),
     };
-    let plan_points: usize = plan.iter().map(|(_, v)| v.len()).sum();
-    let indices = crate::shard::indices(shard, plan_points);
+    let indices = crate::shard::indices(shard, points.len());
     let total = indices.len();
-    let mut k = 0;
-    for (sweep, values) in &plan {
-        for &value in values {
-            k += 1;
-            if shard.is_some_and(|s| !s.takes(k - 1)) {
-                continue;
-            }
-            let codec = mpq_codecs::codec(&sweep.codec)?;
-            let params = sweep.params_for(&codec.params(), value)?;
-            let name = codec.name().to_string();
-            let point = PointAccumulator::new(&sweep.codec, &name, &sweep.param, value);
-            let native = NativeCodec { codec, params };
-            let t = Instant::now();
-            let point = block_on(runner.run_point(&native, point, |_| {}))?;
-            eprintln!(
-                "[{}/{total}] {} {}={}: {:.3} bpp, accuracy {}, PSNR {} ({:.1} s)",
-                result.points.len() + 1,
-                sweep.codec,
-                sweep.param,
-                value,
-                point.bits_per_pixel,
-                point.accuracy.map_or("–".into(), |a| format!("{a:.4}")),
-                point.psnr_db.map_or("∞".into(), |p| format!("{p:.2} dB")),
-                t.elapsed().as_secs_f64()
-            );
-            result.points.push(point);
-        }
+    for &(sweep, value) in indices.iter().map(|&k| &points[k]) {
+        let codec = mpq_codecs::codec(&sweep.codec)?;
+        let params = sweep.params_for(&codec.params(), value)?;
+        let name = codec.name().to_string();
+        let point = PointAccumulator::new(&sweep.codec, &name, &sweep.param, value);
+        let native = NativeCodec { codec, params };
+        let t = Instant::now();
+        let point = block_on(runner.run_point(&native, point, |_| {}))?;
+        eprintln!(
+            "[{}/{total}] {} {}={}: {:.3} bpp, accuracy {}, PSNR {} ({:.1} s)",
+            result.points.len() + 1,
+            sweep.codec,
+            sweep.param,
+            value,
+            point.bits_per_pixel,
+            point.accuracy.map_or("–".into(), |a| format!("{a:.4}")),
+            point.psnr_db.map_or("∞".into(), |p| format!("{p:.2} dB")),
+            t.elapsed().as_secs_f64()
+        );
+        result.points.push(point);
     }
     let times = runner.stage_times();
     eprintln!(
@@ -169,7 +161,7 @@ fn sweep_with(classifier: &Classifier, items: usize, specs: &[String], shard: Op
         times.model_ms / 1e3,
         times.metrics_ms / 1e3
     );
-    Ok((result, plan_points, indices))
+    Ok((result, points.len(), indices))
 }
 
 /// One of our codecs at one setting.
