@@ -48,7 +48,9 @@ bin="${MPQLAB_BIN:-}"
 if [ -z "$bin" ]; then
   bin="$(command -v mpqlab || true)"
   target="${CARGO_TARGET_DIR:-$HOME/.cache/mpqlab/target}"
-  for b in "$target/release/mpqlab" "$target/debug/mpqlab"; do [ -n "$bin" ] || { [ -x "$b" ] && bin="$b"; }; done
+  for b in "$target/release/mpqlab" "$target/debug/mpqlab"; do
+    if [ -z "$bin" ] && [ -x "$b" ]; then bin="$b"; fi
+  done
 fi
 [ -n "$bin" ] && [ -x "$bin" ] || { echo "cluster-sweep: no mpqlab binary (set MPQLAB_BIN, or cargo build -p mpq-cli)" >&2; exit 1; }
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
