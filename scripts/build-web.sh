@@ -4,6 +4,8 @@
 #   * writes dist/build.json (both modules' sizes; the page reads the worker module's size from
 #     it to show download progress) and fails when the gzipped UI module exceeds its budget;
 #   * puts a strict Content-Security-Policy into dist/index.html (scripts/csp.mjs);
+#   * writes the build's files and hashes into dist/sw.js and its id into build.json
+#     (scripts/pwa.mjs: offline use);
 #   * precompresses what the page loads (.gz and .br beside each file), as a production host
 #     would serve it (tests/e2e/serve.mjs sends them).
 # Skips everything when dist/ was built from exactly these sources (MPQ_FORCE_BUILD=1 rebuilds).
@@ -55,6 +57,9 @@ fi
 
 # A strict Content-Security-Policy in the page (trunk's one inline loader allowed by its hash).
 timed node "$ROOT/scripts/csp.mjs" "$ROOT/dist/index.html"
+
+# The service worker's list of this build's files and their hashes, and the build's id.
+timed node "$ROOT/scripts/pwa.mjs" "$ROOT/dist"
 
 # Precompressed copies for the static server (gzip -9 and brotli 11, through Node's zlib).
 timed node "$ROOT/scripts/precompress.mjs" "$ROOT/dist"

@@ -2,7 +2,7 @@
 // that it travels with the page to any static host:
 //   * scripts only from the page's own origin, plus trunk's one inline loader by its SHA-256
 //     (no other inline script, no eval; 'wasm-unsafe-eval' lets WebAssembly compile);
-//   * workers, fetches, images and styles from the same origin only (blob: for the downloads
+//   * workers (the service worker too), the web app manifest, fetches, images and styles from the same origin only (blob: for the downloads
 //     and pictures the page makes itself); no plugins, no <base>, no forms.
 // Nothing the page shows from a file, a link or a worker is inserted as HTML (crates/web/src/ui),
 // and the CSP is the second wall if something ever were.
@@ -19,6 +19,7 @@ const policy = [
   "default-src 'none'",
   `script-src 'self' 'wasm-unsafe-eval' ${hashes.join(' ')}`.trim(),
   "worker-src 'self'",
+  "manifest-src 'self'",
   "connect-src 'self'",
   "img-src 'self' blob:",
   "style-src 'self'",

@@ -1,0 +1,100 @@
+// The page's side of offline use (www/sw.js): registers the service worker once the page's own
+// loading is over (so the first visit's first screen does not share the network with it), asks
+// it to save the whole build for offline use, shows how far that got, and offers a new build
+// when one is deployed. Plain JavaScript at the platform's edge: the UI module does not need to
+// know about any of it.
+const status = document.getElementById('offline-status');
+const notice = document.getElementById('update');
+const root = document.documentElement;
+
+function show(text, state) {
+  if (!status) return;
+  status.textContent = text;
+  status.dataset.state = state;
+}
+
+function offerUpdate() {
+  if (!notice) return;
+  notice.hidden = false;
+  root.dataset.update = 'available';
+}
+
+async function main() {
+  if (!('serviceWorker' in navigator)) {
+    show('', 'unsupported');
+    return;
+  }
+  const sw = navigator.serviceWorker;
+  let registration = null;
+  // A page that had a controller when it loaded reloads when a new build takes over (the
+  // experiment is in the link); the first install's `claim` changes the controller too, and
+  // that page keeps running.
+  let reloadOnChange = Boolean(sw.controller);
+  sw.addEventListener('controllerchange', () => {
+    if (reloadOnChange) {
+      root.dataset.update = 'reloading';
+      location.reload();
+    } else {
+      reloadOnChange = true;
+      ask();
+    }
+  });
+  sw.addEventListener('message', (event) => {
+    const msg = event.data || {};
+    if (msg.type === 'build') {
+      root.dataset.build = msg.id;
+      if (msg.done === msg.total) show('works offline', 'done');
+    } else if (msg.type === 'fill') {
+      if (msg.state === 'done') show('works offline', 'done');
+      else if (msg.state === 'running') show(`saving for offline use ${Math.floor((100 * msg.done) / msg.total)} %`, 'running');
+      else show('not saved for offline use', msg.state);
+    } else if (msg.type === 'stale') {
+      registration?.update().catch(() => {});
+    }
+  });
+
+  // After the worker module is ready (or 20 s, if it never is): the service worker's install
+  // fetches the shell again (revalidations, mostly), and `fill` the rest of the build.
+  await new Promise((resolve) => {
+    const worker = document.querySelector('[data-testid=worker-status]');
+    const done = () => worker && ['ready', 'error'].includes(worker.dataset.state);
+    if (done()) return resolve();
+    const observer = new MutationObserver(() => { if (done()) { observer.disconnect(); resolve(); } });
+    if (worker) observer.observe(worker, { attributes: true, attributeFilter: ['data-state'] });
+    setTimeout(() => { observer.disconnect(); resolve(); }, 20_000);
+  });
+
+  try {
+    registration = await sw.register('sw.js', { scope: './' });
+  } catch (e) {
+    show('offline use unavailable', 'error');
+    console.warn('mpqlab: no service worker:', e);
+    return;
+  }
+  const watch = (w) => {
+    if (!w) return;
+    w.addEventListener('statechange', () => { if (w.state === 'installed' && sw.controller) offerUpdate(); });
+  };
+  if (registration.waiting && sw.controller) offerUpdate();
+  watch(registration.installing);
+  registration.addEventListener('updatefound', () => watch(registration.installing));
+  document.getElementById('update-reload')?.addEventListener('click', () => {
+    reloadOnChange = true;
+    if (registration.waiting) registration.waiting.postMessage({ type: 'skip-waiting' });
+    else location.reload();
+  });
+  // New builds are looked for on every load (the browser does that) and when the page comes
+  // back into view or has been open for a while.
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) registration.update().catch(() => {}); });
+  setInterval(() => registration.update().catch(() => {}), 15 * 60_000);
+
+  function ask() {
+    if (!sw.controller) return;
+    sw.controller.postMessage({ type: 'build' });
+    sw.controller.postMessage({ type: 'fill' });
+  }
+  await sw.ready;
+  if (sw.controller) ask();
+}
+
+main();
