@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use mpq_core::Experiment;
 use mpq_core::experiment::audio::AudioExperiment;
-use mpq_core::experiment::image::{ImageExperiment, Input};
+use mpq_core::experiment::image::{ImageExperiment, Input, Side};
 use mpq_core::experiment::model::{KernelBackend, ModelExperiment, ModelRun};
-use mpq_core::Image;
+use mpq_core::{Image, Media};
 use mpq_gpu::Format;
 use mpq_models::verdict::DatasetItem;
 use mpq_models::{Classifier, Task, classifier::block_on, cpu_device, data};
@@ -124,6 +124,18 @@ fn load_input(input: &Input, file: Option<&Path>) -> Result<(Image, String, Opti
     }
 }
 
+/// A side's settings, with its size parameter set by its target size when it has one (as the
+/// page sets it), and the search's report (`null` without a target).
+fn aimed(codec: &dyn mpq_core::Codec, side: &Side, media: &Media) -> Result<(mpq_core::Params, Value)> {
+    match side.target {
+        None => Ok((side.params.clone(), Value::Null)),
+        Some(t) => {
+            let (params, _, report) = mpq_core::target::aim(codec, &side.params, media, t)?;
+            Ok((params, serde_json::to_value(report)?))
+        }
+    }
+}
+
 fn image(e: &ImageExperiment, file: Option<&Path>) -> Result<Value> {
     let (img, name, item, warning) = load_input(&e.input, file)?;
     let model = crate::sweep::parse_model(&e.model)?;
@@ -138,10 +150,11 @@ fn image(e: &ImageExperiment, file: Option<&Path>) -> Result<Value> {
             }
             Err(err) => return Err(err.into()),
         };
-        let resolved = mpq_core::codec::ResolvedParams::resolve(codec.id(), &codec.params(), &side.params)?;
+        let (params, target) = aimed(codec.as_ref(), side, &Media::Image(img.clone()))?;
+        let resolved = mpq_core::codec::ResolvedParams::resolve(codec.id(), &codec.params(), &params)?;
         let (_, decoded, report) = crate::evaluate(codec.as_ref(), resolved.as_params(), &img)?;
         let verdict = block_on(mpq_models::verdict::judge(&classifier, "cpu", &img, item.as_ref(), &decoded, now_ms))?;
-        sides.push(json!({ "codec": side.codec, "params": resolved.as_params(), "report": report, "verdict": verdict }));
+        sides.push(json!({ "codec": side.codec, "params": resolved.as_params(), "target": target, "report": report, "verdict": verdict }));
     }
     let sweep = if e.sweep.run {
         let (ours, skipped): (Vec<String>, Vec<String>) =
@@ -200,10 +213,11 @@ fn audio(e: &AudioExperiment, file: Option<&Path>) -> Result<Value> {
         if codec.modality() != mpq_core::Modality::Audio {
             bail!("{} is not an audio codec", side.codec);
         }
-        let resolved = mpq_core::codec::ResolvedParams::resolve(codec.id(), &codec.params(), &side.params)?;
+        let (params, target) = aimed(codec.as_ref(), side, &Media::Audio(clip.clone()))?;
+        let resolved = mpq_core::codec::ResolvedParams::resolve(codec.id(), &codec.params(), &params)?;
         let (_, decoded, report) = crate::audio::evaluate_audio(codec.as_ref(), resolved.as_params(), &clip)?;
         let keywords = crate::audio::kws_verdict(&clip, &decoded, report.delay_ms)?;
-        sides.push(json!({ "codec": side.codec, "params": resolved.as_params(), "report": report, "keywords": keywords }));
+        sides.push(json!({ "codec": side.codec, "params": resolved.as_params(), "target": target, "report": report, "keywords": keywords }));
     }
     let sweep = if e.sweep.run {
         serde_json::from_str(&crate::sweep::kws_sweep(e.sweep.items as usize, &e.sweep.specs)?.to_json())?

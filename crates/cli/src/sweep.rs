@@ -135,7 +135,7 @@ fn sweep_with(classifier: &Classifier, items: usize, specs: &[String], shard: Op
         let params = sweep.params_for(&codec.params(), value)?;
         let name = codec.name().to_string();
         let point = PointAccumulator::new(&sweep.codec, &name, &sweep.param, value);
-        let native = NativeCodec { codec, params };
+        let native = NativeCodec { codec, params, target: sweep.target_at(value) };
         let t = Instant::now();
         let point = block_on(runner.run_point(&native, point, |_| {}))?;
         eprintln!(
@@ -164,16 +164,22 @@ fn sweep_with(classifier: &Classifier, items: usize, specs: &[String], shard: Op
     Ok((result, points.len(), indices))
 }
 
-/// One of our codecs at one setting.
+/// One of our codecs at one setting, or aimed at one size item by item (`target`: a sweep at
+/// equal sizes, `params` then the fixed settings only).
 struct NativeCodec {
     codec: Box<dyn mpq_core::Codec>,
     params: Params,
+    target: Option<mpq_core::target::Target>,
 }
 
 impl ItemCodec for NativeCodec {
     async fn round_trip(&self, item: &Image) -> Result<RoundTrip, Error> {
         let t = Instant::now();
-        let encoded = self.codec.encode(&Media::Image(item.clone()), &self.params)?;
+        let media = Media::Image(item.clone());
+        let encoded = match self.target {
+            None => self.codec.encode(&media, &self.params)?,
+            Some(target) => mpq_core::target::aim(self.codec.as_ref(), &self.params, &media, target)?.1,
+        };
         let encode_ms = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
         let decoded = self.codec.decode(&encoded)?.into_image()?;
@@ -192,8 +198,7 @@ pub(crate) fn kws_sweep(items: usize, specs: &[String]) -> Result<SweepResult> {
 fn kws_sweep_shard(items: usize, specs: &[String], shard: Option<Shard>) -> Result<(SweepResult, usize, Vec<usize>)> {
     use mpq_models::kws_cnn::{KwsCnn, bundled_test_subset};
     use mpq_models::kws_sweep::KwsSweep;
-    let plan: Vec<(String, String, f64, Params)> =
-        mpq_models::kws_sweep::plan(specs)?.into_iter().map(|p| (p.codec, p.param, p.value, p.params)).collect();
+    let plan = mpq_models::kws_sweep::plan(specs)?;
     let model = KwsCnn::load_bundled(&cpu_device())?;
     let set = bundled_test_subset()?;
     let t_all = Instant::now();
@@ -202,10 +207,11 @@ fn kws_sweep_shard(items: usize, specs: &[String], shard: Option<Shard>) -> Resu
     let mut result = SweepResult { model: "kws-cnn".into(), dataset: "kws-synth".into(), items: runner.len(), points: Vec::new() };
     let indices = crate::shard::indices(shard, plan.len());
     let total = indices.len();
-    for (id, param, value, params) in indices.iter().map(|&k| &plan[k]) {
+    for p in indices.iter().map(|&k| &plan[k]) {
+        let (id, param, value) = (&p.codec, &p.param, &p.value);
         let codec = mpq_codecs::codec(id)?;
         let t = Instant::now();
-        let point = runner.run_point(codec.as_ref(), params, param, *value, |_, _| true)?;
+        let point = runner.run_point(codec.as_ref(), &p.params, p.target, param, *value, |_, _| true)?;
         let a = point.audio.clone().context("an audio point")?;
         eprintln!(
             "[{}/{total}] {id} {param}={value}: {:.1} kbps, accuracy {}, STOI {}, SNR {} ({:.1} s)",

@@ -387,6 +387,56 @@ fn a_target_size_sets_the_codecs_parameter() {
     }
 }
 
+/// A link's target sizes (`lt`, `rt`) give `run` what `eval --target-*` gives; a sweep over
+/// `bpp=` puts every codec's points at the asked sizes.
+#[test]
+fn target_sizes_in_links_and_sweeps() {
+    let (code, v, err) = run_link(&["#/image?v=1&in=gallery:coffee&l=jpeg&r=webp-ll-down&lt=0.5bpp&rt=0.5bpp"]);
+    assert_eq!(code, Some(0), "{err}");
+    for (i, codec) in [(0, "jpeg"), (1, "webp-ll-down")] {
+        let side = &v["sides"][i];
+        let eval: serde_json::Value =
+            serde_json::from_slice(&mpqlab().args(["eval", "www/gallery/coffee.png", "-c", codec, "--target-bpp", "0.5"]).output().unwrap().stdout).unwrap();
+        assert_eq!(side["params"], eval["params"], "{codec}");
+        assert_eq!(side["target"]["bytes"], eval["target"]["bytes"], "{codec}");
+        assert_eq!(side["report"]["bytes"], eval["bytes"], "{codec}");
+        assert!((side["report"]["bits_per_pixel"].as_f64().unwrap() - 0.5).abs() <= 0.01, "{codec}: {side}");
+    }
+    // Audio: kbit/s on the left.
+    let (code, v, err) = run_link(&["#/audio?v=1&in=gallery:codec2-speech-16k&lt=16kbps"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!((v["sides"][0]["report"]["kbps"].as_f64().unwrap() - 16.0).abs() <= 0.32, "{}", v["sides"][0]);
+    assert_eq!(v["sides"][0]["params"]["bitrate"], v["sides"][0]["target"]["value"]);
+    assert_eq!(v["sides"][1]["target"], serde_json::Value::Null);
+
+    // A sweep at equal sizes: JPEG and AVIF at 4 and 6 bpp on 20 Fashion-MNIST items (a 28×28
+    // item has 98 bytes per bit per pixel: below ~3 bpp JPEG's and AVIF's headers alone are more).
+    let out = mpqlab()
+        .args(["sweep", "--model", "fashion-cnn", "--items", "20", "--no-timings", "--codec", "jpeg:bpp=4,6", "--codec", "avif:bpp=4,6,speed=10"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    for p in points {
+        let (want, got) = (p["value"].as_f64().unwrap(), p["bits_per_pixel"].as_f64().unwrap());
+        assert_eq!(p["param"], "bpp");
+        // Each item within 2 % where the codec's steps allow (a step on a 28×28 item is a few
+        // bytes, a few %): the mean within 5 %.
+        assert!((got - want).abs() <= 0.05 * want, "{} at {want} bpp: {got}", p["codec"]);
+    }
+    // And the audio sweep at equal kbit/s (one-second windows: Ogg's pages and MDCT's frames
+    // are coarse steps there, so the mean lands a few % under).
+    let out = mpqlab().args(["sweep", "--model", "kws-cnn", "--items", "12", "--no-timings", "--codec", "opus:kbps=8,16"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for p in v["points"].as_array().unwrap() {
+        let (want, got) = (p["value"].as_f64().unwrap(), p["audio"]["kbps"].as_f64().unwrap());
+        assert!((got - want).abs() <= 0.06 * want, "opus at {want} kbit/s: {got}");
+    }
+}
+
 fn run_link(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
     let out = mpqlab().arg("run").args(args).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();

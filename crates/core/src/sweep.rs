@@ -7,6 +7,11 @@
 //! * `jpeg:quality=5,10,20,40`: a list (commas continue the list until the next `name=`);
 //! * `avif:quality=10..90:8,speed=10`: further `name=value` pairs are fixed for every point.
 //!
+//! * `jpeg:bpp=0.25,0.5,1` · `opus:kbps=6..24:4` · `avif:bytes=500,1000`: the codecs aligned at
+//!   equal sizes. `bpp`, `kbps` and `bytes` are target sizes ([`crate::target`]), not settings:
+//!   each item of the test set is encoded at the setting of the codec's size parameter that
+//!   comes nearest (one search per item), so every codec's point sits at the same size.
+//!
 //! The swept parameter is the one given a range or several values; when every parameter has a
 //! single value, the first one is swept (a one-point sweep). Values are plain numbers here;
 //! [`CodecSweep::resolved_values`] fits them to a codec's schema.
@@ -121,6 +126,17 @@ impl CodecSweep {
     /// sweep starts rather than at its first point.
     pub fn resolved_values(&self, schema: &[ParamSpec]) -> Result<Vec<f64>> {
         self.typed_fixed(schema)?;
+        if self.aims() {
+            let mut out: Vec<f64> = Vec::with_capacity(self.values.len());
+            for &v in &self.values {
+                let t = self.target_at(v).expect("aims");
+                crate::target::Target::read(&t.to_link_value()).map_err(|reason| Error::BadParam { name: self.param.clone(), reason })?;
+                if !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+            return Ok(out);
+        }
         let spec = self.swept_spec(schema)?;
         if let Some(bad) = self.values.iter().find(|v| !v.is_finite()) {
             return Err(Error::BadParam { name: spec.name.clone(), reason: format!("{bad} is not a number") });
@@ -142,6 +158,9 @@ impl CodecSweep {
     /// that are not.
     pub fn params_for(&self, schema: &[ParamSpec], value: f64) -> Result<Params> {
         let mut params = self.typed_fixed(schema)?;
+        if self.aims() {
+            return Ok(params); // the search sets the size parameter, item by item
+        }
         let spec = self.swept_spec(schema)?;
         let given = match spec.kind {
             ParamKind::Int { .. } if value.is_finite() => ParamValue::Int(value.round() as i64),
@@ -149,6 +168,22 @@ impl CodecSweep {
         };
         params.insert(spec.name.clone(), spec.validate(&given)?);
         Ok(params)
+    }
+
+    /// The swept "parameter" is a target size (`bpp`, `kbps`, `bytes`) rather than a setting.
+    pub fn aims(&self) -> bool {
+        matches!(self.param.as_str(), "bpp" | "kbps" | "bytes")
+    }
+
+    /// The target size of the point at `value`, for a sweep that [`aims`](Self::aims).
+    pub fn target_at(&self, value: f64) -> Option<crate::target::Target> {
+        use crate::target::Target;
+        match self.param.as_str() {
+            "bpp" => Some(Target::BitsPerPixel(value)),
+            "kbps" => Some(Target::Kbps(value)),
+            "bytes" => Some(Target::Bytes(value.round())),
+            _ => None,
+        }
     }
 
     /// The sweep written back in the grammar [`parse`](Self::parse) reads: the swept parameter
@@ -328,6 +363,21 @@ mod tests {
 
     fn err(s: &str) -> String {
         CodecSweep::parse(s).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn size_sweeps_aim_instead_of_setting() {
+        use crate::target::Target;
+        let s = CodecSweep::parse("jpeg:bpp=0.25,0.5,1,subsampling=4:4:4").unwrap();
+        assert!(s.aims());
+        assert_eq!(s.resolved_values(&jpeg_schema()).unwrap(), [0.25, 0.5, 1.0]);
+        assert_eq!(s.target_at(0.5), Some(Target::BitsPerPixel(0.5)));
+        // The fixed settings are the point's; the size parameter is left to the search.
+        let p = s.params_for(&jpeg_schema(), 0.5).unwrap();
+        assert_eq!(p.keys().collect::<Vec<_>>(), ["subsampling"]);
+        assert_eq!(CodecSweep::parse("opus:kbps=6..24:4").unwrap().target_at(6.0), Some(Target::Kbps(6.0)));
+        assert!(CodecSweep::parse("jpeg:bpp=0,1").unwrap().resolved_values(&jpeg_schema()).is_err());
+        assert!(CodecSweep::parse("jpeg:q=50").unwrap().target_at(50.0).is_none());
     }
 
     #[test]

@@ -46,6 +46,50 @@ impl Target {
     }
 }
 
+/// The largest target a link or a command may ask for, per unit.
+pub const MAX_TARGET_BYTES: f64 = 1e9;
+pub const MAX_TARGET_BPP: f64 = 100.0;
+pub const MAX_TARGET_KBPS: f64 = 10_000.0;
+
+impl Target {
+    /// As a link keeps it: `20000B`, `0.5bpp`, `12kbps` (bytes whole, bpp to 4 decimals, kbit/s
+    /// to 3).
+    pub fn to_link_value(&self) -> String {
+        let num = |x: f64, d: usize| {
+            let s = format!("{x:.d$}");
+            if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+        };
+        match *self {
+            Target::Bytes(b) => format!("{}B", num(b, 0)),
+            Target::BitsPerPixel(b) => format!("{}bpp", num(b, 4)),
+            Target::Kbps(k) => format!("{}kbps", num(k, 3)),
+        }
+    }
+
+    /// Reads `20000B`, `0.5bpp`, `12kbps` (the reason in words when it is not one).
+    pub fn read(s: &str) -> std::result::Result<Target, String> {
+        let s = s.trim();
+        let (number, unit, make, max): (&str, &str, fn(f64) -> Target, f64) = if let Some(n) = s.strip_suffix("bpp") {
+            (n, "bpp", Target::BitsPerPixel, MAX_TARGET_BPP)
+        } else if let Some(n) = s.strip_suffix("kbps") {
+            (n, "kbps", Target::Kbps, MAX_TARGET_KBPS)
+        } else if let Some(n) = s.strip_suffix('B') {
+            (n, "B", Target::Bytes, MAX_TARGET_BYTES)
+        } else {
+            let shown: String = s.chars().take(24).collect();
+            return Err(format!("'{shown}' is not a size: write 20000B, 0.5bpp or 12kbps"));
+        };
+        let x: f64 = number.parse().map_err(|_| format!("'{}' is not a number of {unit}", number.chars().take(24).collect::<String>()))?;
+        if !(x.is_finite() && x > 0.0 && x <= max) {
+            return Err(format!("a target of {x} {unit} is outside 0..{max}"));
+        }
+        if unit == "B" && x.fract() != 0.0 {
+            return Err(format!("a target in bytes is a whole number, not {x}"));
+        }
+        Ok(make(x))
+    }
+}
+
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -106,76 +150,169 @@ impl Ladder {
 /// `target` (the other parameters from `params`, which is returned with the chosen value in
 /// place), with the stream and the report.
 pub fn aim(codec: &dyn Codec, params: &Params, media: &Media, target: Target) -> Result<(Params, Vec<u8>, TargetReport)> {
-    let target_bytes = target.bytes_for(media)?;
-    if codec.lossless() {
-        return Err(Error::unsupported(codec.id(), "it is lossless: its size is the content's, there is no setting to aim with"));
+    let mut search = Aim::new(codec.name(), codec.id(), codec.lossless(), &codec.params(), codec.rate_param(), params, media, target)?;
+    while let Some(p) = search.next() {
+        let bytes = codec.encode(media, &p)?;
+        search.record(bytes);
     }
-    let report = |param: Option<String>, value: Option<ParamValue>, bytes: usize, encodes: usize, between: Option<(usize, usize)>, note: Option<String>| {
-        let relative_error = (bytes as f64 - target_bytes) / target_bytes;
-        let reached = relative_error.abs() <= TOLERANCE;
-        TargetReport { target, target_bytes, param, value, bytes, relative_error, reached, encodes, between, note: if reached { None } else { note } }
-    };
-    let Some(name) = codec.rate_param() else {
-        let bytes = codec.encode(media, params)?;
-        let n = bytes.len();
-        let note = format!("{} has one rate for this input: {n} bytes", codec.name());
-        return Ok((params.clone(), bytes, report(None, None, n, 1, None, Some(note))));
-    };
-    let spec = codec.params().into_iter().find(|s| s.name == name).ok_or_else(|| Error::Invalid(format!("{}: no parameter {name}", codec.id())))?;
-    let ladder = match &spec.kind {
-        ParamKind::Int { min, max, step } => {
-            let step = (*step).max(1);
-            Ladder::Int { min: *min, step, len: ((max - min) / step + 1) as usize }
+    Ok(search.finish())
+}
+
+/// The search of [`aim`] one encode at a time, for encoders that are not plain calls (the
+/// browser's own, which answer asynchronously): ask [`Aim::next`] for the settings to encode,
+/// hand the stream to [`Aim::record`], until `next` says `None`; then [`Aim::finish`].
+pub struct Aim {
+    codec_name: String,
+    target: Target,
+    target_bytes: f64,
+    base: Params,
+    /// The size parameter and its values; `None` for a codec with one rate.
+    rate: Option<(String, Ladder)>,
+    /// Streams encoded so far, by the ladder index they were encoded at.
+    tried: Vec<(usize, Vec<u8>)>,
+    pending: Option<usize>,
+}
+
+enum Decision {
+    Need(usize),
+    /// The index chosen, and the bisection's last bracket `(lo, hi)` when the target fell
+    /// between two adjacent settings.
+    Chosen { chosen: usize, bracket: Option<(usize, usize)> },
+}
+
+impl Aim {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        codec_name: &str,
+        codec_id: &str,
+        lossless: bool,
+        specs: &[crate::ParamSpec],
+        rate_param: Option<&str>,
+        params: &Params,
+        media: &Media,
+        target: Target,
+    ) -> Result<Aim> {
+        let target_bytes = target.bytes_for(media)?;
+        if lossless {
+            return Err(Error::unsupported(codec_id, "it is lossless: its size is the content's, there is no setting to aim with"));
         }
-        ParamKind::Choice { options } => Ladder::Choice(options.clone()),
-        _ => return Err(Error::Invalid(format!("{}: {name} is not a setting to search", codec.id()))),
-    };
-    let mut tried: Vec<(usize, Vec<u8>)> = Vec::new();
-    let mut size_at = |i: usize| -> Result<usize> {
-        if let Some((_, b)) = tried.iter().find(|(k, _)| *k == i) {
-            return Ok(b.len());
+        let rate = match rate_param {
+            None => None,
+            Some(name) => {
+                let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| Error::Invalid(format!("{codec_id}: no parameter {name}")))?;
+                let ladder = match &spec.kind {
+                    ParamKind::Int { min, max, step } => {
+                        let step = (*step).max(1);
+                        Ladder::Int { min: *min, step, len: ((max - min) / step + 1) as usize }
+                    }
+                    ParamKind::Choice { options } => Ladder::Choice(options.clone()),
+                    _ => return Err(Error::Invalid(format!("{codec_id}: {name} is not a setting to search"))),
+                };
+                Some((name.to_string(), ladder))
+            }
+        };
+        Ok(Aim { codec_name: codec_name.to_string(), target, target_bytes, base: params.clone(), rate, tried: Vec::new(), pending: None })
+    }
+
+    fn size(&self, i: usize) -> Option<usize> {
+        self.tried.iter().find(|(k, _)| *k == i).map(|(_, b)| b.len())
+    }
+
+    /// The bisection replayed over the sizes known so far: the next index it needs, or its
+    /// choice. Keeps the largest setting that fits; when that is more than [`TOLERANCE`] below
+    /// the target, the next one up if it is nearer.
+    fn decide(&self) -> Decision {
+        let Some((_, ladder)) = &self.rate else {
+            return if self.tried.is_empty() { Decision::Need(0) } else { Decision::Chosen { chosen: 0, bracket: None } };
+        };
+        let fits = |n: usize| n as f64 <= self.target_bytes;
+        let (mut lo, mut hi) = (0, ladder.len() - 1);
+        let Some(at_lo) = self.size(lo) else { return Decision::Need(lo) };
+        if !fits(at_lo) {
+            return Decision::Chosen { chosen: lo, bracket: None }; // the least it can do is still above
         }
-        let mut p = params.clone();
-        p.insert(name.to_string(), ladder.value(i));
-        let b = codec.encode(media, &p)?;
-        let n = b.len();
-        tried.push((i, b));
-        Ok(n)
-    };
-    let fits = |n: usize| n as f64 <= target_bytes;
-    let (mut lo, mut hi) = (0, ladder.len() - 1);
-    let mut step = None; // the sizes on either side of the target, when it falls between two settings
-    let chosen = if !fits(size_at(lo)?) {
-        lo // the least it can do is still above the target
-    } else if fits(size_at(hi)?) {
-        hi // the most it can do is still below
-    } else {
+        let Some(at_hi) = self.size(hi) else { return Decision::Need(hi) };
+        if fits(at_hi) {
+            return Decision::Chosen { chosen: hi, bracket: None }; // the most it can do is still below
+        }
         // size(lo) fits, size(hi) does not.
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
-            if fits(size_at(mid)?) { lo = mid } else { hi = mid }
+            let Some(at_mid) = self.size(mid) else { return Decision::Need(mid) };
+            if fits(at_mid) { lo = mid } else { hi = mid }
         }
-        let (below, above) = (size_at(lo)? as f64, size_at(hi)? as f64);
-        step = Some((below as usize, above as usize));
-        let under_is_near = (target_bytes - below) / target_bytes <= TOLERANCE;
-        if under_is_near || target_bytes - below <= above - target_bytes { lo } else { hi }
-    };
-    let encodes = tried.len();
-    let (_, bytes) = tried.into_iter().find(|(k, _)| *k == chosen).expect("the chosen setting was encoded");
-    let value = ladder.value(chosen);
-    let mut out = params.clone();
-    out.insert(name.to_string(), value.clone());
-    let n = bytes.len();
-    let note = if chosen == 0 && n as f64 > target_bytes {
-        format!("{name} = {value}, its lowest, still gives {n} bytes")
-    } else if chosen == ladder.len() - 1 && (n as f64) < target_bytes {
-        format!("{name} = {value}, its highest, gives only {n} bytes")
-    } else if let Some((below, above)) = step {
-        format!("{name} moves in steps: {} gives {below} bytes, {} gives {above}", ladder.value(lo), ladder.value(hi))
-    } else {
-        format!("{name} = {value} gives {n} bytes")
-    };
-    Ok((out, bytes, report(Some(name.to_string()), Some(value), n, encodes, step, Some(note))))
+        let (below, above) = (self.size(lo).expect("known") as f64, self.size(hi).expect("known") as f64);
+        let under_is_near = (self.target_bytes - below) / self.target_bytes <= TOLERANCE;
+        let chosen = if under_is_near || self.target_bytes - below <= above - self.target_bytes { lo } else { hi };
+        Decision::Chosen { chosen, bracket: Some((lo, hi)) }
+    }
+
+    fn params_at(&self, i: usize) -> Params {
+        let mut p = self.base.clone();
+        if let Some((name, ladder)) = &self.rate {
+            p.insert(name.clone(), ladder.value(i));
+        }
+        p
+    }
+
+    /// The settings to encode next, or `None` when the search is over.
+    pub fn next(&mut self) -> Option<Params> {
+        match self.decide() {
+            Decision::Need(i) => {
+                self.pending = Some(i);
+                Some(self.params_at(i))
+            }
+            Decision::Chosen { .. } => None,
+        }
+    }
+
+    /// The stream encoded with the settings [`Aim::next`] gave last.
+    pub fn record(&mut self, bytes: Vec<u8>) {
+        let i = self.pending.take().expect("record follows next");
+        self.tried.push((i, bytes));
+    }
+
+    /// The chosen settings, their stream and the report (after `next` said `None`).
+    pub fn finish(mut self) -> (Params, Vec<u8>, TargetReport) {
+        let Decision::Chosen { chosen, bracket } = self.decide() else { panic!("finish before the search is over") };
+        let encodes = self.tried.len();
+        let params = self.params_at(chosen);
+        let between = bracket.map(|(lo, hi)| (self.size(lo).expect("known"), self.size(hi).expect("known")));
+        let pos = self.tried.iter().position(|(k, _)| *k == chosen).expect("the chosen setting was encoded");
+        let bytes = self.tried.swap_remove(pos).1;
+        let n = bytes.len();
+        let relative_error = (n as f64 - self.target_bytes) / self.target_bytes;
+        let reached = relative_error.abs() <= TOLERANCE;
+        let (param, value, note) = match &self.rate {
+            None => (None, None, format!("{} has one rate for this input: {n} bytes", self.codec_name)),
+            Some((name, ladder)) => {
+                let value = ladder.value(chosen);
+                let note = if chosen == 0 && n as f64 > self.target_bytes {
+                    format!("{name} = {value}, its lowest, still gives {n} bytes")
+                } else if chosen == ladder.len() - 1 && (n as f64) < self.target_bytes {
+                    format!("{name} = {value}, its highest, gives only {n} bytes")
+                } else if let (Some((lo, hi)), Some((below, above))) = (bracket, between) {
+                    format!("{name} moves in steps: {} gives {below} bytes, {} gives {above}", ladder.value(lo), ladder.value(hi))
+                } else {
+                    format!("{name} = {value} gives {n} bytes")
+                };
+                (Some(name.clone()), Some(value), note)
+            }
+        };
+        let report = TargetReport {
+            target: self.target,
+            target_bytes: self.target_bytes,
+            param,
+            value,
+            bytes: n,
+            relative_error,
+            reached,
+            encodes,
+            between,
+            note: if reached { None } else { Some(note) },
+        };
+        (params, bytes, report)
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +349,34 @@ mod tests {
         // 8 bits per pixel of 100 pixels = 100 bytes = level 10.
         let (_, _, r) = aim(&Sized, &Params::new(), &image(), Target::BitsPerPixel(8.0)).unwrap();
         assert_eq!((r.value, r.bytes, r.relative_error), (Some(ParamValue::Int(10)), 100, 0.0));
+    }
+
+    #[test]
+    fn targets_read_back_what_links_write() {
+        for t in [Target::Bytes(20_000.0), Target::BitsPerPixel(0.5), Target::BitsPerPixel(1.2346), Target::Kbps(12.0), Target::Kbps(6.5)] {
+            assert_eq!(Target::read(&t.to_link_value()), Ok(t), "{}", t.to_link_value());
+        }
+        assert_eq!(Target::BitsPerPixel(0.123456).to_link_value(), "0.1235bpp");
+        for bad in ["", "12", "bpp", "-1bpp", "0kbps", "1e99B", "NaNbpp", "2.5B", "101bpp"] {
+            assert!(Target::read(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn one_encode_at_a_time_gives_what_aim_gives() {
+        let media = image();
+        let (p, bytes, r) = aim(&Sized, &Params::new(), &media, Target::Bytes(455.0)).unwrap();
+        let mut search = Aim::new("Sized", "sized", false, &Sized.params(), Some("level"), &Params::new(), &media, Target::Bytes(455.0)).unwrap();
+        let mut asked = Vec::new();
+        while let Some(q) = search.next() {
+            asked.push(q["level"].clone());
+            search.record(Sized.encode(&media, &q).unwrap());
+        }
+        assert_eq!(search.finish(), (p, bytes, r.clone()));
+        assert_eq!(asked.len(), r.encodes);
+        assert_eq!(asked[..2], [ParamValue::Int(1), ParamValue::Int(100)], "both ends first, then halves");
+        // A lossless codec is refused before any encode.
+        assert!(Aim::new("x", "x", true, &[], None, &Params::new(), &media, Target::Bytes(10.0)).is_err());
     }
 
     #[test]

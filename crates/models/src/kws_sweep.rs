@@ -29,6 +29,8 @@ pub struct PlannedPoint {
     /// The swept value (0 for a one-point spec).
     pub value: f64,
     pub params: Params,
+    /// A sweep at equal sizes (`opus:kbps=6,12`): each window aimed at this size.
+    pub target: Option<mpq_core::target::Target>,
 }
 
 /// Every point of `specs` (see [`AudioSweepSpec`]), in order, each codec and value checked
@@ -56,16 +58,16 @@ pub fn plan(specs: &[String]) -> Result<Vec<PlannedPoint>, Error> {
             other => other,
         };
         match parsed {
-            AudioSweepSpec::Defaults(id) => out.push(PlannedPoint { codec: id, param: String::new(), value: 0.0, params: Params::new() }),
+            AudioSweepSpec::Defaults(id) => out.push(PlannedPoint { codec: id, param: String::new(), value: 0.0, params: Params::new(), target: None }),
             AudioSweepSpec::Fixed(id, params) => {
                 mpq_core::codec::ResolvedParams::resolve(&id, &codec.params(), &params)?;
                 let param = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-                out.push(PlannedPoint { codec: id, param, value: 0.0, params });
+                out.push(PlannedPoint { codec: id, param, value: 0.0, params, target: None });
             }
             AudioSweepSpec::Range(sweep) => {
                 for value in sweep.resolved_values(&codec.params())? {
                     let params = sweep.params_for(&codec.params(), value)?;
-                    out.push(PlannedPoint { codec: sweep.codec.clone(), param: sweep.param.clone(), value, params });
+                    out.push(PlannedPoint { codec: sweep.codec.clone(), param: sweep.param.clone(), value, params, target: sweep.target_at(value) });
                 }
             }
         }
@@ -127,12 +129,15 @@ impl<'a> KwsSweep<'a> {
         right as f64 / self.count as f64
     }
 
-    /// One codec setting over every window. `progress(done, point so far)` is called after each
-    /// batch; returning `false` stops the point early (cancel) and returns what was done.
+    /// One codec setting over every window (with `target`, each window at the setting the
+    /// size search finds for it). `progress(done, point so far)` is called after each batch;
+    /// returning `false` stops the point early (cancel) and returns what was done.
+    #[allow(clippy::too_many_arguments)]
     pub fn run_point(
         &self,
         codec: &dyn Codec,
         params: &Params,
+        target: Option<mpq_core::target::Target>,
         param: &str,
         value: f64,
         mut progress: impl FnMut(usize, &SweepPoint) -> bool,
@@ -146,7 +151,15 @@ impl<'a> KwsSweep<'a> {
             for window in &self.set.clips[start..end] {
                 let original = Audio::new(SAMPLE_RATE, 1, window.clone()).map_err(input_err)?;
                 let t0 = (self.clock)();
-                let encoded = codec.encode(&Media::Audio(original.clone()), params).map_err(input_err)?;
+                let media = Media::Audio(original.clone());
+                let (params, encoded) = match target {
+                    None => (params.clone(), codec.encode(&media, params).map_err(input_err)?),
+                    Some(t) => {
+                        let (p, bytes, _) = mpq_core::target::aim(codec, params, &media, t).map_err(input_err)?;
+                        (p, bytes)
+                    }
+                };
+                let params = &params;
                 let t1 = (self.clock)();
                 let decoded = codec.decode(&encoded).map_err(input_err)?.into_audio().map_err(input_err)?;
                 let t2 = (self.clock)();

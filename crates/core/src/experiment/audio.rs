@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `in` | `gallery:ID` · `item:kws-synth:INDEX` (a window of the keyword test subset) · `file:SHA256:SIZE:NAME` | `gallery:kws-yes` |
 //! | `l`, `r` | left / right side: `CODEC[:NAME=VALUE,…]` (only the settings given) | `opus:bitrate=12000`, `mdct:bitrate=12000` |
+//! | `lt`, `rt` | left / right side's target size: `20000B` · `12kbps` (sets the codec's size parameter) | none |
 //! | `sweep` | ticked sweep specs, `;`-separated: `CODEC`, `CODEC:NAME=VALUE,…` (one point) or a range (`opus:bitrate=6000..32000:6`) | [`DEFAULT_SWEEP`] |
 //! | `items` | test windows per sweep point | `144` |
 //! | `run` | `sweep`: the sweep was run (opening the link runs it again) | not run |
@@ -60,7 +61,7 @@ impl Default for AudioExperiment {
         let bitrate = |b| Params::from([("bitrate".to_string(), ParamValue::Int(b))]);
         AudioExperiment {
             input: Input::Gallery { id: "kws-yes".into() },
-            sides: [Side { codec: "opus".into(), params: bitrate(12000) }, Side { codec: "mdct".into(), params: bitrate(12000) }],
+            sides: [Side::new("opus", bitrate(12000)), Side::new("mdct", bitrate(12000))],
             sweep: AudioSweepSettings { specs: DEFAULT_SWEEP.iter().map(|s| s.to_string()).collect(), items: 144, run: false },
         }
     }
@@ -151,7 +152,7 @@ impl AudioExperiment {
                 }
             }
         }
-        super::image::sides::read(p, &mut e.sides)?;
+        super::image::sides::read(p, &mut e.sides, true)?;
         if let Some(v) = p.take("sweep") {
             let specs: Vec<String> = v.split(';').filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_string()).collect();
             if specs.len() > MAX_SWEEP_CODECS {
@@ -186,7 +187,7 @@ mod tests {
         let mut e = AudioExperiment::default();
         assert_eq!(Experiment::Audio(e.clone()).to_fragment(), "#/audio");
         e.input = Input::Item { dataset: KWS_DATASET.into(), index: 17 };
-        e.sides[1] = Side { codec: "mulaw".into(), params: Params::new() };
+        e.sides[1] = Side::new("mulaw", Params::new());
         e.sweep.specs = vec!["opus:bitrate=6000..32000:4".into(), "bandlimit:rate=8000".into()];
         e.sweep.items = 24;
         e.sweep.run = true;
@@ -195,7 +196,13 @@ mod tests {
         assert_eq!(Experiment::parse(&f).unwrap(), Experiment::Audio(e.clone()));
         e.input = Input::File(FileRef { sha256: "0f".repeat(32), size: 88_244, name: "recording 1.wav".into() });
         let f = Experiment::Audio(e.clone()).to_fragment();
+        assert_eq!(Experiment::parse(&f).unwrap(), Experiment::Audio(e.clone()));
+        e.sides[0].target = Some(crate::target::Target::Kbps(12.0));
+        let f = Experiment::Audio(e.clone()).to_fragment();
         assert_eq!(Experiment::parse(&f).unwrap(), Experiment::Audio(e));
+        let mut e = AudioExperiment::default();
+        e.sides[1].target = Some(crate::target::Target::Kbps(6.5));
+        assert_eq!(Experiment::Audio(e).to_fragment(), "#/audio?v=1&rt=6.5kbps");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `in` | `gallery:ID` · `item:DATASET:INDEX` · `file:SHA256:SIZE:NAME` | `gallery:astronaut` |
 //! | `l`, `r` | left / right side: `CODEC[:NAME=VALUE,…]` (only the settings given) | `jpeg:quality=20`, `avif` |
+//! | `lt`, `rt` | left / right side's target size: `20000B` · `0.5bpp` (sets the codec's size parameter) | none |
 //! | `m` | model id | `fashion-cnn` |
 //! | `on` | where the model runs: `cpu` · `webgpu` | `cpu` |
 //! | `split` | split position, % of the view's width (0.1 steps) | `50` |
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::{LinkError, Pairs, fmt_num, parse_id, parse_int, parse_num, round_to, shorten};
 use crate::codec::{ParamValue, Params};
 use crate::sweep::CodecSweep;
+use crate::target::Target;
 
 /// Most test items a sweep point may use (the committed test subsets have 1000).
 pub const MAX_SWEEP_ITEMS: u32 = 1000;
@@ -70,11 +72,14 @@ pub struct FileRef {
     pub name: String,
 }
 
-/// One side: a codec and the settings given for it (the others are the codec's defaults).
+/// One side: a codec and the settings given for it (the others are the codec's defaults), and
+/// optionally a target size, which then sets the codec's size parameter ([`crate::target`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Side {
     pub codec: String,
     pub params: Params,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,8 +143,8 @@ impl Default for ImageExperiment {
         ImageExperiment {
             input: Input::Gallery { id: "astronaut".into() },
             sides: [
-                Side { codec: "jpeg".into(), params: Params::from([("quality".to_string(), ParamValue::Int(20))]) },
-                Side { codec: "avif".into(), params: Params::new() },
+                Side::new("jpeg", Params::from([("quality".to_string(), ParamValue::Int(20))])),
+                Side::new("avif", Params::new()),
             ],
             model: "fashion-cnn".into(),
             backend: Backend::Cpu,
@@ -195,33 +200,51 @@ impl Input {
 pub(super) mod sides {
     use super::{Pairs, Side, param_from_text};
     use crate::experiment::LinkError;
+    use crate::target::Target;
 
     /// Left, then right.
     const KEYS: [&str; 2] = ["l", "r"];
+    /// Their target sizes.
+    const TARGET_KEYS: [&str; 2] = ["lt", "rt"];
 
-    /// Parameter values typed as a link reads them.
+    /// Parameter values typed as a link reads them, targets rounded as a link keeps them.
     pub fn normalize(sides: &mut [Side; 2]) {
         for side in sides {
             for v in side.params.values_mut() {
                 *v = param_from_text(&v.to_string());
             }
+            side.target = side.target.map(|t| Target::read(&t.to_link_value()).unwrap_or(t));
         }
     }
 
-    /// `l=…`, `r=…` for the sides that differ from the lab's defaults.
+    /// `l=…`, `r=…` for the sides that differ from the lab's defaults, `lt=…`, `rt=…` for their
+    /// targets.
     pub fn write(sides: &[Side; 2], defaults: &[Side; 2], out: &mut Pairs) {
         for (k, (side, default)) in KEYS.iter().zip(sides.iter().zip(defaults)) {
-            if side != default {
+            if (&side.codec, &side.params) != (&default.codec, &default.params) {
                 out.push(k, side.to_link_value());
+            }
+        }
+        for (k, side) in TARGET_KEYS.iter().zip(sides) {
+            if let Some(t) = side.target {
+                out.push(k, t.to_link_value());
             }
         }
     }
 
-    /// Reads `l` and `r` over the defaults already in `sides`.
-    pub fn read(p: &mut Pairs, sides: &mut [Side; 2]) -> Result<(), LinkError> {
+    /// Reads `l` and `r` over the defaults already in `sides`; with `targets`, `lt` and `rt`
+    /// too (a lab of lossless codecs has no size to aim at, and its links refuse them).
+    pub fn read(p: &mut Pairs, sides: &mut [Side; 2], targets: bool) -> Result<(), LinkError> {
         for (k, side) in KEYS.iter().zip(sides.iter_mut()) {
             if let Some(v) = p.take(k) {
                 *side = Side::read(k, &v)?;
+            }
+        }
+        if targets {
+            for (k, side) in TARGET_KEYS.iter().zip(sides.iter_mut()) {
+                if let Some(v) = p.take(k) {
+                    side.target = Some(Target::read(&v).map_err(|r| LinkError::bad(k, r))?);
+                }
             }
         }
         Ok(())
@@ -229,6 +252,11 @@ pub(super) mod sides {
 }
 
 impl Side {
+    /// A side without a target size.
+    pub fn new(codec: &str, params: Params) -> Side {
+        Side { codec: codec.to_string(), params, target: None }
+    }
+
     /// `jpeg:quality=10,subsampling=4:2:0` (just `avif` when nothing is set).
     pub fn to_link_value(&self) -> String {
         let mut out = self.codec.clone();
@@ -261,7 +289,7 @@ impl Side {
                 return Err(LinkError::bad(key, "at most 16 settings per side"));
             }
         }
-        Ok(Side { codec, params })
+        Ok(Side { codec, params, target: None })
     }
 }
 
@@ -341,7 +369,7 @@ impl ImageExperiment {
         if let Some(v) = p.take("in") {
             e.input = Input::read(&v)?;
         }
-        sides::read(p, &mut e.sides)?;
+        sides::read(p, &mut e.sides, true)?;
         if let Some(v) = p.take("m") {
             e.model = parse_id("m", &v, "model")?;
         }
@@ -408,6 +436,22 @@ mod tests {
     }
 
     #[test]
+    fn target_sizes_travel_in_links() {
+        let mut e = typical();
+        e.sides[0].target = Some(Target::BitsPerPixel(0.5));
+        e.sides[1].target = Some(Target::Bytes(20_000.0));
+        let f = Experiment::Image(e.clone()).to_fragment();
+        assert!(f.contains("&r=avif:quality=40&lt=0.5bpp&rt=20000B&"), "{f}");
+        assert_eq!(Experiment::parse(&f).unwrap(), Experiment::Image(e));
+        // A default side with a target writes the target alone.
+        let mut e = ImageExperiment::default();
+        e.sides[1].target = Some(Target::BitsPerPixel(0.123456));
+        let e = Experiment::Image(e).normalized();
+        assert_eq!(e.to_fragment(), "#/image?v=1&rt=0.1235bpp");
+        assert_eq!(Experiment::parse(&e.to_fragment()).unwrap(), e);
+    }
+
+    #[test]
     fn file_inputs_keep_odd_names_as_text() {
         let mut e = ImageExperiment::default();
         e.input = Input::File(FileRef {
@@ -444,6 +488,11 @@ mod tests {
             ("#/image?v=1&sweep=jpeg:quality=1..abc:8", "abc"),
             ("#/image?v=1&on=tpu", "not cpu or webgpu"),
             ("#/image?v=1&run=yes", "not sweep"),
+            ("#/image?v=1&lt=0.5", "not a size"),
+            ("#/image?v=1&rt=-2bpp", "outside"),
+            ("#/image?v=1&rt=xbpp", "not a number"),
+            ("#/image?v=1&rt=0bpp", "outside"),
+            ("#/image?v=1&lt=1.5B", "whole number"),
         ] {
             let err = Experiment::parse(link).expect_err(link).to_string();
             assert!(err.contains(want), "{link}: {err}");
@@ -468,7 +517,18 @@ mod tests {
         ];
         let side = || {
             ("[a-z][a-z0-9-]{0,10}", prop::collection::btree_map("[a-z]{1,6}", arb_value(), 0..4))
-                .prop_map(|(codec, params)| Side { codec, params })
+                .prop_map(|(codec, params)| Side { codec, params, target: None })
+                .prop_flat_map(|side| {
+                    let target = prop_oneof![
+                        Just(None),
+                        (1u32..1_000_000).prop_map(|b| Some(Target::Bytes(b as f64))),
+                        (0.001f64..50.0).prop_map(|b| Some(Target::BitsPerPixel(b))),
+                    ];
+                    (Just(side), target).prop_map(|(mut side, target)| {
+                        side.target = target;
+                        side
+                    })
+                })
         };
         let zoom = prop::option::of((0.05f64..64.0, -500.0f64..3000.0, -500.0f64..3000.0).prop_map(|(scale, cx, cy)| Zoom { scale, cx, cy }));
         (input, side(), side(), "[a-z-]{1,12}", any::<bool>(), 0.0f64..=1.0, zoom, 1u32..=1000, any::<bool>())

@@ -94,7 +94,7 @@ impl Default for TextExperiment {
     fn default() -> Self {
         TextExperiment {
             input: TextInput::Gallery { id: "doyle-scandal-in-bohemia".into() },
-            sides: [Side { codec: "ppmd".into(), params: Params::new() }, Side { codec: "lm".into(), params: Params::new() }],
+            sides: [Side::new("ppmd", Params::new()), Side::new("lm", Params::new())],
             classify: ClassifyPanel::default(),
             lossy: LossyPanel::default(),
         }
@@ -179,7 +179,7 @@ impl TextExperiment {
         if let Some(v) = p.take("in") {
             e.input = TextInput::read(&v)?;
         }
-        super::image::sides::read(p, &mut e.sides)?;
+        super::image::sides::read(p, &mut e.sides, false)?;
         if let Some(v) = p.take("task") {
             if !TASKS.contains(&v.as_str()) {
                 return Err(LinkError::bad("task", format!("'{}' is not a task (lang, dna)", shorten(&v))));
@@ -225,7 +225,7 @@ mod tests {
         let mut e = TextExperiment::default();
         assert_eq!(Experiment::Text(e.clone()).to_fragment(), "#/text");
         e.input = TextInput::Paste { text: "Ünïcödé paste, with & and = and # in it.\n".repeat(20) };
-        e.sides[0] = Side { codec: "xz".into(), params: Params::from([("level".into(), ParamValue::Int(9))]) };
+        e.sides[0] = Side::new("xz", Params::from([("level".into(), ParamValue::Int(9))]));
         let f = Experiment::Text(e.clone()).to_fragment();
         assert!(f.len() < 400, "{f}");
         assert_eq!(Experiment::parse(&f).unwrap(), Experiment::Text(e.clone()));
@@ -275,6 +275,8 @@ mod tests {
             ("#/text?v=1&in=paste:AAAA".into(), "damaged"),
             ("#/text?v=1&in=item:fashion-mnist:3".into(), "no test items"),
             ("#/text?v=1&sweep=x".into(), "unknown setting 'sweep'"),
+            // Lossless codecs have no size to aim at.
+            ("#/text?v=1&lt=2000B".into(), "unknown setting 'lt'"),
         ] {
             let err = Experiment::parse(&link).expect_err(&link).to_string();
             assert!(err.contains(want), "{link}: {err}");

@@ -9,6 +9,7 @@ pub mod lab_worker;
 pub mod params;
 pub mod sides;
 pub mod sweep;
+pub mod target;
 
 use mpq_core::Experiment;
 use web_sys::HtmlElement;

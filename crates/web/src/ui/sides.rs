@@ -92,12 +92,15 @@ pub fn replace_unknown(sides: &mut [Side; 2], defaults: &[Side; 2], known: impl 
     }
 }
 
-/// A side switched to codec `id` at its defaults; `false` when it already was that codec.
-pub fn set_codec(side: &mut Side, id: &str) -> bool {
+/// A side switched to codec `id` at its defaults, keeping its target size with `keep_target`;
+/// `false` when it already was that codec.
+pub fn set_codec(side: &mut Side, id: &str, keep_target: bool) -> bool {
     if side.codec == id {
         return false;
     }
-    *side = Side { codec: id.to_string(), params: Default::default() };
+    let target = side.target.filter(|_| keep_target);
+    *side = Side::new(id, Default::default());
+    side.target = target;
     true
 }
 

@@ -12,6 +12,7 @@ mod webcodecs;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]
 pub mod worker;
 
+use mpq_core::target::{Target, TargetReport};
 use mpq_core::{ParamSpec, Params};
 use mpq_metrics::audio::AudioReport;
 use mpq_metrics::sweep::SweepPoint;
@@ -31,7 +32,8 @@ pub enum Request {
     /// Make `source` the worker's input (decoded by mpqlab, as the CLI decodes it).
     Load { source: Source },
     /// One side: encode the input, decode, measure, and ask the keyword model.
-    Encode { codec: String, params: Params },
+    /// One side; with `target`, the codec's size parameter set by aiming at that size.
+    Encode { codec: String, params: Params, target: Option<Target> },
     /// This worker's share of a sweep: the points whose index in plan order is `shard` modulo
     /// `shards`, over the first `items` windows of the keyword test subset.
     Sweep { items: u32, specs: Vec<String>, shard: u32, shards: u32 },
@@ -73,6 +75,9 @@ pub struct CodecInfo {
     pub name: String,
     pub lossless: bool,
     pub params: Vec<ParamSpec>,
+    /// The parameter a target size sets (`None`: lossless, or one rate).
+    #[serde(default)]
+    pub rate_param: Option<String>,
     /// The browser's own encoder (WebCodecs), and whether this browser has it.
     #[serde(default)]
     pub browser_native: bool,
@@ -157,6 +162,9 @@ pub struct Encoded {
     /// could not be measured; `None` for other codecs.
     #[serde(default)]
     pub browser_decoder: Option<Result<DecoderCheck, String>>,
+    /// How near a target size the search came (the side had one).
+    #[serde(default)]
+    pub target: Option<TargetReport>,
 }
 
 /// Two decoders of one stream compared at 48 kHz, mono mix, after aligning their delay.

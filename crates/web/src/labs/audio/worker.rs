@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use mpq_core::codec::ResolvedParams;
+use mpq_core::target::{Aim, Target};
 use mpq_core::{Audio, Error, Media, Modality, Params, Result};
 use mpq_metrics::audio::AudioReport;
 use mpq_models::kws_cnn::{self, KWS_CLASSES, KwsClips, KwsCnn, top_classes};
@@ -49,6 +50,7 @@ pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -
                     name: c.name().into(),
                     lossless: c.lossless(),
                     params: c.params(),
+                    rate_param: c.rate_param().map(Into::into),
                     browser_native: false,
                     supported: true,
                 })
@@ -58,6 +60,7 @@ pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -
                 name: "Opus (this browser's WebCodecs encoder)".into(),
                 lossless: false,
                 params: webcodecs::params(),
+                rate_param: Some("bitrate".into()),
                 browser_native: true,
                 supported: webcodecs::supports(true, 1).await,
             });
@@ -65,7 +68,7 @@ pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -
             Ok(())
         }
         Request::Load { source } => load(ctx, source).await,
-        Request::Encode { codec, params } => encode(ctx, &codec, &params).await,
+        Request::Encode { codec, params, target } => encode(ctx, &codec, &params, target).await,
         Request::Sweep { items, specs, shard, shards } => sweep(ctx, items, &specs, shard, shards).await,
         Request::Bench { seconds, runs } => bench(ctx, seconds, runs).await,
     }
@@ -161,34 +164,86 @@ async fn load<W: Serialize + From<Event>>(ctx: Ctx<W>, source: Source) -> Result
     Ok(())
 }
 
-async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Params) -> Result<()> {
-    let input = SOURCE.with(|s| s.borrow().clone()).ok_or_else(|| Error::Invalid("no clip loaded yet".into()))?;
-    let original = &input.audio;
-    let (resolved, encoded, decoded, encode_ms, decode_ms, mime, extension) = if id == BROWSER_OPUS {
-        let resolved = ResolvedParams::resolve(id, &webcodecs::params(), params)?;
-        ctx.progress("encoding with the browser's WebCodecs", 0, 4);
-        let t = js::now_ms();
-        let encoded = webcodecs::encode(original, resolved.int("bitrate")).await?;
-        let encode_ms = js::now_ms() - t;
-        ctx.progress("decoding", 1, 4);
-        let t = js::now_ms();
-        let decoded = mpq_codecs::audio::opus::decode_ogg(&encoded)?;
-        (resolved, encoded, decoded, encode_ms, js::now_ms() - t, "audio/ogg; codecs=opus".to_string(), "opus".to_string())
-    } else {
+/// A codec as the audio lab runs it: ours (the CLI's code), or the browser's WebCodecs Opus.
+enum AudioCodec {
+    Ours(Box<dyn mpq_core::Codec>),
+    BrowserOpus,
+}
+
+impl AudioCodec {
+    fn find(id: &str) -> Result<AudioCodec> {
+        if id == BROWSER_OPUS {
+            return Ok(AudioCodec::BrowserOpus);
+        }
         let codec = mpq_codecs::codec(id)?;
         if codec.modality() != Modality::Audio {
             return Err(Error::Invalid(format!("{id} is not an audio codec")));
         }
-        let resolved = ResolvedParams::resolve(id, &codec.params(), params)?;
-        ctx.progress("encoding", 0, 4);
-        let t = js::now_ms();
-        let encoded = codec.encode(&Media::Audio(original.clone()), resolved.as_params())?;
-        let encode_ms = js::now_ms() - t;
-        ctx.progress("decoding", 1, 4);
-        let t = js::now_ms();
-        let decoded = codec.decode(&encoded)?.into_audio()?;
-        (resolved, encoded, decoded, encode_ms, js::now_ms() - t, codec.mime().to_string(), codec.extension().to_string())
+        Ok(AudioCodec::Ours(codec))
+    }
+    fn specs(&self) -> Vec<mpq_core::ParamSpec> {
+        match self {
+            AudioCodec::Ours(c) => c.params(),
+            AudioCodec::BrowserOpus => webcodecs::params(),
+        }
+    }
+    async fn encode(&self, clip: &Audio, params: &ResolvedParams) -> Result<Vec<u8>> {
+        match self {
+            AudioCodec::Ours(c) => c.encode(&Media::Audio(clip.clone()), params.as_params()),
+            AudioCodec::BrowserOpus => webcodecs::encode(clip, params.int("bitrate")).await,
+        }
+    }
+    fn decode(&self, bytes: &[u8]) -> Result<Audio> {
+        match self {
+            AudioCodec::Ours(c) => c.decode(bytes)?.into_audio(),
+            AudioCodec::BrowserOpus => mpq_codecs::audio::opus::decode_ogg(bytes),
+        }
+    }
+    fn file_type(&self) -> (String, String) {
+        match self {
+            AudioCodec::Ours(c) => (c.mime().to_string(), c.extension().to_string()),
+            AudioCodec::BrowserOpus => ("audio/ogg; codecs=opus".to_string(), "opus".to_string()),
+        }
+    }
+}
+
+async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Params, target: Option<Target>) -> Result<()> {
+    let input = SOURCE.with(|s| s.borrow().clone()).ok_or_else(|| Error::Invalid("no clip loaded yet".into()))?;
+    let original = &input.audio;
+    let codec = AudioCodec::find(id)?;
+    let specs = codec.specs();
+    let what = if matches!(codec, AudioCodec::BrowserOpus) { "encoding with the browser's WebCodecs" } else { "encoding" };
+    let t = js::now_ms();
+    // A target size: the CLI's search, one encode at a time (WebCodecs answers asynchronously).
+    let (resolved, encoded, target) = match target {
+        None => {
+            let resolved = ResolvedParams::resolve(id, &specs, params)?;
+            ctx.progress(what, 0, 4);
+            let encoded = codec.encode(original, &resolved).await?;
+            (resolved, encoded, None)
+        }
+        Some(target) => {
+            let (name, lossless, rate) = match &codec {
+                AudioCodec::Ours(c) => (c.name().to_string(), c.lossless(), c.rate_param()),
+                AudioCodec::BrowserOpus => ("Opus (WebCodecs)".to_string(), false, Some("bitrate")),
+            };
+            let mut search = Aim::new(&name, id, lossless, &specs, rate, params, &Media::Audio(original.clone()), target)?;
+            let mut n = 0;
+            while let Some(p) = search.next() {
+                n += 1;
+                ctx.progress(&format!("aiming at {target}: encode {n}"), 0, 4);
+                search.record(codec.encode(original, &ResolvedParams::resolve(id, &specs, &p)?).await?);
+            }
+            let (p, encoded, report) = search.finish();
+            (ResolvedParams::resolve(id, &specs, &p)?, encoded, Some(report))
+        }
     };
+    let encode_ms = js::now_ms() - t;
+    ctx.progress("decoding", 1, 4);
+    let t = js::now_ms();
+    let decoded = codec.decode(&encoded)?;
+    let decode_ms = js::now_ms() - t;
+    let (mime, extension) = codec.file_type();
     ctx.progress("measuring", 2, 4);
     let report = AudioReport::measure(id, resolved.as_params(), original, &decoded, encoded.len(), encode_ms, decode_ms)?;
     ctx.progress("listening", 3, 4);
@@ -227,7 +282,7 @@ async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Para
         None
     };
     let (view, _) = view(&decoded, log_mel, Some(input.peak_db));
-    ctx.event(Event::Encoded(Box::new(Encoded { report, view, encoded, mime, extension, keywords, browser_decoder })));
+    ctx.event(Event::Encoded(Box::new(Encoded { report, view, encoded, mime, extension, keywords, browser_decoder, target })));
     Ok(())
 }
 
@@ -256,7 +311,7 @@ async fn sweep<W: Serialize + From<Event>>(ctx: Ctx<W>, items: u32, specs: &[Str
         ctx.progress(&stage, base, total);
         // Cancel is the page terminating this worker; the closure only reports progress.
         let point = runner
-            .run_point(codec.as_ref(), &p.params, &p.param, p.value, |done, _| {
+            .run_point(codec.as_ref(), &p.params, p.target, &p.param, p.value, |done, _| {
                 ctx.progress(&stage, base + done as u32, total);
                 true
             })

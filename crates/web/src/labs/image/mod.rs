@@ -20,6 +20,7 @@ pub mod worker;
 mod worker_sweep;
 
 use mpq_core::experiment::image::Backend;
+use mpq_core::target::{Target, TargetReport};
 use mpq_core::{ParamSpec, Params};
 use mpq_metrics::ImageReport;
 use mpq_metrics::perception::Verdict;
@@ -39,8 +40,9 @@ pub enum Request {
     Thumbs,
     /// Make `source` the worker's input (decoded by mpqlab, as the CLI decodes it).
     Load { source: Source },
-    /// One side: encode the input, decode, measure; with `judge`, the model's verdict too.
-    Encode { codec: String, params: Params, judge: Option<Judge> },
+    /// One side: encode the input, decode, measure; with `judge`, the model's verdict too; with
+    /// `target`, the codec's size parameter set by aiming at that size.
+    Encode { codec: String, params: Params, target: Option<Target>, judge: Option<Judge> },
     /// This worker's share of a sweep: the points whose index in plan order is `shard`
     /// modulo `shards`.
     Sweep { model: String, backend: Backend, items: u32, specs: Vec<String>, shard: u32, shards: u32 },
@@ -116,6 +118,8 @@ pub struct Encoded {
     pub extension: String,
     /// Decoded by the browser's own decoder rather than ours (AVIF in the page).
     pub browser_decoded: bool,
+    /// How near a target size the search came (the side had one).
+    pub target: Option<TargetReport>,
     /// The model's verdict, or why there is none (no WebGPU, …): a failure there never hides
     /// the codec's result.
     pub verdict: Result<Verdict, String>,
@@ -135,6 +139,9 @@ pub struct CodecInfo {
     pub name: String,
     pub lossless: bool,
     pub params: Vec<ParamSpec>,
+    /// The parameter a target size sets (`None`: lossless, or one rate).
+    #[serde(default)]
+    pub rate_param: Option<String>,
     /// For the browser's own encoders: the MIME type it must be able to write.
     pub browser_mime: Option<String>,
 }

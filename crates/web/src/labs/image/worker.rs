@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use mpq_core::target::{Aim, Target, TargetReport};
 use mpq_core::{Error, Image, Media, Params, Result, codec::ResolvedParams};
 use mpq_metrics::ImageReport;
 use mpq_models::verdict::DatasetItem;
@@ -37,7 +38,7 @@ pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -
             Ok(())
         }
         Request::Load { source } => load(ctx, source).await,
-        Request::Encode { codec, params, judge } => encode(ctx, &codec, &params, judge).await,
+        Request::Encode { codec, params, target, judge } => encode(ctx, &codec, &params, target, judge).await,
         Request::Sweep { model, backend, items, specs, shard, shards } => {
             super::worker_sweep::sweep(ctx, &model, backend, items, &specs, shard, shards).await
         }
@@ -50,13 +51,21 @@ fn catalog<W: Serialize + From<Event>>(ctx: Ctx<W>) {
     let mut codecs: Vec<CodecInfo> = mpq_codecs::registry()
         .iter()
         .filter(|c| c.modality() == mpq_core::Modality::Image)
-        .map(|c| CodecInfo { id: c.id().into(), name: c.name().into(), lossless: c.lossless(), params: c.params(), browser_mime: None })
+        .map(|c| CodecInfo {
+            id: c.id().into(),
+            name: c.name().into(),
+            lossless: c.lossless(),
+            params: c.params(),
+            rate_param: c.rate_param().map(Into::into),
+            browser_mime: None,
+        })
         .collect();
     codecs.extend(BROWSER_CODECS.iter().map(|c| CodecInfo {
         id: c.id.into(),
         name: c.name.into(),
         lossless: false,
         params: c.params(),
+        rate_param: Some("quality".into()),
         browser_mime: Some(c.mime.into()),
     }));
     let models =
@@ -182,6 +191,19 @@ impl PageCodec {
             PageCodec::Browser(bc) => bc.params(),
         }
     }
+    /// The parameter a target size searches (the browser encoders' quality).
+    pub(super) fn rate_param(&self) -> Option<&'static str> {
+        match self {
+            PageCodec::Ours(c) => c.rate_param(),
+            PageCodec::Browser(_) => Some("quality"),
+        }
+    }
+    pub(super) fn lossless(&self) -> bool {
+        match self {
+            PageCodec::Ours(c) => c.lossless(),
+            PageCodec::Browser(_) => false,
+        }
+    }
     pub(super) fn mime(&self) -> &'static str {
         match self {
             PageCodec::Ours(c) => c.mime(),
@@ -225,14 +247,35 @@ struct Outcome {
     report: ImageReport,
     mime: String,
     extension: String,
+    target: Option<TargetReport>,
 }
 
-async fn run_codec<W: Serialize + From<Event>>(ctx: Ctx<W>, img: &Image, id: &str, params: &Params) -> Result<Outcome> {
+async fn run_codec<W: Serialize + From<Event>>(ctx: Ctx<W>, img: &Image, id: &str, params: &Params, target: Option<Target>) -> Result<Outcome> {
     let codec = PageCodec::find(id)?;
-    let resolved = ResolvedParams::resolve(id, &codec.params(), params)?;
-    ctx.progress("encoding", 0, 3);
     let t = js::now_ms();
-    let encoded = codec.encode(img, &resolved).await?;
+    // A target size: the size parameter found by the CLI's search, one encode at a time (the
+    // browser's encoders answer asynchronously), so the page picks the CLI's setting.
+    let (params, encoded, target) = match target {
+        None => {
+            let resolved = ResolvedParams::resolve(id, &codec.params(), params)?;
+            ctx.progress("encoding", 0, 3);
+            (resolved.as_params().clone(), codec.encode(img, &resolved).await?, None)
+        }
+        Some(target) => {
+            let media = Media::Image(img.clone());
+            let mut search = Aim::new(&codec.name(), id, codec.lossless(), &codec.params(), codec.rate_param(), params, &media, target)?;
+            let mut n = 0;
+            while let Some(p) = search.next() {
+                ctx.progress(&format!("aiming at {target}: encode {}", n + 1), 0, 3);
+                let resolved = ResolvedParams::resolve(id, &codec.params(), &p)?;
+                search.record(codec.encode(img, &resolved).await?);
+                n += 1;
+            }
+            let (p, bytes, report) = search.finish();
+            (p, bytes, Some(report))
+        }
+    };
+    let resolved = ResolvedParams::resolve(id, &codec.params(), &params)?;
     let encode_ms = js::now_ms() - t;
     ctx.progress("decoding", 1, 3);
     let t = js::now_ms();
@@ -240,12 +283,12 @@ async fn run_codec<W: Serialize + From<Event>>(ctx: Ctx<W>, img: &Image, id: &st
     let decode_ms = js::now_ms() - t;
     ctx.progress("measuring", 2, 3);
     let report = ImageReport::measure(id, resolved.as_params(), img, &decoded, encoded.len(), encode_ms, decode_ms)?;
-    Ok(Outcome { encoded, decoded, report, mime: codec.mime().into(), extension: codec.extension().into() })
+    Ok(Outcome { encoded, decoded, report, mime: codec.mime().into(), extension: codec.extension().into(), target })
 }
 
-async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Params, judge: Option<Judge>) -> Result<()> {
+async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Params, target: Option<Target>, judge: Option<Judge>) -> Result<()> {
     let (img, item) = SOURCE.with(|s| s.borrow().clone()).ok_or_else(|| Error::Invalid("no image loaded yet".into()))?;
-    let out = run_codec(ctx, &img, id, params).await?;
+    let out = run_codec(ctx, &img, id, params, target).await?;
     // The model's verdict: a failure here (say, no WebGPU) must not hide the codec's result.
     let verdict = match judge {
         None => Err("no model asked".to_string()),
@@ -267,6 +310,7 @@ async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Para
         mime: out.mime,
         extension: out.extension,
         browser_decoded: decoded_by_browser(id),
+        target: out.target,
         verdict,
     })));
     Ok(())
@@ -300,7 +344,7 @@ async fn bench<W: Serialize + From<Event>>(ctx: Ctx<W>, urls: &[String], runs: u
                 error: None,
             };
             for _ in 0..runs {
-                match run_codec(ctx, &img, id, &Params::new()).await {
+                match run_codec(ctx, &img, id, &Params::new(), None).await {
                     Ok(out) => {
                         enc.push(out.report.encode_ms);
                         dec.push(out.report.decode_ms);

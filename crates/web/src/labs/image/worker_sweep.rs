@@ -4,7 +4,8 @@
 
 use mpq_core::experiment::image::Backend;
 use mpq_core::sweep::CodecSweep;
-use mpq_core::{Error, Image, Result, codec::ResolvedParams};
+use mpq_core::target::{Aim, Target};
+use mpq_core::{Error, Image, Media, Result, codec::ResolvedParams};
 use mpq_metrics::perception::{argmax, feature_distance};
 use mpq_metrics::sweep::PointAccumulator;
 use mpq_models::sweep::{ItemCodec, RoundTrip, SweepRunner};
@@ -18,14 +19,33 @@ use crate::js;
 
 /// One codec setting as the page runs it (ours or the browser's), timed with the page clock.
 struct PageItemCodec<'a> {
+    id: &'a str,
     codec: &'a PageCodec,
     params: ResolvedParams,
+    /// A sweep at equal sizes: each item aimed at this size (`params` then holds the fixed
+    /// settings only).
+    target: Option<Target>,
+}
+
+impl PageItemCodec<'_> {
+    /// The item's stream: at `params`, or at the setting the search finds for `target`.
+    async fn encoded(&self, item: &Image) -> Result<Vec<u8>> {
+        let Some(target) = self.target else { return self.codec.encode(item, &self.params).await };
+        let id = self.id;
+        let specs = self.codec.params();
+        let mut search =
+            Aim::new(&self.codec.name(), id, self.codec.lossless(), &specs, self.codec.rate_param(), self.params.as_params(), &Media::Image(item.clone()), target)?;
+        while let Some(p) = search.next() {
+            search.record(self.codec.encode(item, &ResolvedParams::resolve(id, &specs, &p)?).await?);
+        }
+        Ok(search.finish().1)
+    }
 }
 
 impl ItemCodec for PageItemCodec<'_> {
     async fn round_trip(&self, item: &Image) -> Result<RoundTrip> {
         let t = js::now_ms();
-        let encoded = self.codec.encode(item, &self.params).await?;
+        let encoded = self.encoded(item).await?;
         let encode_ms = js::now_ms() - t;
         let t = js::now_ms();
         let decoded = self.codec.decode(&encoded).await?;
@@ -37,6 +57,14 @@ impl ItemCodec for PageItemCodec<'_> {
     /// at once so their calls overlap (each item is then timed as the batch's mean).
     async fn round_trip_batch(&self, items: &[Image]) -> Result<Vec<RoundTrip>> {
         let n = items.len().max(1) as f64;
+        if self.target.is_some() {
+            // Each item its own search: one at a time.
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(self.round_trip(item).await?);
+            }
+            return Ok(out);
+        }
         let t = js::now_ms();
         let encoded = match self.codec {
             PageCodec::Browser(bc) => {
@@ -125,7 +153,7 @@ pub async fn sweep<W: Serialize + From<Event>>(
         let before = (k * n) as u32;
         ctx.progress(&label, before, total);
         let point = PointAccumulator::new(&sweep.codec, &codec.name(), &sweep.param, value);
-        let item_codec = PageItemCodec { codec, params: resolved };
+        let item_codec = PageItemCodec { id: &sweep.codec, codec, params: resolved, target: sweep.target_at(value) };
         let point = runner
             .run_point(&item_codec, point, |done| ctx.progress(&label, before + done as u32, total))
             .await

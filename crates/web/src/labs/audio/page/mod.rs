@@ -72,6 +72,8 @@ struct SideView {
     spec: HtmlCanvasElement,
     mel: HtmlCanvasElement,
     diff: HtmlCanvasElement,
+    /// How near the target size the search came (hidden without a target).
+    target_line: HtmlElement,
 }
 
 pub(super) struct Page {
@@ -172,8 +174,9 @@ fn build_side(index: usize) -> SideView {
     let metrics = el("dl", "metrics", &[("data-testid", &format!("au-metrics-{index}"))]);
     let download: HtmlAnchorElement = text_el("a", "download", "Download").unchecked_into();
     download.set_hidden(true);
-    append(&root, &[&title, &label, &params_el, &status, &wave, &spec, &mel_title, &mel, &diff_title, &diff, &keywords, &metrics, &download]);
-    SideView { select, params_el, slot, metrics, keywords, download, wave, spec, mel, diff }
+    let target_line = ui::target::result_line(&format!("au-target-{index}"));
+    append(&root, &[&title, &label, &params_el, &status, &target_line, &wave, &spec, &mel_title, &mel, &diff_title, &diff, &keywords, &metrics, &download]);
+    SideView { select, params_el, slot, metrics, keywords, download, wave, spec, mel, diff, target_line }
 }
 
 fn wire() {
@@ -382,8 +385,19 @@ impl Page {
         let on_change: ui::params::OnChange = std::rc::Rc::new(move |name: &str, v, step| {
             with_page(|p| p.set_param(i, name, v, step));
         });
-        let specs = self.codec(&self.exp.sides[i].codec).map(|c| c.params.as_slice());
-        sides::render_params(&self.sides[i].params_el, specs, &self.exp.sides[i], &format!("au-param-{i}"), on_change);
+        let codec = self.codec(&self.exp.sides[i].codec);
+        let specs = codec.map(|c| c.params.as_slice());
+        let params_el = &self.sides[i].params_el;
+        sides::render_params(params_el, specs, &self.exp.sides[i], &format!("au-param-{i}"), on_change);
+        if let Some(c) = codec.filter(|c| !c.lossless) {
+            let on_target: std::rc::Rc<dyn Fn(Option<mpq_core::target::Target>)> = std::rc::Rc::new(move |t| {
+                with_page(|p| p.set_target(i, t));
+            });
+            append(params_el, &[&ui::target::field(&format!("au-target-{i}"), &ui::target::AUDIO_UNITS, self.exp.sides[i].target, on_target)]);
+            if let (Some(_), Some(rate)) = (self.exp.sides[i].target, &c.rate_param) {
+                ui::target::lock_param(params_el, &format!("au-param-{i}"), rate, None);
+            }
+        }
     }
 
     fn render_input(&self) {
@@ -459,9 +473,21 @@ impl Page {
     }
 
     fn set_codec(&mut self, i: usize, id: &str) {
-        if !sides::set_codec(&mut self.exp.sides[i], id) {
+        // A target size stays with the side, unless the new codec is lossless.
+        let keep_target = self.codec(id).is_some_and(|c| !c.lossless);
+        if !sides::set_codec(&mut self.exp.sides[i], id, keep_target) {
             return;
         }
+        self.render_params(i);
+        self.commit(Step::Push);
+        self.pump();
+    }
+
+    fn set_target(&mut self, i: usize, target: Option<mpq_core::target::Target>) {
+        if self.exp.sides[i].target == target {
+            return;
+        }
+        self.exp.sides[i].target = target;
         self.render_params(i);
         self.commit(Step::Push);
         self.pump();
@@ -515,7 +541,7 @@ impl Page {
                 continue;
             }
             self.sides[i].slot.start(&key);
-            let request = Request::Encode { codec: key.side.codec.clone(), params: key.side.params.clone() };
+            let request = Request::Encode { codec: key.side.codec.clone(), params: key.side.params.clone(), target: key.side.target };
             self.worker.submit(request, Job::Encode(i, key));
             return;
         }
@@ -640,6 +666,7 @@ impl Page {
             set_data(&info, "rate", &v.sample_rate.to_string());
         }
         for (k, side) in self.sides.iter_mut().enumerate() {
+            ui::target::show_result(&side.target_line, None);
             side.slot.reset();
             side.metrics.set_text_content(None);
             side.keywords.set_text_content(None);
@@ -685,6 +712,10 @@ impl Page {
             metric(&side.metrics, "browser_decoder", "This browser's Opus decoder vs ours (48 kHz)", &text, &raw);
         }
         render_keywords(&side.keywords, i, &e.keywords);
+        ui::target::show_result(&side.target_line, e.target.as_ref());
+        if let Some(name) = e.target.as_ref().and_then(|t| t.param.as_ref()) {
+            ui::target::lock_param(&side.params_el, &format!("au-param-{i}"), name, e.target.as_ref().and_then(|t| t.value.as_ref()));
+        }
         let settings: Vec<String> = e.report.params.iter().map(|(k, v)| format!("{k}{v}")).collect();
         let codec = &e.report.codec;
         let file = format!("{base}-{codec}{}{}.{}", if settings.is_empty() { "" } else { "-" }, settings.join("-"), e.extension);

@@ -84,6 +84,8 @@ struct SideView {
     download: HtmlAnchorElement,
     canvas: HtmlCanvasElement,
     tag: HtmlElement,
+    /// How near the target size the search came (hidden without a target).
+    target_line: HtmlElement,
 }
 
 pub(super) struct Page {
@@ -226,9 +228,22 @@ impl Page {
     }
 
     fn set_codec(&mut self, i: usize, id: &str) {
-        if !ui::sides::set_codec(&mut self.exp.sides[i], id) {
+        // A target size stays with the side (comparing codecs at one size is what it is for),
+        // unless the new codec is lossless.
+        let keep_target = self.codec(id).is_some_and(|c| !c.lossless);
+        if !ui::sides::set_codec(&mut self.exp.sides[i], id, keep_target) {
             return;
         }
+        self.render_params(i);
+        self.commit(Step::Push);
+        self.pump();
+    }
+
+    fn set_target(&mut self, i: usize, target: Option<mpq_core::target::Target>) {
+        if self.exp.sides[i].target == target {
+            return;
+        }
+        self.exp.sides[i].target = target;
         self.render_params(i);
         self.commit(Step::Push);
         self.pump();
@@ -311,6 +326,7 @@ impl Page {
             let request = Request::Encode {
                 codec: key.side.codec.clone(),
                 params: key.side.params.clone(),
+                target: key.side.target,
                 judge: Some(Judge { model: key.model.clone(), backend: key.backend }),
             };
             self.worker.submit(request, Job::Encode(i, key));
@@ -466,6 +482,7 @@ impl Page {
             side.metrics.set_text_content(None);
             side.perception.set_text_content(None);
             side.download.set_hidden(true);
+            ui::target::show_result(&side.target_line, None);
             side.slot.reset();
         }
         self.shown = Some(Shown { input, width: l.width, height: l.height, name, description: info, warning: l.warning.clone() });
@@ -489,6 +506,12 @@ impl Page {
             append(&side.metrics, &[&text_el("dd", "note", "Decoded by this browser's own decoder.")]);
         }
         render_perception(&side.perception, i, &e.verdict);
+        ui::target::show_result(&side.target_line, e.target.as_ref());
+        if let Some(t) = &e.target {
+            if let Some(name) = &t.param {
+                ui::target::lock_param(&side.params_el, &format!("param-{i}"), name, t.value.as_ref());
+            }
+        }
         // Download link for the encoded bytes (identical to `mpqlab compress` for our codecs).
         let settings: Vec<String> = e.report.params.iter().map(|(k, v)| format!("{k}{}", v.to_string().replace(':', ""))).collect();
         let codec = &e.report.codec;

@@ -45,8 +45,19 @@ impl Page {
         let on_change: ui::params::OnChange = std::rc::Rc::new(move |name: &str, v, step| {
             with_page(|p| p.set_param(i, name, v, step));
         });
-        let specs = self.codec(&self.exp.sides[i].codec).map(|c| c.params.as_slice());
-        ui::sides::render_params(&self.sides[i].params_el, specs, &self.exp.sides[i], &format!("param-{i}"), on_change);
+        let codec = self.codec(&self.exp.sides[i].codec);
+        let specs = codec.map(|c| c.params.as_slice());
+        let params_el = &self.sides[i].params_el;
+        ui::sides::render_params(params_el, specs, &self.exp.sides[i], &format!("param-{i}"), on_change);
+        if let Some(c) = codec.filter(|c| !c.lossless) {
+            let on_target: std::rc::Rc<dyn Fn(Option<mpq_core::target::Target>)> = std::rc::Rc::new(move |t| {
+                with_page(|p| p.set_target(i, t));
+            });
+            append(params_el, &[&ui::target::field(&format!("target-{i}"), &ui::target::IMAGE_UNITS, self.exp.sides[i].target, on_target)]);
+            if let (Some(_), Some(rate)) = (self.exp.sides[i].target, &c.rate_param) {
+                ui::target::lock_param(params_el, &format!("param-{i}"), rate, None);
+            }
+        }
         self.update_tag(i);
     }
 
@@ -60,7 +71,11 @@ impl Page {
                     .map(|s| format!("{} {}", s.label.to_lowercase(), spec.params.get(&s.name).unwrap_or(&s.default)))
                     .collect();
                 let name = format!("{}{}", codec.name, if codec.lossless { " (lossless)" } else { "" });
-                if settings.is_empty() { name } else { format!("{name} · {}", settings.join(", ")) }
+                match spec.target {
+                    Some(t) => format!("{name} · aiming at {t}"),
+                    None if settings.is_empty() => name,
+                    None => format!("{name} · {}", settings.join(", ")),
+                }
             }
             None => spec.to_link_value(),
         };
@@ -112,7 +127,8 @@ pub(super) fn build_side(index: usize) -> SideView {
     let perception = el("div", "perception", &[("data-testid", &format!("perception-{index}")), ("aria-live", "polite")]);
     let download: HtmlAnchorElement = text_el("a", "download", "Download").unchecked_into();
     download.set_hidden(true);
-    append(&root, &[&title, &label, &params_el, &status, &metrics, &perception, &download]);
+    let target_line = ui::target::result_line(&format!("target-{index}"));
+    append(&root, &[&title, &label, &params_el, &status, &target_line, &metrics, &perception, &download]);
 
     on::<Event>(&cancel, "click", move |_| {
         with_page(|p| p.cancel_side(index));
@@ -127,6 +143,7 @@ pub(super) fn build_side(index: usize) -> SideView {
         download,
         canvas: by_id(&format!("canvas-{index}")).expect("canvas in page.html"),
         tag: by_id(&format!("tag-{index}")).expect("tag in page.html"),
+        target_line,
     }
 }
 

@@ -405,7 +405,7 @@ impl Page {
     }
 
     fn set_codec(&mut self, i: usize, id: &str) {
-        if ui::sides::set_codec(&mut self.exp.sides[i], id) {
+        if ui::sides::set_codec(&mut self.exp.sides[i], id, false) {
             view::render_side_controls(self, i);
             self.commit(Step::Push);
             view::render_results(self);
@@ -472,7 +472,7 @@ impl Page {
         // The sides first, then the table's rows.
         let mut wanted: Vec<RunKey> = self.exp.sides.iter().filter_map(|s| self.run_key(s)).collect();
         for c in self.codecs.as_deref().unwrap_or_default() {
-            if let Some(k) = self.run_key(&Side { codec: c.id.clone(), params: Params::new() }) {
+            if let Some(k) = self.run_key(&Side::new(&c.id, Params::new())) {
                 wanted.push(k);
             }
         }

@@ -188,7 +188,7 @@ pub(super) fn validate(p: &mut Page, problems: &mut Vec<String>) {
 pub(super) fn extra_runs(p: &Page) -> Vec<RunKey> {
     [("zstd", 19), ("xz", 9)]
         .into_iter()
-        .filter_map(|(id, level)| p.run_key(&mpq_core::experiment::image::Side { codec: id.into(), params: Params::from([("level".into(), ParamValue::Int(level))]) }))
+        .filter_map(|(id, level)| p.run_key(&mpq_core::experiment::image::Side::new(id, Params::from([("level".into(), ParamValue::Int(level))]))))
         .collect()
 }
 
@@ -688,7 +688,7 @@ pub(super) fn render_logs(p: &Page) {
                 data: vec![("codec", "logs".into()), ("bytes", stream_len.to_string())],
                 note: None,
             }];
-            let gzip = p.run_key(&mpq_core::experiment::image::Side { codec: "gzip".into(), params: Params::new() });
+            let gzip = p.run_key(&mpq_core::experiment::image::Side::new("gzip", Params::new()));
             let mut extra = extra_runs(p).into_iter();
             for (label, key) in [("gzip -6", gzip), ("zstd -19", extra.next()), ("xz -9", extra.next())] {
                 let bytes = key.as_ref().and_then(|k| match p.result(k) {

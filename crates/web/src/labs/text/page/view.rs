@@ -87,7 +87,7 @@ pub(super) fn render_results(p: &Page) {
     let mut rows = Vec::new();
     let mut bars: Vec<(String, String, f64)> = Vec::new();
     for c in codecs {
-        let Some(key) = p.run_key(&Side { codec: c.id.clone(), params: Params::new() }) else { continue };
+        let Some(key) = p.run_key(&Side::new(&c.id, Params::new())) else { continue };
         let mut data = vec![("codec", c.id.clone())];
         let cells = match p.result(&key) {
             Some(Outcome::Done { report: r, .. }) => {
