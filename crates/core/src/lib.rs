@@ -10,6 +10,7 @@
 pub mod codec;
 pub mod error;
 pub mod experiment;
+pub mod export;
 pub mod limits;
 pub mod media;
 pub mod sweep;

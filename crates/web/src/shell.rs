@@ -59,6 +59,7 @@ pub fn start() {
     SHELL.with(|s| *s.borrow_mut() = Some(Shell { labs, mounted: vec![false; n], shown: None }));
     wire_banner_and_link();
     load_worker_module();
+    crate::ui::export::load_build();
     route(&history::current_fragment(), true);
     if let Some(w) = web_sys::window() {
         for ev in ["popstate", "hashchange"] {

@@ -3,6 +3,7 @@
 //! side. Nothing here names a lab.
 
 pub mod dom;
+pub mod export;
 pub mod history;
 pub mod input;
 pub mod lab_worker;

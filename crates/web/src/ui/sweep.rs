@@ -135,22 +135,40 @@ pub fn set_status(prefix: &str, text: &str, state: &str) {
 }
 
 pub fn hide_exports(prefix: &str) {
-    for kind in ["csv", "json", "svg"] {
+    for kind in ["csv", "json", "svg", "png"] {
         if let Some(a) = by_id::<HtmlElement>(&format!("{prefix}{kind}")) {
             a.set_hidden(true);
         }
     }
 }
 
-/// The CSV, JSON and SVG downloads of a finished sweep (the same code as `mpqlab sweep`'s
-/// `--csv`, stdout and `--svg`), named `{stem}.{ext}`; returns the JSON.
+/// The CSV, JSON, SVG and PNG downloads of a finished sweep, named `{stem}.{ext}`; returns the
+/// result's JSON (`mpqlab sweep`'s stdout). The CSV is `mpqlab sweep --csv`'s with the export's
+/// provenance columns after it, the JSON the export format around the result
+/// (`mpq_core::export`), the plot `--svg`'s, and the PNG that plot drawn at twice its size.
 pub fn set_exports(prefix: &str, result: &SweepResult, stem: &str) -> String {
     let json = result.to_json();
-    for (kind, text, mime) in [("csv", result.to_csv(), "text/csv"), ("json", json.clone(), "application/json"), ("svg", result.plot_svg(), "image/svg+xml")] {
+    let provenance = super::export::provenance();
+    let doc = mpq_core::export::json("sweep", &provenance, serde_json::from_str(&json).unwrap_or_default());
+    let svg = result.plot_svg();
+    for (kind, text, mime) in [
+        ("csv", mpq_core::export::csv(&result.to_csv(), &provenance), "text/csv"),
+        ("json", doc, "application/json"),
+        ("svg", svg.clone(), "image/svg+xml"),
+    ] {
         let Some(a) = by_id::<HtmlAnchorElement>(&format!("{prefix}{kind}")) else { continue };
         let label = a.text_content().unwrap_or_default();
         let parts = js_sys::Array::of1(&text.into());
         super::set_download(&a, &parts, mime, &format!("{stem}.{kind}"), &label);
+    }
+    if let Some(a) = by_id::<HtmlAnchorElement>(&format!("{prefix}png")) {
+        let file = format!("{stem}.png");
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(blob) = wasm_bindgen_futures::JsFuture::from(super::export::svg_to_png(&svg, 2.0)).await {
+                let label = a.text_content().unwrap_or_default();
+                super::set_download(&a, &js_sys::Array::of1(&blob), "image/png", &file, &label);
+            }
+        });
     }
     json
 }

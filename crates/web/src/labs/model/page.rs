@@ -77,6 +77,12 @@ fn mount(root: &HtmlElement) {
     };
     PAGE.with(|p| *p.borrow_mut() = Some(page));
     wire();
+    if let Some(slot) = by_id::<HtmlElement>("lab-export") {
+        let bar = ui::export::bar("lab", Some("Plot (PNG)"), |kind| {
+            with_page(|p| p.export(kind));
+        });
+        append(&slot, &[&bar]);
+    }
     with_page(|p| p.render_controls());
 }
 
@@ -145,6 +151,24 @@ fn wire() {
 }
 
 impl Page {
+    /// The formats table's export (`mpqlab quant`'s rows) as CSV or JSON, or its plot as PNG.
+    fn export(&self, kind: &str) {
+        if self.quant_rows.is_empty() {
+            ui::show_error("Export: evaluate the formats first.");
+            return;
+        }
+        let stem = format!("mpqlab-model-{}-{}", self.exp.model, self.quant_rows.len());
+        let rows: Vec<serde_json::Value> = self.quant_rows.iter().map(|r| serde_json::to_value(r).unwrap_or_default()).collect();
+        match kind {
+            "csv" => ui::export::download_csv(&stem, &rows),
+            "json" => ui::export::download_json("formats", &stem, serde_json::json!({ "lab": "model", "model": self.exp.model, "rows": rows })),
+            _ => match by_id::<HtmlElement>("lab-plot").and_then(|p| p.query_selector("svg").ok().flatten()) {
+                Some(svg) => ui::export::download_svg_as_png(&svg.outer_html(), &format!("{stem}.png")),
+                None => ui::show_error("Export: there is no plot yet."),
+            },
+        }
+    }
+
     fn commit(&self, step: Step) {
         history::commit(&Experiment::Model(self.exp.clone()), step);
     }

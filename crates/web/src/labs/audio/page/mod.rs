@@ -74,6 +74,8 @@ struct SideView {
     diff: HtmlCanvasElement,
     /// How near the target size the search came (hidden without a target).
     target_line: HtmlElement,
+    /// The result on screen as the exports (and `mpqlab run`) write a side.
+    result: Option<serde_json::Value>,
 }
 
 pub(super) struct Page {
@@ -130,6 +132,12 @@ fn mount(root: &HtmlElement) {
     PAGE.with(|cell| *cell.borrow_mut() = Some(page));
     wire();
     sweep::wire();
+    if let Some(slot) = by_id::<HtmlElement>("au-export") {
+        let bar = ui::export::bar("au", Some("Spectrograms side by side (PNG)"), |kind| {
+            with_page(|p| p.export(kind));
+        });
+        append(&slot, &[&bar]);
+    }
     with_page(|p| {
         p.render_all();
         p.render_player();
@@ -176,7 +184,7 @@ fn build_side(index: usize) -> SideView {
     download.set_hidden(true);
     let target_line = ui::target::result_line(&format!("au-target-{index}"));
     append(&root, &[&title, &label, &params_el, &status, &target_line, &wave, &spec, &mel_title, &mel, &diff_title, &diff, &keywords, &metrics, &download]);
-    SideView { select, params_el, slot, metrics, keywords, download, wave, spec, mel, diff, target_line }
+    SideView { select, params_el, slot, metrics, keywords, download, wave, spec, mel, diff, target_line, result: None }
 }
 
 fn wire() {
@@ -483,6 +491,34 @@ impl Page {
         self.pump();
     }
 
+    /// The comparison's export: both sides' results (as `mpqlab run` writes them) as CSV or
+    /// JSON, or the spectrograms of the original and both sides as one PNG.
+    fn export(&self, kind: &str) {
+        let Some(src) = &self.shown else {
+            ui::show_error("Export: no clip is shown yet.");
+            return;
+        };
+        let base = src.name.rsplit_once('.').map_or(src.name.as_str(), |(b, _)| b);
+        let stem = format!("mpqlab-audio-{base}");
+        let sides: Vec<serde_json::Value> = self.sides.iter().filter_map(|s| s.result.clone()).collect();
+        match kind {
+            "csv" => ui::export::download_csv(&stem, &sides),
+            "json" => ui::export::download_json("comparison", &stem, serde_json::json!({ "lab": "audio", "input": { "name": src.name }, "sides": sides })),
+            _ => {
+                let Some(original) = by_id::<HtmlCanvasElement>("au-spec-2") else { return };
+                let label = |i: usize| {
+                    let r = self.sides[i].result.as_ref();
+                    let codec = r.and_then(|r| r["codec"].as_str()).unwrap_or("–").to_string();
+                    let kbps = r.and_then(|r| r["report"]["kbps"].as_f64()).map(|k| format!(" — {k:.1} kbit/s")).unwrap_or_default();
+                    format!("{}: {codec}{kbps}", if i == 0 { "A" } else { "B" })
+                };
+                let (a, b) = (label(0), label(1));
+                let views = [(&original, "Original"), (&self.sides[0].spec, a.as_str()), (&self.sides[1].spec, b.as_str())];
+                ui::export::download_side_by_side(&views, &format!("{stem}-spectrograms.png"));
+            }
+        }
+    }
+
     fn set_target(&mut self, i: usize, target: Option<mpq_core::target::Target>) {
         if self.exp.sides[i].target == target {
             return;
@@ -667,6 +703,7 @@ impl Page {
         }
         for (k, side) in self.sides.iter_mut().enumerate() {
             ui::target::show_result(&side.target_line, None);
+            side.result = None;
             side.slot.reset();
             side.metrics.set_text_content(None);
             side.keywords.set_text_content(None);
@@ -713,6 +750,18 @@ impl Page {
         }
         render_keywords(&side.keywords, i, &e.keywords);
         ui::target::show_result(&side.target_line, e.target.as_ref());
+        let keywords = match &e.keywords {
+            Ok(k) => serde_json::to_value(k).unwrap_or_default(),
+            Err(why) => serde_json::json!({ "error": why }),
+        };
+        side.result = Some(serde_json::json!({
+            "side": if i == 0 { "a" } else { "b" },
+            "codec": e.report.codec,
+            "params": e.report.params,
+            "target": e.target,
+            "report": e.report,
+            "keywords": keywords,
+        }));
         if let Some(name) = e.target.as_ref().and_then(|t| t.param.as_ref()) {
             ui::target::lock_param(&side.params_el, &format!("au-param-{i}"), name, e.target.as_ref().and_then(|t| t.value.as_ref()));
         }

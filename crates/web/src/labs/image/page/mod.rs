@@ -86,6 +86,8 @@ struct SideView {
     tag: HtmlElement,
     /// How near the target size the search came (hidden without a target).
     target_line: HtmlElement,
+    /// The result on screen as the exports (and `mpqlab run`) write a side.
+    result: Option<serde_json::Value>,
 }
 
 pub(super) struct Page {
@@ -143,6 +145,12 @@ fn mount(root: &HtmlElement) {
     wire_input();
     wire_viewer();
     wire_model_bar();
+    if let Some(slot) = by_id::<HtmlElement>("image-export") {
+        let bar = ui::export::bar("image", Some("Side by side (PNG)"), |kind| {
+            with_page(|p| p.export(kind));
+        });
+        append(&slot, &[&bar]);
+    }
     super::sweep::wire();
     super::bench::wire();
     with_page(|p| {
@@ -483,6 +491,7 @@ impl Page {
             side.perception.set_text_content(None);
             side.download.set_hidden(true);
             ui::target::show_result(&side.target_line, None);
+            side.result = None;
             side.slot.reset();
         }
         self.shown = Some(Shown { input, width: l.width, height: l.height, name, description: info, warning: l.warning.clone() });
@@ -507,6 +516,18 @@ impl Page {
         }
         render_perception(&side.perception, i, &e.verdict);
         ui::target::show_result(&side.target_line, e.target.as_ref());
+        let verdict = match &e.verdict {
+            Ok(v) => serde_json::to_value(v).unwrap_or_default(),
+            Err(why) => serde_json::json!({ "error": why }),
+        };
+        side.result = Some(serde_json::json!({
+            "side": ui::sides::side_name(i).to_lowercase(),
+            "codec": e.report.codec,
+            "params": e.report.params,
+            "target": e.target,
+            "report": e.report,
+            "verdict": verdict,
+        }));
         if let Some(t) = &e.target {
             if let Some(name) = &t.param {
                 ui::target::lock_param(&side.params_el, &format!("param-{i}"), name, t.value.as_ref());
@@ -519,6 +540,46 @@ impl Page {
         let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(e.encoded.as_slice()));
         let label = format!("Download {file} ({})", format::bytes(e.report.bytes));
         ui::set_download(&side.download, &parts, &e.mime, &file, &label);
+    }
+
+    /// The comparison's export: both sides' results (as `mpqlab run` writes them) as CSV or
+    /// JSON, or the two decoded images side by side as a PNG.
+    fn export(&self, kind: &str) {
+        let Some(src) = &self.shown else {
+            ui::show_error("Export: no image is shown yet.");
+            return;
+        };
+        let base = src.name.rsplit_once('.').map_or(src.name.as_str(), |(b, _)| b);
+        let stem = format!("mpqlab-image-{base}");
+        let sides: Vec<serde_json::Value> = self.sides.iter().filter_map(|s| s.result.clone()).collect();
+        match kind {
+            "csv" => ui::export::download_csv(&stem, &sides),
+            "json" => ui::export::download_json(
+                "comparison",
+                &stem,
+                serde_json::json!({
+                    "lab": "image",
+                    "input": { "name": src.name, "width": src.width, "height": src.height },
+                    "model": self.exp.model,
+                    "model_backend": self.exp.backend.id(),
+                    "sides": sides,
+                }),
+            ),
+            _ => {
+                let captions: Vec<String> = self
+                    .sides
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let tag = s.tag.text_content().unwrap_or_default();
+                        let bpp = s.result.as_ref().and_then(|r| r["report"]["bits_per_pixel"].as_f64()).map(|b| format!(" — {b:.3} bpp")).unwrap_or_default();
+                        format!("{}: {tag}{bpp}", ui::sides::side_name(i))
+                    })
+                    .collect();
+                let views: Vec<(&HtmlCanvasElement, &str)> = self.sides.iter().zip(&captions).map(|(s, c)| (&s.canvas, c.as_str())).collect();
+                ui::export::download_side_by_side(&views, &format!("{stem}-side-by-side.png"));
+            }
+        }
     }
 
     fn cancel_side(&mut self, i: usize) {

@@ -144,6 +144,7 @@ pub(super) fn build_side(index: usize) -> SideView {
         canvas: by_id(&format!("canvas-{index}")).expect("canvas in page.html"),
         tag: by_id(&format!("tag-{index}")).expect("tag in page.html"),
         target_line,
+        result: None,
     }
 }
 

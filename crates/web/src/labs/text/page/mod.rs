@@ -25,7 +25,7 @@ use crate::bridge::page::{Bridge, Incoming, pool_size};
 use crate::bridge::{JobId, Notice};
 use crate::ui::history::{self, Step};
 use crate::ui::input::{self, FileSources, GalleryItem, UserFiles};
-use crate::ui::{self, by_id, on, set_data};
+use crate::ui::{self, append, by_id, on, set_data};
 use crate::{format, js};
 
 crate::lab_page!(Page, "text", "Text lab", Text);
@@ -188,6 +188,12 @@ fn mount(root: &HtmlElement) {
     };
     PAGE.with(|cell| *cell.borrow_mut() = Some(page));
     wire();
+    if let Some(slot) = by_id::<HtmlElement>("tx-export") {
+        let bar = ui::export::bar("tx", None, |kind| {
+            with_page(|p| p.export(kind));
+        });
+        append(&slot, &[&bar]);
+    }
     with_page(|p| {
         p.render_all();
         p.pump();
@@ -278,6 +284,31 @@ async fn load_gallery() {
 crate::file_page!(Page, TextInput, TextInput::File);
 
 impl Page {
+    /// The codec table's export: every codec's result on the text shown (the JSON also names
+    /// the text by its SHA-256), as CSV or JSON.
+    fn export(&self, kind: &str) {
+        let Some(src) = &self.shown else {
+            ui::show_error("Export: no text is shown yet.");
+            return;
+        };
+        let base = src.name.rsplit_once('.').map_or(src.name.as_str(), |(b, _)| b);
+        let stem = format!("mpqlab-text-{base}");
+        let rows: Vec<serde_json::Value> = self
+            .results
+            .iter()
+            .map(|(key, outcome)| match outcome {
+                Outcome::Done { report, .. } => serde_json::json!({ "codec": key.codec, "params": key.params, "report": report }),
+                Outcome::Failed(why) => serde_json::json!({ "codec": key.codec, "params": key.params, "error": why }),
+            })
+            .collect();
+        if kind == "csv" {
+            ui::export::download_csv(&stem, &rows);
+        } else {
+            let input = serde_json::json!({ "name": src.name, "bytes": src.bytes.len(), "sha256": src.sha256 });
+            ui::export::download_json("codec-table", &stem, serde_json::json!({ "lab": "text", "input": input, "codecs": rows }));
+        }
+    }
+
     fn commit(&self, step: Step) {
         history::commit(&Experiment::Text(self.exp.clone()), step);
     }

@@ -1,0 +1,165 @@
+//! Every lab's exports: its results as CSV and JSON that carry the experiment's link, mpqlab's
+//! version, the page's build and the crates' versions (`mpq_core::export`), plots as SVG and
+//! PNG, and side-by-side views as PNG. Files are made when the button is pressed, so they hold
+//! what is on screen then and the link as it stands.
+//!
+//! Test ids: `PREFIX-export-csv`, `PREFIX-export-json`, `PREFIX-export-png` (where a lab has a
+//! side-by-side view).
+
+use std::cell::RefCell;
+
+use mpq_core::export::{self, Provenance};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{HtmlAnchorElement, HtmlCanvasElement, HtmlElement};
+
+use super::{append, el, on, text_el};
+
+thread_local! {
+    /// The page's build (build.json's `build`, written by scripts/pwa.mjs), once fetched.
+    static BUILD: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Fetches the build's id for the exports (once, at start; exports made before it arrives, or
+/// in a page built without it, say `build` empty).
+pub fn load_build() {
+    wasm_bindgen_futures::spawn_local(async {
+        let Ok(bytes) = crate::js::fetch_bytes("build.json").await else { return };
+        let id = serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| v["build"].as_str().map(str::to_string));
+        BUILD.with(|b| *b.borrow_mut() = id);
+    });
+}
+
+/// Where an export made now comes from: the page's address (the experiment's link) and build.
+pub fn provenance() -> Provenance {
+    let link = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+    BUILD.with(|b| Provenance::new(&link, b.borrow().as_deref()))
+}
+
+/// Hands `parts` to the browser as a download named `file`, of type `mime`.
+pub fn download(parts: &js_sys::Array, mime: &str, file: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let bag = web_sys::BlobPropertyBag::new();
+    bag.set_type(mime);
+    let Ok(url) = web_sys::Blob::new_with_u8_array_sequence_and_options(parts, &bag).and_then(|b| web_sys::Url::create_object_url_with_blob(&b)) else {
+        return;
+    };
+    let Ok(a) = doc.create_element("a") else { return };
+    let a: HtmlAnchorElement = a.unchecked_into();
+    a.set_href(&url);
+    a.set_download(file);
+    a.click();
+    // The download has its bytes once the click is handled; the URL is freed a little later.
+    let free = Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(free.unchecked_ref(), 60_000);
+    }
+}
+
+pub fn download_text(text: &str, mime: &str, file: &str) {
+    download(&js_sys::Array::of1(&JsValue::from_str(text)), mime, file);
+}
+
+/// The JSON export of `result` (of `kind`), named `{stem}.json`.
+pub fn download_json(kind: &str, stem: &str, result: serde_json::Value) {
+    download_text(&export::json(kind, &provenance(), result), "application/json", &format!("{stem}.json"));
+}
+
+/// The CSV export of `rows` (flattened: see [`export::rows_csv`]), named `{stem}.csv`.
+pub fn download_csv(stem: &str, rows: &[serde_json::Value]) {
+    download_text(&export::csv(&export::rows_csv(rows), &provenance()), "text/csv", &format!("{stem}.csv"));
+}
+
+#[wasm_bindgen(inline_js = r#"
+// An SVG drawn at `scale` into a canvas, as a PNG blob (the plot as a picture for slides).
+export function svg_to_png(svg, scale) {
+  return new Promise((resolve, reject) => {
+    const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+    const img = new Image();
+    img.onload = () => {
+      const c = document.createElement('canvas');
+      c.width = Math.max(1, Math.round(img.naturalWidth * scale));
+      c.height = Math.max(1, Math.round(img.naturalHeight * scale));
+      const ctx = c.getContext('2d');
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, c.width, c.height);
+      ctx.drawImage(img, 0, 0, c.width, c.height);
+      URL.revokeObjectURL(url);
+      c.toBlob((b) => (b ? resolve(b) : reject(new Error('the plot could not be drawn'))), 'image/png');
+    };
+    img.onerror = () => { URL.revokeObjectURL(url); reject(new Error('the plot could not be drawn')); };
+    img.src = url;
+  });
+}
+// A canvas as a PNG blob.
+export function canvas_to_png(canvas) {
+  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the view could not be drawn'))), 'image/png'));
+}
+"#)]
+extern "C" {
+    pub(crate) fn svg_to_png(svg: &str, scale: f64) -> js_sys::Promise;
+    fn canvas_to_png(canvas: &HtmlCanvasElement) -> js_sys::Promise;
+}
+
+fn download_blob_promise(promise: js_sys::Promise, file: String) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(blob) => download(&js_sys::Array::of1(&blob), "image/png", &file),
+            Err(e) => super::show_error(&format!("Export: {}", crate::js::error_text(&e))),
+        }
+    });
+}
+
+/// A plot (SVG text) as a PNG at twice its size, named `file`.
+pub fn download_svg_as_png(svg: &str, file: &str) {
+    download_blob_promise(svg_to_png(svg, 2.0), file.to_string());
+}
+
+/// Two views side by side with a caption over each, as one PNG named `file`: the two canvases
+/// at their own pixel sizes (an image lab's decoded images are at the image's size).
+pub fn download_side_by_side(views: &[(&HtmlCanvasElement, &str)], file: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(c) = doc.create_element("canvas") else { return };
+    let c: HtmlCanvasElement = c.unchecked_into();
+    const CAPTION: u32 = 28;
+    const GAP: u32 = 8;
+    let width: u32 = views.iter().map(|(v, _)| v.width()).sum::<u32>() + GAP * (views.len().saturating_sub(1) as u32);
+    let height = views.iter().map(|(v, _)| v.height()).max().unwrap_or(0) + CAPTION;
+    c.set_width(width.max(1));
+    c.set_height(height.max(1));
+    let Ok(Some(ctx)) = c.get_context("2d") else { return };
+    let ctx: web_sys::CanvasRenderingContext2d = ctx.unchecked_into();
+    ctx.set_fill_style_str("#ffffff");
+    ctx.fill_rect(0.0, 0.0, width as f64, height as f64);
+    ctx.set_fill_style_str("#1b1f24");
+    ctx.set_font("16px system-ui, sans-serif");
+    let mut x = 0u32;
+    for (view, caption) in views {
+        let _ = ctx.fill_text(caption, x as f64 + 4.0, 19.0);
+        let _ = ctx.draw_image_with_html_canvas_element(view, x as f64, CAPTION as f64);
+        x += view.width() + GAP;
+    }
+    download_blob_promise(canvas_to_png(&c), file.to_string());
+}
+
+/// The export buttons under a lab's results: "CSV", "JSON" and, with `png`, "Side by side
+/// (PNG)"; each calls `on_export("csv" | "json" | "png")`.
+pub fn bar(prefix: &str, png: Option<&str>, on_export: impl Fn(&str) + Clone + 'static) -> HtmlElement {
+    let wrap = el("p", "export-bar", &[("data-testid", &format!("{prefix}-export"))]);
+    append(&wrap, &[&text_el("span", "field-name", "Export the results:")]);
+    let mut kinds: Vec<(&str, String)> = vec![("csv", "CSV".into()), ("json", "JSON (with the link)".into())];
+    if let Some(label) = png {
+        kinds.push(("png", label.to_string()));
+    }
+    for (kind, label) in kinds {
+        let b = text_el("button", "export", &label);
+        let _ = b.set_attribute("type", "button");
+        let _ = b.set_attribute("data-testid", &format!("{prefix}-export-{kind}"));
+        let f = on_export.clone();
+        on::<web_sys::Event>(&b, "click", move |_| f(kind));
+        append(&wrap, &[&b]);
+    }
+    wrap
+}

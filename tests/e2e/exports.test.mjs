@@ -1,0 +1,173 @@
+// Every lab's exports open in their tools: the CSVs parse with their stated columns (and end
+// with the provenance columns), the JSONs carry the experiment's link, mpqlab's version, the
+// build and the crates' versions, and `mpqlab run LINK` reproduces the exported numbers; the
+// PNGs (side by side, plots) decode (our CLI's PNG decoder, the png crate), the compressed
+// outputs download with their extension and MIME type.
+//
+//   MPQ_URL=… MPQLAB_BIN=… node --test tests/e2e/exports.test.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { OUT, URL_, launch, cli, ready, sideResult } from './lib.mjs';
+
+let context, page, consoleErrors;
+
+before(async () => {
+  ({ context, page, consoleErrors } = await launch({ webgpu: false }));
+});
+
+after(async () => {
+  await context?.close();
+});
+
+/** Clicks `testid` and returns the download: its suggested name, path and bytes. */
+async function download(testid) {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click(`[data-testid=${testid}]`)]);
+  const file = path.join(OUT, 'exports', d.suggestedFilename());
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await d.saveAs(file);
+  return { name: d.suggestedFilename(), file, bytes: fs.readFileSync(file) };
+}
+
+/** RFC 4180 CSV: rows of cells. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+function checkCsv(bytes, wantColumns, rowsWanted) {
+  const rows = parseCsv(bytes.toString('utf8'));
+  const [header, ...body] = rows;
+  for (const c of [...wantColumns, 'link', 'mpqlab_version', 'build', 'tools']) assert.ok(header.includes(c), `column ${c} in ${header}`);
+  assert.equal(body.length, rowsWanted);
+  for (const r of body) assert.equal(r.length, header.length, 'every row has every column');
+  const col = (name) => body.map((r) => r[header.indexOf(name)]);
+  return { header, body, col };
+}
+
+function checkJson(bytes, kind) {
+  const doc = JSON.parse(bytes.toString('utf8'));
+  assert.equal(doc.format, 'mpqlab-export');
+  assert.equal(doc.version, 1);
+  assert.equal(doc.kind, kind);
+  assert.match(doc.provenance.link, /^http:\/\/127\.0\.0\.1:\d+\/#\//);
+  assert.match(doc.provenance.build, /^[0-9a-f]{16}$/, 'the build id from build.json');
+  assert.ok(doc.provenance.tools.burn && doc.provenance.tools['jpeg-encoder'], JSON.stringify(doc.provenance.tools));
+  return doc;
+}
+
+/** The PNG decodes: our CLI opens it (as it opens any image) and says its size. */
+function pngSize(file) {
+  const v = JSON.parse(cli('eval', file, '-c', 'png'));
+  assert.equal(v.exact, true, 'a lossless round trip of the exported PNG');
+  return [v.width, v.height];
+}
+
+test('exports in every lab open in their tools', { timeout: 1_200_000 }, async (t) => {
+  await t.test('image lab: results CSV and JSON, side by side PNG, the stream, the sweep', async () => {
+    await page.goto(URL_ + '#/image?v=1&in=gallery:coffee&l=jpeg:quality=30&r=webp-ll-down&rt=0.8bpp');
+    await ready(page);
+    const left = await sideResult(page, 0);
+    const right = await sideResult(page, 1);
+    const csv = checkCsv((await download('image-export-csv')).bytes, ['side', 'codec', 'report.bytes', 'report.psnr_rgb', 'verdict.kind'], 2);
+    assert.deepEqual(csv.col('report.bytes').map(Number), [left.bytes, right.bytes]);
+    const json = checkJson((await download('image-export-json')).bytes, 'comparison');
+    assert.equal(json.result.sides.length, 2);
+    // The link inside reproduces the numbers natively.
+    const run = JSON.parse(cli('run', json.provenance.link));
+    for (const i of [0, 1]) {
+      assert.equal(run.sides[i].report.bytes, json.result.sides[i].report.bytes);
+      assert.equal(run.sides[i].report.psnr_rgb, json.result.sides[i].report.psnr_rgb);
+    }
+    assert.deepEqual(run.sides[1].target, json.result.sides[1].target);
+    const png = await download('image-export-png');
+    assert.match(png.name, /^mpqlab-image-coffee-side-by-side\.png$/);
+    const [w, h] = pngSize(png.file);
+    assert.ok(w >= 2 * 600 && h >= 400, `side by side ${w}×${h}`);
+    // The compressed stream: extension and MIME type (the blob's type).
+    const a = page.locator('[data-testid=side-0] a.download');
+    assert.match(await a.getAttribute('download'), /\.jpg$/);
+    const mime = await a.evaluate(async (el) => (await fetch(el.href)).headers.get('content-type') || (await (await fetch(el.href)).blob()).type);
+    assert.equal(mime, 'image/jpeg');
+    console.log(`image exports: CSV ${csv.header.length} columns, JSON link ${json.provenance.link.slice(json.provenance.link.indexOf('#'))}, side by side ${w}×${h}`);
+
+    // The sweep's CSV/JSON/SVG/PNG.
+    for (const id of ['jpeg', 'avif', 'webp-ll-down', 'browser-jpeg', 'browser-webp']) {
+      const box = page.locator(`[data-testid=sweep-use-${id}]`);
+      if ((await box.isChecked()) !== (id === 'jpeg')) await box.click();
+    }
+    await page.locator('[data-testid=sweep-spec-jpeg]').fill('jpeg:quality=10,50,90');
+    await page.locator('[data-testid=sweep-items]').fill('50');
+    await page.click('[data-testid=sweep-run]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=sweep-status]').dataset.state === 'done', null, { timeout: 300_000 });
+    const scsv = checkCsv((await download('sweep-csv')).bytes, ['model', 'codec', 'param', 'value', 'bits_per_pixel', 'accuracy'], 3);
+    const sjson = checkJson((await download('sweep-json')).bytes, 'sweep');
+    assert.equal(sjson.result.points.length, 3);
+    assert.deepEqual(scsv.col('accuracy').map(Number), sjson.result.points.map((p) => p.accuracy));
+    await page.waitForSelector('[data-testid=sweep-png]:not([hidden])');
+    const [pw, ph] = pngSize((await download('sweep-png')).file);
+    assert.ok(pw > 600 && ph > 200, `plot ${pw}×${ph}`);
+  });
+
+  await t.test('audio lab: results, spectrograms side by side', async () => {
+    await page.goto(URL_ + '#/audio');
+    await ready(page);
+    for (const i of [0, 1]) {
+      await page.waitForFunction((i) => document.querySelector(`[data-testid=au-stage-${i}]`)?.dataset.state === 'done'
+        && document.querySelector(`[data-testid=au-metrics-${i}] [data-metric=bytes]`), i, { timeout: 180_000 });
+    }
+    const csv = checkCsv((await download('au-export-csv')).bytes, ['side', 'codec', 'report.kbps', 'report.stoi', 'keywords.decoded'], 2);
+    const json = checkJson((await download('au-export-json')).bytes, 'comparison');
+    const run = JSON.parse(cli('run', json.provenance.link));
+    assert.deepEqual(csv.col('report.bytes').map(Number), run.sides.map((s) => s.report.bytes));
+    const [w, h] = pngSize((await download('au-export-png')).file);
+    assert.ok(w >= 3 * 600 && h >= 128, `spectrograms ${w}×${h}`);
+    console.log(`audio exports: ${csv.col('codec').join(', ')} at ${csv.col('report.kbps').map((k) => Number(k).toFixed(1)).join(', ')} kbit/s; spectrograms ${w}×${h}`);
+  });
+
+  await t.test('text lab: the codec table', async () => {
+    await page.goto(URL_ + '#/text');
+    await ready(page);
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid=tx-table] tbody tr')];
+      return rows.length >= 10 && rows.every((r) => r.dataset.bytes || r.dataset.error);
+    }, null, { timeout: 300_000 });
+    const json = checkJson((await download('tx-export-json')).bytes, 'codec-table');
+    assert.match(json.result.input.sha256, /^[0-9a-f]{64}$/);
+    const csv = checkCsv((await download('tx-export-csv')).bytes, ['codec', 'report.bytes', 'report.bits_per_byte'], json.result.codecs.length);
+    assert.ok(json.result.codecs.length >= 10, `${json.result.codecs.length} codecs`);
+    const gzip = json.result.codecs.find((c) => c.codec === 'gzip');
+    const want = JSON.parse(cli('eval', 'www/gallery/text/doyle-scandal-in-bohemia.txt', '-c', 'gzip'));
+    assert.equal(gzip.report.bytes, want.bytes);
+    console.log(`text exports: ${csv.body.length} codecs, gzip ${gzip.report.bytes} B as mpqlab eval`);
+  });
+
+  await t.test('model lab: the formats table and its plot', async () => {
+    await page.goto(URL_ + '#/model');
+    await page.waitForSelector('[data-ready="1"]');
+    await page.selectOption('[data-testid=lab-backend]', 'cpu');
+    await page.locator('[data-testid=lab-items]').fill('100');
+    await page.locator('[data-testid=lab-search]').uncheck();
+    await page.click('[data-testid=lab-run]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=lab-status]').dataset.state === 'done', null, { timeout: 300_000 });
+    const csv = checkCsv((await download('lab-export-csv')).bytes, ['variant', 'bits_per_weight', 'accuracy'], 6);
+    const json = checkJson((await download('lab-export-json')).bytes, 'formats');
+    assert.deepEqual(csv.col('variant'), json.result.rows.map((r) => r.variant));
+    const [w, h] = pngSize((await download('lab-export-png')).file);
+    console.log(`model exports: ${csv.col('variant').join(', ')}; plot ${w}×${h}`);
+  });
+
+  await t.test('no console errors', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});
