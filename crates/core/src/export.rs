@@ -46,10 +46,12 @@ impl Provenance {
     }
 }
 
-/// The JSON export of `result` (of `kind`: `comparison`, `sweep`, …).
-pub fn json(kind: &str, provenance: &Provenance, result: serde_json::Value) -> String {
-    let doc = serde_json::json!({ "format": FORMAT, "version": VERSION, "kind": kind, "provenance": provenance, "result": result });
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+/// The JSON export of `result` (a JSON text, of `kind`: `comparison`, `sweep`, …). Written as
+/// text around the result's own text, so that the page's small UI module needs no JSON values.
+pub fn json(kind: &str, provenance: &Provenance, result: &str) -> String {
+    let provenance = serde_json::to_string(provenance).unwrap_or_else(|_| "{}".into());
+    let kind = serde_json::to_string(kind).unwrap_or_else(|_| "\"\"".into());
+    format!("{{\"format\":\"{FORMAT}\",\"version\":{VERSION},\"kind\":{kind},\"provenance\":{provenance},\"result\":{result}}}\n")
 }
 
 /// `csv` (a header line, then rows) with the provenance columns appended to every line.
@@ -85,47 +87,6 @@ pub fn table_csv(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Rows given as JSON objects, as one CSV table: nested objects become `outer.inner` columns,
-/// arrays are written as their JSON text, `null` as an empty cell, numbers in their shortest
-/// round-trip form; the columns are every key seen, in the order first seen.
-pub fn rows_csv(rows: &[serde_json::Value]) -> String {
-    fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
-        match v {
-            serde_json::Value::Object(m) => {
-                for (k, v) in m {
-                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-                    flatten(&key, v, out);
-                }
-            }
-            serde_json::Value::Null => out.push((prefix.to_string(), String::new())),
-            serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
-            other => out.push((prefix.to_string(), other.to_string())),
-        }
-    }
-    let flat: Vec<Vec<(String, String)>> = rows
-        .iter()
-        .map(|r| {
-            let mut out = Vec::new();
-            flatten("", r, &mut out);
-            out
-        })
-        .collect();
-    let mut columns: Vec<String> = Vec::new();
-    for row in &flat {
-        for (k, _) in row {
-            if !columns.contains(k) {
-                columns.push(k.clone());
-            }
-        }
-    }
-    let header: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let cells: Vec<Vec<String>> = flat
-        .iter()
-        .map(|row| columns.iter().map(|c| row.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default()).collect())
-        .collect();
-    table_csv(&header, &cells)
-}
-
 /// One CSV cell: quoted (quotes doubled) when it holds a comma, quote or line break.
 pub fn csv_cell(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
@@ -134,20 +95,6 @@ pub fn csv_cell(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_rows_flatten_into_columns() {
-        let rows = [
-            serde_json::json!({"side": "left", "report": {"bytes": 10, "psnr": 31.5}, "top": [1, 2], "target": null}),
-            serde_json::json!({"side": "right", "report": {"bytes": 12, "ssim": 0.9}, "note": "a, b"}),
-        ];
-        let out = rows_csv(&rows);
-        let lines: Vec<&str> = out.lines().collect();
-        // serde_json's maps keep keys in sorted order.
-        assert_eq!(lines[0], "report.bytes,report.psnr,side,target,top,note,report.ssim");
-        assert_eq!(lines[1], "10,31.5,left,,\"[1,2]\",,");
-        assert_eq!(lines[2], "12,,right,,,\"a, b\",0.9");
-    }
 
     #[test]
     fn the_lock_files_versions_are_named() {
@@ -164,7 +111,7 @@ mod tests {
         assert_eq!(lines[0], "side,bytes,link,mpqlab_version,build,tools");
         assert!(lines[1].starts_with("left,123,\"#/image?v=1&l=jpeg:quality=10,subsampling=4:4:4\","), "{}", lines[1]);
         assert!(lines[2].starts_with("\"a, \"\"b\"\"\",4,"), "{}", lines[2]);
-        let doc: serde_json::Value = serde_json::from_str(&json("comparison", &p, serde_json::json!({"x": 1}))).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&json("comparison", &p, r#"{"x": 1}"#)).unwrap();
         assert_eq!((doc["format"].as_str(), doc["version"].as_u64(), doc["result"]["x"].as_u64()), (Some(FORMAT), Some(1), Some(1)));
         assert_eq!(doc["provenance"]["link"], p.link);
     }

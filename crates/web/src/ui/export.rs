@@ -24,8 +24,12 @@ thread_local! {
 /// in a page built without it, say `build` empty).
 pub fn load_build() {
     wasm_bindgen_futures::spawn_local(async {
+        #[derive(serde::Deserialize)]
+        struct BuildInfo {
+            build: Option<String>,
+        }
         let Ok(bytes) = crate::js::fetch_bytes("build.json").await else { return };
-        let id = serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| v["build"].as_str().map(str::to_string));
+        let id = serde_json::from_slice::<BuildInfo>(&bytes).ok().and_then(|b| b.build);
         BUILD.with(|b| *b.borrow_mut() = id);
     });
 }
@@ -62,14 +66,73 @@ pub fn download_text(text: &str, mime: &str, file: &str) {
     download(&js_sys::Array::of1(&JsValue::from_str(text)), mime, file);
 }
 
-/// The JSON export of `result` (of `kind`), named `{stem}.json`.
-pub fn download_json(kind: &str, stem: &str, result: serde_json::Value) {
+/// The JSON export of `result` (a JSON text, of `kind`), named `{stem}.json`.
+pub fn download_json(kind: &str, stem: &str, result: &str) {
     download_text(&export::json(kind, &provenance(), result), "application/json", &format!("{stem}.json"));
 }
 
-/// The CSV export of `rows` (flattened: see [`export::rows_csv`]), named `{stem}.csv`.
-pub fn download_csv(stem: &str, rows: &[serde_json::Value]) {
-    download_text(&export::csv(&export::rows_csv(rows), &provenance()), "text/csv", &format!("{stem}.csv"));
+/// The CSV export of `rows` (JSON texts of objects, flattened: nested objects become
+/// `outer.inner` columns, arrays their JSON text, `null` an empty cell; the columns are every
+/// key seen, in the order first seen), named `{stem}.csv`.
+pub fn download_csv(stem: &str, rows: &[String]) {
+    let flat: Vec<Vec<(String, String)>> = rows
+        .iter()
+        .map(|text| {
+            let mut out = Vec::new();
+            if let Ok(v) = js_sys::JSON::parse(text) {
+                flatten("", &v, &mut out);
+            }
+            out
+        })
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for row in &flat {
+        for (k, _) in row {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let cells: Vec<Vec<String>> = flat
+        .iter()
+        .map(|row| columns.iter().map(|c| row.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default()).collect())
+        .collect();
+    let header: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let csv = export::csv(&export::table_csv(&header, &cells), &provenance());
+    download_text(&csv, "text/csv", &format!("{stem}.csv"));
+}
+
+/// A parsed JSON value's cells (through the browser's JSON: the UI module carries no JSON
+/// values of its own).
+fn flatten(prefix: &str, v: &JsValue, out: &mut Vec<(String, String)>) {
+    if v.is_null() || v.is_undefined() {
+        out.push((prefix.to_string(), String::new()));
+    } else if let Some(s) = v.as_string() {
+        out.push((prefix.to_string(), s));
+    } else if js_sys::Array::is_array(v) || !v.is_object() {
+        let text = js_sys::JSON::stringify(v).ok().and_then(|t| t.as_string()).unwrap_or_default();
+        out.push((prefix.to_string(), text));
+    } else {
+        for entry in js_sys::Object::entries(v.unchecked_ref()).iter() {
+            let pair: js_sys::Array = entry.unchecked_into();
+            let key = pair.get(0).as_string().unwrap_or_default();
+            let key = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
+            flatten(&key, &pair.get(1), out);
+        }
+    }
+}
+
+/// `{"side": NAME, …text's fields}`: a side's result (a JSON object's text) with its name first.
+pub fn named(name: &str, text: &str) -> String {
+    match text.strip_prefix('{') {
+        Some(rest) if rest.trim_start() != "}" => format!("{{\"side\":\"{name}\",{rest}"),
+        _ => format!("{{\"side\":\"{name}\"}}"),
+    }
+}
+
+/// A JSON string literal of `s`.
+pub fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
 #[wasm_bindgen(inline_js = r#"

@@ -149,7 +149,7 @@ pub fn hide_exports(prefix: &str) {
 pub fn set_exports(prefix: &str, result: &SweepResult, stem: &str) -> String {
     let json = result.to_json();
     let provenance = super::export::provenance();
-    let doc = mpq_core::export::json("sweep", &provenance, serde_json::from_str(&json).unwrap_or_default());
+    let doc = mpq_core::export::json("sweep", &provenance, &json);
     let svg = result.plot_svg();
     for (kind, text, mime) in [
         ("csv", mpq_core::export::csv(&result.to_csv(), &provenance), "text/csv"),

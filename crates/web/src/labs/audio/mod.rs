@@ -165,6 +165,9 @@ pub struct Encoded {
     /// How near a target size the search came (the side had one).
     #[serde(default)]
     pub target: Option<TargetReport>,
+    /// The side as the exports write it (`mpqlab run`'s side), JSON text made in the worker.
+    #[serde(default)]
+    pub export: String,
 }
 
 /// Two decoders of one stream compared at 48 kHz, mono mix, after aligning their delay.

@@ -282,7 +282,18 @@ async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Para
         None
     };
     let (view, _) = view(&decoded, log_mel, Some(input.peak_db));
-    ctx.event(Event::Encoded(Box::new(Encoded { report, view, encoded, mime, extension, keywords, browser_decoder, target })));
+    let export = serde_json::json!({
+        "codec": id,
+        "params": report.params,
+        "target": target,
+        "report": report,
+        "keywords": match &keywords {
+            Ok(k) => serde_json::to_value(k).unwrap_or_default(),
+            Err(why) => serde_json::json!({ "error": why }),
+        },
+    })
+    .to_string();
+    ctx.event(Event::Encoded(Box::new(Encoded { report, view, encoded, mime, extension, keywords, browser_decoder, target, export })));
     Ok(())
 }
 

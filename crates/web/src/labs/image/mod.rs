@@ -120,6 +120,9 @@ pub struct Encoded {
     pub browser_decoded: bool,
     /// How near a target size the search came (the side had one).
     pub target: Option<TargetReport>,
+    /// The side as the exports write it (`mpqlab run`'s side: codec, params, target, report,
+    /// verdict), JSON text made here, so that the page module needs no JSON serialiser for it.
+    pub export: String,
     /// The model's verdict, or why there is none (no WebGPU, …): a failure there never hides
     /// the codec's result.
     pub verdict: Result<Verdict, String>,

@@ -303,7 +303,19 @@ async fn encode<W: Serialize + From<Event>>(ctx: Ctx<W>, id: &str, params: &Para
             verdict.await.map_err(|e| e.to_string())
         }
     };
+    let export = serde_json::json!({
+        "codec": id,
+        "params": out.report.params,
+        "target": out.target,
+        "report": out.report,
+        "verdict": match &verdict {
+            Ok(v) => serde_json::to_value(v).unwrap_or_default(),
+            Err(why) => serde_json::json!({ "error": why }),
+        },
+    })
+    .to_string();
     ctx.event(Event::Encoded(Box::new(Encoded {
+        export,
         report: out.report,
         rgba: out.decoded.to_rgba8().data().to_vec(),
         encoded: out.encoded,

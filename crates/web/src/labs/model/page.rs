@@ -158,10 +158,13 @@ impl Page {
             return;
         }
         let stem = format!("mpqlab-model-{}-{}", self.exp.model, self.quant_rows.len());
-        let rows: Vec<serde_json::Value> = self.quant_rows.iter().map(|r| serde_json::to_value(r).unwrap_or_default()).collect();
+        let rows: Vec<String> = self.quant_rows.iter().map(|r| serde_json::to_string(r).unwrap_or_else(|_| "{}".into())).collect();
         match kind {
             "csv" => ui::export::download_csv(&stem, &rows),
-            "json" => ui::export::download_json("formats", &stem, serde_json::json!({ "lab": "model", "model": self.exp.model, "rows": rows })),
+            "json" => {
+                let result = format!("{{\"lab\":\"model\",\"model\":{},\"rows\":[{}]}}", ui::export::quoted(&self.exp.model), rows.join(","));
+                ui::export::download_json("formats", &stem, &result);
+            }
             _ => match by_id::<HtmlElement>("lab-plot").and_then(|p| p.query_selector("svg").ok().flatten()) {
                 Some(svg) => ui::export::download_svg_as_png(&svg.outer_html(), &format!("{stem}.png")),
                 None => ui::show_error("Export: there is no plot yet."),

@@ -74,8 +74,11 @@ struct SideView {
     diff: HtmlCanvasElement,
     /// How near the target size the search came (hidden without a target).
     target_line: HtmlElement,
-    /// The result on screen as the exports (and `mpqlab run`) write a side.
-    result: Option<serde_json::Value>,
+    /// The result on screen as the exports (and `mpqlab run`) write a side: JSON text, from
+    /// the worker.
+    result: Option<String>,
+    /// Its codec and kbit/s, for the spectrograms' captions.
+    caption: Option<String>,
 }
 
 pub(super) struct Page {
@@ -184,7 +187,7 @@ fn build_side(index: usize) -> SideView {
     download.set_hidden(true);
     let target_line = ui::target::result_line(&format!("au-target-{index}"));
     append(&root, &[&title, &label, &params_el, &status, &target_line, &wave, &spec, &mel_title, &mel, &diff_title, &diff, &keywords, &metrics, &download]);
-    SideView { select, params_el, slot, metrics, keywords, download, wave, spec, mel, diff, target_line, result: None }
+    SideView { select, params_el, slot, metrics, keywords, download, wave, spec, mel, diff, target_line, result: None, caption: None }
 }
 
 fn wire() {
@@ -500,18 +503,17 @@ impl Page {
         };
         let base = src.name.rsplit_once('.').map_or(src.name.as_str(), |(b, _)| b);
         let stem = format!("mpqlab-audio-{base}");
-        let sides: Vec<serde_json::Value> = self.sides.iter().filter_map(|s| s.result.clone()).collect();
+        let sides: Vec<String> =
+            self.sides.iter().enumerate().filter_map(|(i, s)| s.result.as_deref().map(|r| ui::export::named(if i == 0 { "a" } else { "b" }, r))).collect();
         match kind {
             "csv" => ui::export::download_csv(&stem, &sides),
-            "json" => ui::export::download_json("comparison", &stem, serde_json::json!({ "lab": "audio", "input": { "name": src.name }, "sides": sides })),
+            "json" => {
+                let result = format!("{{\"lab\":\"audio\",\"input\":{{\"name\":{}}},\"sides\":[{}]}}", ui::export::quoted(&src.name), sides.join(","));
+                ui::export::download_json("comparison", &stem, &result);
+            }
             _ => {
                 let Some(original) = by_id::<HtmlCanvasElement>("au-spec-2") else { return };
-                let label = |i: usize| {
-                    let r = self.sides[i].result.as_ref();
-                    let codec = r.and_then(|r| r["codec"].as_str()).unwrap_or("–").to_string();
-                    let kbps = r.and_then(|r| r["report"]["kbps"].as_f64()).map(|k| format!(" — {k:.1} kbit/s")).unwrap_or_default();
-                    format!("{}: {codec}{kbps}", if i == 0 { "A" } else { "B" })
-                };
+                let label = |i: usize| format!("{}: {}", if i == 0 { "A" } else { "B" }, self.sides[i].caption.as_deref().unwrap_or("–"));
                 let (a, b) = (label(0), label(1));
                 let views = [(&original, "Original"), (&self.sides[0].spec, a.as_str()), (&self.sides[1].spec, b.as_str())];
                 ui::export::download_side_by_side(&views, &format!("{stem}-spectrograms.png"));
@@ -704,6 +706,7 @@ impl Page {
         for (k, side) in self.sides.iter_mut().enumerate() {
             ui::target::show_result(&side.target_line, None);
             side.result = None;
+            side.caption = None;
             side.slot.reset();
             side.metrics.set_text_content(None);
             side.keywords.set_text_content(None);
@@ -750,18 +753,8 @@ impl Page {
         }
         render_keywords(&side.keywords, i, &e.keywords);
         ui::target::show_result(&side.target_line, e.target.as_ref());
-        let keywords = match &e.keywords {
-            Ok(k) => serde_json::to_value(k).unwrap_or_default(),
-            Err(why) => serde_json::json!({ "error": why }),
-        };
-        side.result = Some(serde_json::json!({
-            "side": if i == 0 { "a" } else { "b" },
-            "codec": e.report.codec,
-            "params": e.report.params,
-            "target": e.target,
-            "report": e.report,
-            "keywords": keywords,
-        }));
+        side.result = Some(e.export.clone());
+        side.caption = Some(format!("{} — {:.1} kbit/s", e.report.codec, e.report.kbps));
         if let Some(name) = e.target.as_ref().and_then(|t| t.param.as_ref()) {
             ui::target::lock_param(&side.params_el, &format!("au-param-{i}"), name, e.target.as_ref().and_then(|t| t.value.as_ref()));
         }

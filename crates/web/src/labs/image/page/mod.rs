@@ -86,8 +86,11 @@ struct SideView {
     tag: HtmlElement,
     /// How near the target size the search came (hidden without a target).
     target_line: HtmlElement,
-    /// The result on screen as the exports (and `mpqlab run`) write a side.
-    result: Option<serde_json::Value>,
+    /// The result on screen as the exports (and `mpqlab run`) write a side: JSON text, from
+    /// the worker.
+    result: Option<String>,
+    /// Its bits per pixel, for the side-by-side caption.
+    bpp: Option<f64>,
 }
 
 pub(super) struct Page {
@@ -492,6 +495,7 @@ impl Page {
             side.download.set_hidden(true);
             ui::target::show_result(&side.target_line, None);
             side.result = None;
+            side.bpp = None;
             side.slot.reset();
         }
         self.shown = Some(Shown { input, width: l.width, height: l.height, name, description: info, warning: l.warning.clone() });
@@ -516,18 +520,8 @@ impl Page {
         }
         render_perception(&side.perception, i, &e.verdict);
         ui::target::show_result(&side.target_line, e.target.as_ref());
-        let verdict = match &e.verdict {
-            Ok(v) => serde_json::to_value(v).unwrap_or_default(),
-            Err(why) => serde_json::json!({ "error": why }),
-        };
-        side.result = Some(serde_json::json!({
-            "side": ui::sides::side_name(i).to_lowercase(),
-            "codec": e.report.codec,
-            "params": e.report.params,
-            "target": e.target,
-            "report": e.report,
-            "verdict": verdict,
-        }));
+        side.result = Some(e.export.clone());
+        side.bpp = Some(e.report.bits_per_pixel);
         if let Some(t) = &e.target {
             if let Some(name) = &t.param {
                 ui::target::lock_param(&side.params_el, &format!("param-{i}"), name, t.value.as_ref());
@@ -551,20 +545,22 @@ impl Page {
         };
         let base = src.name.rsplit_once('.').map_or(src.name.as_str(), |(b, _)| b);
         let stem = format!("mpqlab-image-{base}");
-        let sides: Vec<serde_json::Value> = self.sides.iter().filter_map(|s| s.result.clone()).collect();
+        let sides: Vec<String> =
+            self.sides.iter().enumerate().filter_map(|(i, s)| s.result.as_deref().map(|r| ui::export::named(&ui::sides::side_name(i).to_lowercase(), r))).collect();
         match kind {
             "csv" => ui::export::download_csv(&stem, &sides),
-            "json" => ui::export::download_json(
-                "comparison",
-                &stem,
-                serde_json::json!({
-                    "lab": "image",
-                    "input": { "name": src.name, "width": src.width, "height": src.height },
-                    "model": self.exp.model,
-                    "model_backend": self.exp.backend.id(),
-                    "sides": sides,
-                }),
-            ),
+            "json" => {
+                let result = format!(
+                    "{{\"lab\":\"image\",\"input\":{{\"name\":{},\"width\":{},\"height\":{}}},\"model\":{},\"model_backend\":\"{}\",\"sides\":[{}]}}",
+                    ui::export::quoted(&src.name),
+                    src.width,
+                    src.height,
+                    ui::export::quoted(&self.exp.model),
+                    self.exp.backend.id(),
+                    sides.join(",")
+                );
+                ui::export::download_json("comparison", &stem, &result);
+            }
             _ => {
                 let captions: Vec<String> = self
                     .sides
@@ -572,7 +568,7 @@ impl Page {
                     .enumerate()
                     .map(|(i, s)| {
                         let tag = s.tag.text_content().unwrap_or_default();
-                        let bpp = s.result.as_ref().and_then(|r| r["report"]["bits_per_pixel"].as_f64()).map(|b| format!(" — {b:.3} bpp")).unwrap_or_default();
+                        let bpp = s.bpp.map(|b| format!(" — {b:.3} bpp")).unwrap_or_default();
                         format!("{}: {tag}{bpp}", ui::sides::side_name(i))
                     })
                     .collect();

@@ -145,6 +145,7 @@ pub(super) fn build_side(index: usize) -> SideView {
         tag: by_id(&format!("tag-{index}")).expect("tag in page.html"),
         target_line,
         result: None,
+        bpp: None,
     }
 }
 

@@ -293,19 +293,31 @@ impl Page {
         };
         let base = src.name.rsplit_once('.').map_or(src.name.as_str(), |(b, _)| b);
         let stem = format!("mpqlab-text-{base}");
-        let rows: Vec<serde_json::Value> = self
+        let rows: Vec<String> = self
             .results
             .iter()
-            .map(|(key, outcome)| match outcome {
-                Outcome::Done { report, .. } => serde_json::json!({ "codec": key.codec, "params": key.params, "report": report }),
-                Outcome::Failed(why) => serde_json::json!({ "codec": key.codec, "params": key.params, "error": why }),
+            .map(|(key, outcome)| {
+                let params = serde_json::to_string(&key.params).unwrap_or_else(|_| "{}".into());
+                match outcome {
+                    Outcome::Done { report, .. } => {
+                        let report = serde_json::to_string(report).unwrap_or_else(|_| "null".into());
+                        format!("{{\"codec\":{},\"params\":{params},\"report\":{report}}}", ui::export::quoted(&key.codec))
+                    }
+                    Outcome::Failed(why) => format!("{{\"codec\":{},\"params\":{params},\"error\":{}}}", ui::export::quoted(&key.codec), ui::export::quoted(why)),
+                }
             })
             .collect();
         if kind == "csv" {
             ui::export::download_csv(&stem, &rows);
         } else {
-            let input = serde_json::json!({ "name": src.name, "bytes": src.bytes.len(), "sha256": src.sha256 });
-            ui::export::download_json("codec-table", &stem, serde_json::json!({ "lab": "text", "input": input, "codecs": rows }));
+            let result = format!(
+                "{{\"lab\":\"text\",\"input\":{{\"name\":{},\"bytes\":{},\"sha256\":\"{}\"}},\"codecs\":[{}]}}",
+                ui::export::quoted(&src.name),
+                src.bytes.len(),
+                src.sha256,
+                rows.join(",")
+            );
+            ui::export::download_json("codec-table", &stem, &result);
         }
     }
 
