@@ -97,8 +97,12 @@ test('exports in every lab open in their tools', { timeout: 1_200_000 }, async (
     // The compressed stream: extension and MIME type (the blob's type).
     const a = page.locator('[data-testid=side-0] a.download');
     assert.match(await a.getAttribute('download'), /\.jpg$/);
-    const mime = await a.evaluate(async (el) => (await fetch(el.href)).headers.get('content-type') || (await (await fetch(el.href)).blob()).type);
-    assert.equal(mime, 'image/jpeg');
+    assert.equal(await a.getAttribute('type'), 'image/jpeg');
+    const [d] = await Promise.all([page.waitForEvent('download'), a.click()]);
+    const jpg = fs.readFileSync(await d.path());
+    assert.equal(jpg.length, left.bytes);
+    assert.deepEqual([...jpg.subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG stream');
+    assert.equal(JSON.parse(cli('eval', await d.path(), '-c', 'png')).width, JSON.parse(cli('eval', 'www/gallery/coffee.png', '-c', 'png')).width, 'our decoder opens the downloaded JPEG');
     console.log(`image exports: CSV ${csv.header.length} columns, JSON link ${json.provenance.link.slice(json.provenance.link.indexOf('#'))}, side by side ${w}×${h}`);
 
     // The sweep's CSV/JSON/SVG/PNG.
@@ -131,7 +135,7 @@ test('exports in every lab open in their tools', { timeout: 1_200_000 }, async (
     const run = JSON.parse(cli('run', json.provenance.link));
     assert.deepEqual(csv.col('report.bytes').map(Number), run.sides.map((s) => s.report.bytes));
     const [w, h] = pngSize((await download('au-export-png')).file);
-    assert.ok(w >= 3 * 600 && h >= 128, `spectrograms ${w}×${h}`);
+    assert.ok(w >= 3 * 300 && h >= 384, `spectrograms ${w}×${h}`);
     console.log(`audio exports: ${csv.col('codec').join(', ')} at ${csv.col('report.kbps').map((k) => Number(k).toFixed(1)).join(', ')} kbit/s; spectrograms ${w}×${h}`);
   });
 

@@ -180,29 +180,34 @@ pub fn download_svg_as_png(svg: &str, file: &str) {
     download_blob_promise(svg_to_png(svg, 2.0), file.to_string());
 }
 
-/// Two views side by side with a caption over each, as one PNG named `file`: the two canvases
-/// at their own pixel sizes (an image lab's decoded images are at the image's size).
+/// Two (or more) views side by side with a caption over each, as one PNG named `file`. Views
+/// are drawn at their own pixel sizes, enlarged by a whole factor (nearest neighbour) when they
+/// are small (a one-second spectrogram is 120 px wide), so the picture reads on a slide.
 pub fn download_side_by_side(views: &[(&HtmlCanvasElement, &str)], file: &str) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
     let Ok(c) = doc.create_element("canvas") else { return };
     let c: HtmlCanvasElement = c.unchecked_into();
     const CAPTION: u32 = 28;
     const GAP: u32 = 8;
-    let width: u32 = views.iter().map(|(v, _)| v.width()).sum::<u32>() + GAP * (views.len().saturating_sub(1) as u32);
-    let height = views.iter().map(|(v, _)| v.height()).max().unwrap_or(0) + CAPTION;
+    let tallest = views.iter().map(|(v, _)| v.height()).max().unwrap_or(1).max(1);
+    let scale = (384 / tallest).max(1);
+    let width: u32 = views.iter().map(|(v, _)| v.width() * scale).sum::<u32>() + GAP * (views.len().saturating_sub(1) as u32);
+    let height = tallest * scale + CAPTION;
     c.set_width(width.max(1));
     c.set_height(height.max(1));
     let Ok(Some(ctx)) = c.get_context("2d") else { return };
     let ctx: web_sys::CanvasRenderingContext2d = ctx.unchecked_into();
+    ctx.set_image_smoothing_enabled(false);
     ctx.set_fill_style_str("#ffffff");
     ctx.fill_rect(0.0, 0.0, width as f64, height as f64);
     ctx.set_fill_style_str("#1b1f24");
     ctx.set_font("16px system-ui, sans-serif");
     let mut x = 0u32;
     for (view, caption) in views {
+        let (w, h) = (view.width() * scale, view.height() * scale);
         let _ = ctx.fill_text(caption, x as f64 + 4.0, 19.0);
-        let _ = ctx.draw_image_with_html_canvas_element(view, x as f64, CAPTION as f64);
-        x += view.width() + GAP;
+        let _ = ctx.draw_image_with_html_canvas_element_and_dw_and_dh(view, x as f64, CAPTION as f64, w as f64, h as f64);
+        x += w + GAP;
     }
     download_blob_promise(canvas_to_png(&c), file.to_string());
 }

@@ -152,6 +152,8 @@ pub fn set_download(a: &web_sys::HtmlAnchorElement, parts: &js_sys::Array, mime:
     if let Ok(url) = web_sys::Blob::new_with_u8_array_sequence_and_options(parts, &bag).and_then(|b| web_sys::Url::create_object_url_with_blob(&b)) {
         a.set_href(&url);
         a.set_download(file);
+        // The file's type, also said on the link (the HTML `type` hint).
+        a.set_type(mime);
         a.set_text_content(Some(label));
         a.set_hidden(false);
     }

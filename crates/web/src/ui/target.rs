@@ -111,6 +111,41 @@ pub fn field(prefix: &str, units: &'static [Unit], current: Option<Target>, on_c
     wrap
 }
 
+/// A side's field, appended to its settings (`params_el`) for a lossy codec, with the control
+/// of the parameter the target sets (`PARAMS_PREFIX-NAME`) locked while a target is on.
+/// `on_change` is called after the event that changed the target has been handled (see
+/// [`deferred`]).
+#[allow(clippy::too_many_arguments)]
+pub fn attach(
+    params_el: &HtmlElement,
+    prefix: &str,
+    params_prefix: &str,
+    units: &'static [Unit],
+    lossless: bool,
+    rate_param: Option<&str>,
+    current: Option<Target>,
+    on_change: impl Fn(Option<Target>) + 'static,
+) {
+    if lossless {
+        return;
+    }
+    append(params_el, &[&field(prefix, units, current, deferred(on_change))]);
+    if let (Some(_), Some(rate)) = (current, rate_param) {
+        lock_param(params_el, params_prefix, rate, None);
+    }
+}
+
+/// `f`, run once the event being handled is over: the page re-renders a side's settings when
+/// its target changes, and removing a focused number box fires its `change` again, which must
+/// not re-enter the handler still running.
+fn deferred(f: impl Fn(Option<Target>) + 'static) -> Rc<dyn Fn(Option<Target>)> {
+    let f = Rc::new(f);
+    Rc::new(move |t| {
+        let f = f.clone();
+        wasm_bindgen_futures::spawn_local(async move { f(t) });
+    })
+}
+
 /// The line that says how near the search came (empty without a target).
 pub fn result_line(prefix: &str) -> HtmlElement {
     let p = el("p", "target-result", &[("data-testid", &format!("{prefix}-result")), ("aria-live", "polite")]);

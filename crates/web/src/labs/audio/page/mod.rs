@@ -400,14 +400,11 @@ impl Page {
         let specs = codec.map(|c| c.params.as_slice());
         let params_el = &self.sides[i].params_el;
         sides::render_params(params_el, specs, &self.exp.sides[i], &format!("au-param-{i}"), on_change);
-        if let Some(c) = codec.filter(|c| !c.lossless) {
-            let on_target: std::rc::Rc<dyn Fn(Option<mpq_core::target::Target>)> = std::rc::Rc::new(move |t| {
+        if let Some(c) = codec {
+            let (units, target) = (&ui::target::AUDIO_UNITS, self.exp.sides[i].target);
+            ui::target::attach(params_el, &format!("au-target-{i}"), &format!("au-param-{i}"), units, c.lossless, c.rate_param.as_deref(), target, move |t| {
                 with_page(|p| p.set_target(i, t));
             });
-            append(params_el, &[&ui::target::field(&format!("au-target-{i}"), &ui::target::AUDIO_UNITS, self.exp.sides[i].target, on_target)]);
-            if let (Some(_), Some(rate)) = (self.exp.sides[i].target, &c.rate_param) {
-                ui::target::lock_param(params_el, &format!("au-param-{i}"), rate, None);
-            }
         }
     }
 
