@@ -53,17 +53,16 @@ async function main() {
     }
   });
 
-  // After the worker module is ready (or 20 s, if it never is): the service worker's install
-  // fetches the shell again (revalidations, mostly), and `fill` the rest of the build.
-  await new Promise((resolve) => {
+  // Not while the first screen loads: after the worker module is ready and a side shows its
+  // first result (or 20 s, if that never comes), and a moment without new downloads. Then the
+  // service worker's install fetches the shell again (revalidations, mostly), and `fill` the rest
+  // of the build, so a classroom's slow Wi-Fi serves the first comparison first.
+  await until(() => {
     const worker = document.querySelector('[data-testid=worker-status]');
-    const done = () => worker && ['ready', 'error'].includes(worker.dataset.state);
-    if (done()) return resolve();
-    const observer = new MutationObserver(() => { if (done()) { observer.disconnect(); resolve(); } });
-    if (worker) observer.observe(worker, { attributes: true, attributeFilter: ['data-state'] });
-    setTimeout(() => { observer.disconnect(); resolve(); }, 20_000);
-  });
-
+    return worker && ['ready', 'error'].includes(worker.dataset.state);
+  }, 20_000);
+  await until(() => document.querySelector('[data-testid$="stage-0"][data-state=done], [data-testid$="stage-1"][data-state=done], [data-testid=lab-status]'), 20_000);
+  await quiet(1500, 10_000);
   try {
     registration = await sw.register('sw.js', { scope: './' });
   } catch (e) {
@@ -95,6 +94,27 @@ async function main() {
   }
   await sw.ready;
   if (sw.controller) ask();
+}
+
+/** Resolves when `ok()` holds (checked on every DOM change), or after `ms`. */
+function until(ok, ms) {
+  return new Promise((resolve) => {
+    if (ok()) return resolve();
+    const observer = new MutationObserver(() => { if (ok()) { observer.disconnect(); resolve(); } });
+    observer.observe(document.body, { subtree: true, attributes: true, childList: true, attributeFilter: ['data-state'] });
+    setTimeout(() => { observer.disconnect(); resolve(); }, ms);
+  });
+}
+
+/** Resolves once the page has fetched nothing new for `ms` (or after `max`). */
+function quiet(ms, max) {
+  return new Promise((resolve) => {
+    let timer = setTimeout(done, ms);
+    const observer = new PerformanceObserver(() => { clearTimeout(timer); timer = setTimeout(done, ms); });
+    observer.observe({ type: 'resource' });
+    const cap = setTimeout(done, max);
+    function done() { observer.disconnect(); clearTimeout(timer); clearTimeout(cap); resolve(); }
+  });
 }
 
 main();
