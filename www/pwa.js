@@ -7,9 +7,11 @@ const status = document.getElementById('offline-status');
 const notice = document.getElementById('update');
 const root = document.documentElement;
 
-function show(text, state) {
+// A short badge (the header must not reflow while it changes); the details in its title.
+function show(text, state, title = text) {
   if (!status) return;
   status.textContent = text;
+  status.title = title;
   status.dataset.state = state;
 }
 
@@ -43,11 +45,11 @@ async function main() {
     const msg = event.data || {};
     if (msg.type === 'build') {
       root.dataset.build = msg.id;
-      if (msg.done === msg.total) show('works offline', 'done');
+      if (msg.done === msg.total) show('offline ✓', 'done', 'Saved: this page works offline, in every lab.');
     } else if (msg.type === 'fill') {
-      if (msg.state === 'done') show('works offline', 'done');
-      else if (msg.state === 'running') show(`saving for offline use ${Math.floor((100 * msg.done) / msg.total)} %`, 'running');
-      else show('not saved for offline use', msg.state);
+      if (msg.state === 'done') show('offline ✓', 'done', 'Saved: this page works offline, in every lab.');
+      else if (msg.state === 'running') show(`offline ${Math.floor((100 * msg.done) / msg.total)} %`, 'running', 'Saving this page for offline use…');
+      else show('offline ✗', msg.state, `Not saved for offline use: ${msg.error || msg.state}`);
     } else if (msg.type === 'stale') {
       registration?.update().catch(() => {});
     }
@@ -66,7 +68,7 @@ async function main() {
   try {
     registration = await sw.register('sw.js', { scope: './' });
   } catch (e) {
-    show('offline use unavailable', 'error');
+    show('offline ✗', 'error', `Offline use is unavailable here: ${e.message || e}`);
     console.warn('mpqlab: no service worker:', e);
     return;
   }

@@ -142,9 +142,12 @@ test('exports in every lab open in their tools', { timeout: 1_200_000 }, async (
   await t.test('text lab: the codec table', async () => {
     await page.goto(URL_ + '#/text');
     await ready(page);
+    // Every codec of the table and both sides done, and no job left (the sides' runs are results too).
     await page.waitForFunction(() => {
       const rows = [...document.querySelectorAll('[data-testid=tx-table] tbody tr')];
-      return rows.length >= 10 && rows.every((r) => r.dataset.bytes || r.dataset.error);
+      return rows.length >= 10 && rows.every((r) => r.dataset.bytes || r.dataset.error)
+        && [0, 1].every((i) => document.querySelector(`[data-testid=tx-stage-${i}]`)?.dataset.state === 'done')
+        && document.querySelector('[data-testid=tx-cancel]')?.hidden;
     }, null, { timeout: 300_000 });
     const json = checkJson((await download('tx-export-json')).bytes, 'codec-table');
     assert.match(json.result.input.sha256, /^[0-9a-f]{64}$/);

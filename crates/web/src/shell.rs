@@ -191,9 +191,12 @@ fn wire_banner_and_link() {
 }
 
 fn load_worker_module() {
+    // Short texts: the header's status area has a fixed width (www/style.css); the title says it
+    // in full.
     let set = |text: &str, state: &str| {
         if let Some(s) = by_id::<HtmlElement>("worker-status") {
             s.set_text_content(Some(text));
+            s.set_title(text);
             let _ = s.set_attribute("data-state", state);
         }
     };
@@ -206,9 +209,9 @@ fn load_worker_module() {
     let promise = crate::bridge::page::start_loading_module(move |loaded, total| {
         if let Some(s) = by_id::<HtmlElement>("worker-status") {
             let text = if total > 0.0 {
-                format!("Loading the codecs and models: {:.0} % of {:.1} MB", 100.0 * loaded / total, total / 1e6)
+                format!("Loading {:.0} % of {:.1} MB", 100.0 * loaded / total, total / 1e6)
             } else {
-                format!("Loading the codecs and models: {:.1} MB", loaded / 1e6)
+                format!("Loading {:.1} MB", loaded / 1e6)
             };
             s.set_text_content(Some(&text));
         }
@@ -227,7 +230,8 @@ fn load_worker_module() {
             Ok(_) => {
                 let s = (crate::js::now_ms() - t0) / 1000.0;
                 if let Some(e) = by_id::<HtmlElement>("worker-status") {
-                    e.set_text_content(Some(&format!("Codecs and models ready ({s:.1} s).")));
+                    e.set_text_content(Some(&format!("Ready ({s:.1} s)")));
+                    e.set_title(&format!("The codecs and models are loaded ({s:.1} s)."));
                     let _ = e.set_attribute("data-state", "ready");
                     let _ = e.set_attribute("data-ms", &format!("{:.0}", s * 1000.0));
                     let _ = e.set_attribute("data-ready-ms", &format!("{:.0}", crate::js::now_ms()));
