@@ -120,6 +120,8 @@ export async function ready(page) {
 
 /** Drags the split to `fraction` of the viewer's width with the mouse. */
 export async function dragSplit(page, fraction, steps = 8) {
+  // As a user would: with the viewer on screen (the mouse cannot press below the viewport).
+  await page.evaluate(() => document.querySelector('[data-testid=viewer]').scrollIntoView({ block: 'center' }));
   const viewer = await page.locator('[data-testid=viewer]').boundingBox();
   const split = await page.locator('[data-testid=split]').boundingBox();
   await page.mouse.move(split.x + split.width / 2, split.y + split.height / 2);
