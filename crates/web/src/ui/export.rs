@@ -43,15 +43,13 @@ pub fn provenance() -> Provenance {
 /// Hands `parts` to the browser as a download named `file`, of type `mime`.
 pub fn download(parts: &js_sys::Array, mime: &str, file: &str) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
-    let bag = web_sys::BlobPropertyBag::new();
-    bag.set_type(mime);
-    let Ok(url) = web_sys::Blob::new_with_u8_array_sequence_and_options(parts, &bag).and_then(|b| web_sys::Url::create_object_url_with_blob(&b)) else {
-        return;
-    };
     let Ok(a) = doc.create_element("a") else { return };
     let a: HtmlAnchorElement = a.unchecked_into();
-    a.set_href(&url);
-    a.set_download(file);
+    super::set_download(&a, parts, mime, file, "");
+    let url = a.href();
+    if !url.starts_with("blob:") {
+        return; // the blob could not be made
+    }
     a.click();
     // The download has its bytes once the click is handled; the URL is freed a little later.
     let free = Closure::once_into_js(move || {
@@ -60,6 +58,12 @@ pub fn download(parts: &js_sys::Array, mime: &str, file: &str) {
     if let Some(w) = web_sys::window() {
         let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(free.unchecked_ref(), 60_000);
     }
+}
+
+/// A file name without its extension (`coffee.png` → `coffee`), for the names of what a lab
+/// saves from it.
+pub fn file_stem(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(b, _)| b)
 }
 
 pub fn download_text(text: &str, mime: &str, file: &str) {

@@ -498,7 +498,7 @@ impl Page {
             ui::show_error("Export: no clip is shown yet.");
             return;
         };
-        let base = src.name.rsplit_once('.').map_or(src.name.as_str(), |(b, _)| b);
+        let base = ui::export::file_stem(&src.name);
         let stem = format!("mpqlab-audio-{base}");
         let sides: Vec<String> =
             self.sides.iter().enumerate().filter_map(|(i, s)| s.result.as_deref().map(|r| ui::export::named(if i == 0 { "a" } else { "b" }, r))).collect();
@@ -720,7 +720,7 @@ impl Page {
             return; // superseded: the side changed while this ran
         }
         let Some(src) = &self.shown else { return };
-        let base = src.name.rsplit_once('.').map(|(b, _)| b.to_string()).unwrap_or_else(|| src.name.clone());
+        let base = ui::export::file_stem(&src.name).to_string();
         let original_mel = src.log_mel.clone();
         let v: &ClipView = &e.view;
         let samples = bytes_f32(&v.samples);

@@ -509,7 +509,7 @@ impl Page {
         }
         let Some(src) = &self.shown else { return };
         let (w, h) = (src.width, src.height);
-        let base = src.name.rsplit_once('.').map(|(b, _)| b.to_string()).unwrap_or_else(|| src.name.clone());
+        let base = ui::export::file_stem(&src.name).to_string();
         let side = &mut self.sides[i];
         side.slot.done(key);
         side.cancel.set_hidden(true);
@@ -543,7 +543,7 @@ impl Page {
             ui::show_error("Export: no image is shown yet.");
             return;
         };
-        let base = src.name.rsplit_once('.').map_or(src.name.as_str(), |(b, _)| b);
+        let base = ui::export::file_stem(&src.name);
         let stem = format!("mpqlab-image-{base}");
         let sides: Vec<String> =
             self.sides.iter().enumerate().filter_map(|(i, s)| s.result.as_deref().map(|r| ui::export::named(&ui::sides::side_name(i).to_lowercase(), r))).collect();

@@ -291,7 +291,7 @@ impl Page {
             ui::show_error("Export: no text is shown yet.");
             return;
         };
-        let base = src.name.rsplit_once('.').map_or(src.name.as_str(), |(b, _)| b);
+        let base = ui::export::file_stem(&src.name);
         let stem = format!("mpqlab-text-{base}");
         let rows: Vec<String> = self
             .results
