@@ -8,6 +8,9 @@
 //!   the models and data sets of `machine`. The page compiles it once and every worker it
 //!   starts instantiates that compiled module.
 //!
+//! [`lessons`] are the classroom lessons (their data file's format and the claims' checks;
+//! their panel is `lessons::page`).
+//!
 //! [`labs`] registers the labs (one folder each: protocol, page side, worker side); [`bridge`]
 //! carries their typed messages, with job ids, progress, cancel and crashes handled once for
 //! all. The plain logic (protocols, the job tracker, viewport maths, formatting) builds and is
@@ -16,6 +19,7 @@
 pub mod bridge;
 pub mod format;
 pub mod labs;
+pub mod lessons;
 pub mod viewport;
 
 #[cfg(target_arch = "wasm32")]

@@ -60,12 +60,14 @@ pub fn start() {
     wire_banner_and_link();
     load_worker_module();
     crate::ui::export::load_build();
-    route(&history::current_fragment(), true);
+    let fragment = history::current_fragment();
+    route(&fragment, true);
     if let Some(w) = web_sys::window() {
         for ev in ["popstate", "hashchange"] {
             on::<Event>(&w, ev, |_| route(&history::current_fragment(), false));
         }
     }
+    crate::lessons::page::start(&fragment);
     if let Some(status) = by_id::<HtmlElement>("app-status") {
         status.set_text_content(Some("ready"));
         let _ = status.set_attribute("data-ready", "1");
@@ -111,6 +113,7 @@ fn show(k: usize) -> Option<(fn(Experiment), fn() -> Experiment)> {
     }
     if let (Some(mount), Some(section)) = (mount, by_id::<HtmlElement>(&format!("panel-{id}"))) {
         mount(&section);
+        ui::input::compact_pickers(&section);
     }
     if changed {
         if let Some(hide) = visible.0 {
@@ -150,6 +153,14 @@ fn route(fragment: &str, initial: bool) {
         }
         Err(e) => refuse(&format!("This link cannot be opened: {e}.")),
     }
+}
+
+/// Opens `fragment` (a lesson's step) as a new history entry, as a typed address would.
+pub fn open_link(fragment: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(fragment));
+    }
+    route(fragment, true);
 }
 
 /// Says why a link is not shown, in the banner as text, and stays usable on the lab shown (or

@@ -388,3 +388,28 @@ pub fn mark_pressed(selector: &str, wanted: &str) {
         }
     }
 }
+
+/// Screens this tall or shorter (CSS px; a projector's 1280×720 is 720) start with the input
+/// pickers closed, as `www/style.css`'s short-screen layout expects: both sides' results are
+/// then on the first screen.
+pub const COMPACT_BELOW_PX: f64 = 820.0;
+
+/// Closes the gallery pickers (`details.picker`) in `root` on a short screen; the summary
+/// opens them again (by keyboard too: it is a native disclosure).
+pub fn compact_pickers(root: &HtmlElement) {
+    let short = web_sys::window().and_then(|w| w.inner_height().ok()).and_then(|h| h.as_f64()).is_some_and(|h| h <= COMPACT_BELOW_PX);
+    if short {
+        fold_pickers(root);
+    }
+}
+
+/// Closes every gallery picker in `root`.
+pub fn fold_pickers(root: &HtmlElement) {
+    if let Ok(list) = root.query_selector_all("details.picker") {
+        for i in 0..list.length() {
+            if let Some(d) = list.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
+                let _ = d.remove_attribute("open");
+            }
+        }
+    }
+}
