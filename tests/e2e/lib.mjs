@@ -112,6 +112,16 @@ export async function copyLink(page) {
   return page.inputValue('[data-testid=share-link]');
 }
 
+/** Opens the gallery picker that holds `selector` when it is folded (screens ≤ 820 px tall
+ * start with the pickers folded), by clicking its summary as a user would. */
+export async function unfoldPicker(page, selector) {
+  const folded = await page.evaluate((s) => {
+    const d = document.querySelector(s)?.closest('details.picker');
+    return Boolean(d && !d.open);
+  }, selector);
+  if (folded) await page.locator(selector).locator('xpath=ancestor::details[1]/summary').click();
+}
+
 /** Waits until the page is painted and its worker module is compiled. */
 export async function ready(page) {
   await page.waitForSelector('#app-status[data-ready="1"]');

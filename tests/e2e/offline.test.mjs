@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn, execFileSync } from 'node:child_process';
-import { ROOT, OUT, URL_, launch, ready, sideResult, markStale } from './lib.mjs';
+import { ROOT, OUT, URL_, launch, ready, sideResult, markStale, unfoldPicker } from './lib.mjs';
 
 const DIST = path.resolve(process.env.MPQ_DIST || path.join(ROOT, 'dist'));
 let dir, server, url, context, page, consoleErrors;
@@ -113,6 +113,8 @@ test('a page loaded once works offline in every lab, and a new build replaces it
     const right = await sideResult(page, 1);
     assert.ok(right.bytes > 0 && right.psnr > 20, JSON.stringify(right));
     await markStale(page, 0); await markStale(page, 1);
+    // At 1280×720 the gallery starts folded: open it as a user would.
+    await unfoldPicker(page, '[data-testid=gallery-coffee]');
     await page.click('[data-testid=gallery-coffee]');
     await page.waitForFunction(() => document.querySelector('[data-testid=source-info]').textContent.startsWith('coffee.png'));
     await sideResult(page, 0);
@@ -134,6 +136,7 @@ test('a page loaded once works offline in every lab, and a new build replaces it
     await ready(page);
     await page.waitForFunction(() => document.querySelector('[data-testid=au-stage-1]')?.dataset.state === 'done'
       && document.querySelector('[data-testid=au-metrics-1] [data-metric=bytes]'), null, { timeout: 180_000 });
+    await unfoldPicker(page, '[data-testid=au-gallery-codec2-speech-16k]');
     await page.click('[data-testid=au-gallery-codec2-speech-16k]');
     await page.waitForFunction(() => document.querySelector('[data-testid=au-source]').textContent.startsWith('codec2-speech-16k.wav'), null, { timeout: 60_000 });
     console.log(`offline audio lab: ${await page.textContent('[data-testid=au-source]')}`);
@@ -142,6 +145,7 @@ test('a page loaded once works offline in every lab, and a new build replaces it
     await ready(page);
     await page.waitForFunction(() => document.querySelector('[data-testid=tx-stage-0]')?.dataset.state === 'done'
       && document.querySelector('[data-testid=tx-metrics-0] [data-metric=bytes]'), null, { timeout: 300_000 });
+    await unfoldPicker(page, '[data-testid=tx-gallery-heldout-sample]');
     await page.click('[data-testid=tx-gallery-heldout-sample]');
     await page.waitForFunction(() => document.querySelector('[data-testid=tx-source]')?.textContent.includes('heldout-sample'), null, { timeout: 60_000 });
     console.log(`offline text lab: ${await page.textContent('[data-testid=tx-source]')}`);
