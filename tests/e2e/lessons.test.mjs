@@ -130,7 +130,7 @@ test('lessons: every lesson, every step, every claim holds on the page\'s number
 
 test('presenter mode by keyboard, from a lesson link', { timeout: 600_000 }, async () => {
   const lesson = LESSONS.lessons.find((l) => l.steps.length >= 2);
-  await page.goto(`${URL_}?lesson=${lesson.id}&step=2`);
+  await page.goto(`${URL_}?runs=4&lesson=${lesson.id}&step=2`);
   await ready(page);
   await waitChecked(lesson.id, 2);
   assert.equal(await page.isDisabled('[data-testid=lesson-prev]'), false);
@@ -139,6 +139,14 @@ test('presenter mode by keyboard, from a lesson link', { timeout: 600_000 }, asy
   await page.waitForFunction(() => document.body.classList.contains('presenter'));
   assert.equal(await page.getAttribute('[data-testid=lesson-present]', 'aria-pressed'), 'true');
   assert.ok(new URL(page.url()).searchParams.has('present'));
+  // The address's other settings stay beside the lesson's.
+  assert.equal(new URL(page.url()).searchParams.get('runs'), '4');
+  // A reload (or the link) reopens the lesson in presenter mode, at its step.
+  await page.reload();
+  await ready(page);
+  await waitChecked(lesson.id, 2);
+  assert.ok(await page.evaluate(() => document.body.classList.contains('presenter')));
+  await page.evaluate(() => document.activeElement?.blur());
   const size = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('[data-testid=lesson-text]')).fontSize));
   assert.ok(size >= 24, `presenter text is ${size}px`);
   // The galleries fold for the room (at 1000 px they start open).

@@ -149,10 +149,19 @@ enum Op {
     Or,
 }
 
-/// A parsed condition.
+/// A parsed condition, with the text it was written as. In a lessons file it is that text, parsed
+/// once as the file is read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
+    text: String,
     expr: Expr,
+}
+
+impl<'de> serde::Deserialize<'de> for Condition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Condition::parse(&text).map_err(|e| serde::de::Error::custom(format!("'{text}': {e}")))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -334,7 +343,12 @@ impl Condition {
         if p.at != p.tokens.len() {
             return Err("something follows the condition's end".into());
         }
-        Ok(Condition { expr })
+        Ok(Condition { text: text.to_string(), expr })
+    }
+
+    /// The condition as it was written.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     /// The readings the condition uses, in order of first use.

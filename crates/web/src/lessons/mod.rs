@@ -82,8 +82,8 @@ pub struct Step {
 pub struct Claim {
     /// What the lesson says, in words.
     pub say: String,
-    /// The same, as a condition on readings.
-    pub check: String,
+    /// The same, as a condition on readings (written as text in the file, parsed as it is read).
+    pub check: Condition,
 }
 
 /// A reading's selector and attribute.
@@ -144,9 +144,8 @@ impl LessonFile {
                     return Err(at(format!("more than {MAX_CLAIMS} claims")));
                 }
                 for claim in &step.claims {
-                    let c = Condition::parse(&claim.check).map_err(|e| at(format!("'{}': {e}", claim.check)))?;
-                    if let Some(n) = c.names().into_iter().find(|n| !readings.values.contains_key(n)) {
-                        return Err(at(format!("'{}' reads '{n}', which the {} lab's readings do not name", claim.check, lesson.lab)));
+                    if let Some(n) = claim.check.names().into_iter().find(|n| !readings.values.contains_key(n)) {
+                        return Err(at(format!("'{}' reads '{n}', which the {} lab's readings do not name", claim.check.text(), lesson.lab)));
                     }
                 }
             }
@@ -156,11 +155,10 @@ impl LessonFile {
 
     /// The claim's outcome with these readings: `None` while a reading is missing.
     pub fn judge(claim: &Claim, values: &Named<Value>) -> Result<Option<bool>, String> {
-        let c = Condition::parse(&claim.check)?;
-        if c.names().iter().any(|n| !values.contains_key(n)) {
+        if claim.check.names().iter().any(|n| !values.contains_key(n)) {
             return Ok(None);
         }
-        c.holds(values).map(Some)
+        claim.check.holds(values).map(Some)
     }
 }
 
@@ -206,7 +204,7 @@ mod tests {
 
     #[test]
     fn a_claim_waits_for_its_readings() {
-        let claim = Claim { say: "smaller".into(), check: "a.bytes < b.bytes".into() };
+        let claim = Claim { say: "smaller".into(), check: Condition::parse("a.bytes < b.bytes").unwrap() };
         let mut v = Named::default();
         v.insert("a.bytes".to_string(), Value::Num(1.0));
         assert_eq!(LessonFile::judge(&claim, &v), Ok(None));

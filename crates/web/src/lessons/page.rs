@@ -51,12 +51,10 @@ pub fn start(fragment: &str) {
     click("lesson-present", || set_presenter(None));
     click("lesson-close", end);
     on::<KeyboardEvent>(&ui::document(), "keydown", on_key);
-    let query = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-    let param = |name: &str| query.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')).map(str::to_string));
     let fragment = fragment.to_string();
-    if let Some(id) = param("lesson") {
-        let step = param("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
-        let presenter = param("present").is_some();
+    if let Some(id) = ui::query_param("lesson") {
+        let step = ui::query_param("step").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1) - 1;
+        let presenter = ui::query_param("present").is_some();
         with_file(move |file| {
             match file.lessons.iter().position(|l| l.id == id) {
                 Some(k) => {
@@ -69,7 +67,7 @@ pub fn start(fragment: &str) {
                 None => ui::show_error(&format!("There is no lesson '{id}' in this page's lessons.")),
             }
         });
-    } else if query.trim_start_matches('?').split('&').any(|kv| kv == "lessons") {
+    } else if ui::query_param("lessons").is_some() {
         open_list();
     }
 }
@@ -200,12 +198,27 @@ fn end() {
     write_query(None);
 }
 
-/// The lesson in the address's query, beside the experiment in its fragment.
+/// The lesson in the address's query, beside the experiment in its fragment (the query's
+/// other settings, such as `runs=` or `workers=`, stay).
 fn write_query(at: Option<(&str, usize, bool)>) {
     let Some(w) = web_sys::window() else { return };
     let hash = w.location().hash().unwrap_or_default();
     let path = w.location().pathname().unwrap_or_default();
-    let query = at.map_or(String::new(), |(id, step, presenter)| format!("?lesson={id}&step={}{}", step + 1, if presenter { "&present" } else { "" }));
+    let search = w.location().search().unwrap_or_default();
+    let mut parts: Vec<String> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !["lesson", "step", "present", "lessons"].contains(&kv.split('=').next().unwrap_or_default()))
+        .map(str::to_string)
+        .collect();
+    if let Some((id, step, presenter)) = at {
+        parts.push(format!("lesson={id}"));
+        parts.push(format!("step={}", step + 1));
+        if presenter {
+            parts.push("present".into());
+        }
+    }
+    let query = if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) };
     if let Ok(h) = w.history() {
         let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{path}{query}{hash}")));
     }
@@ -258,7 +271,7 @@ fn show_step(open: bool) {
     if let Some(list) = by_id::<HtmlElement>("lesson-claims") {
         list.set_text_content(None);
         for claim in &st.claims {
-            let li = el("li", "claim", &[("data-check", &claim.check), ("data-state", "waiting")]);
+            let li = el("li", "claim", &[("data-check", claim.check.text()), ("data-state", "waiting")]);
             append(&li, &[&text_el("span", "claim-mark", "…"), &text_el("span", "claim-say", &claim.say), &text_el("span", "claim-numbers", "")]);
             append(&list, &[&li]);
         }
@@ -293,8 +306,7 @@ fn check_claims() {
     let mut values: Named<Value> = Named::default();
     if ready {
         for claim in &st.claims {
-            let Ok(c) = super::Condition::parse(&claim.check) else { continue };
-            for name in c.names() {
+            for name in claim.check.names() {
                 if values.contains_key(&name) {
                     continue;
                 }
@@ -321,7 +333,7 @@ fn check_claims() {
         };
         all_checked &= state != "waiting";
         holding += usize::from(state == "holds");
-        let used: Vec<String> = super::Condition::parse(&claim.check).map(|c| c.names()).unwrap_or_default();
+        let used = claim.check.names();
         let numbers = match (&outcome, ready) {
             (Err(e), _) => format!("cannot be checked: {e}"),
             (_, false) => "waiting for the page's numbers…".to_string(),

@@ -125,12 +125,20 @@ pub fn set_data(e: &web_sys::Element, key: &str, value: &str) {
     let _ = e.set_attribute(&format!("data-{key}"), value);
 }
 
+/// The value of `name` in the page address's query (`?runs=5&present`): `Some("")` for a key
+/// without a value, `None` when it is absent.
+pub fn query_param(name: &str) -> Option<String> {
+    let query = web_sys::window().and_then(|w| w.location().search().ok())?;
+    query.trim_start_matches('?').split('&').find_map(|kv| match kv.split_once('=') {
+        Some((k, v)) => (k == name).then(|| v.to_string()),
+        None => (kv == name).then(String::new),
+    })
+}
+
 /// Runs per timing in the labs' speed tables: `?runs=N` in the page's address (1…20)
 /// overrides the default 3.
 pub fn bench_runs() -> u32 {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|q| q.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix("runs=").map(str::to_string)))
+    query_param("runs")
         .and_then(|v| v.parse::<u32>().ok())
         .filter(|r| (1..=20).contains(r))
         .unwrap_or(3)

@@ -156,10 +156,7 @@ fn mount(root: &HtmlElement) {
     // Our own static markup, compiled in (nothing from outside is parsed as HTML).
     root.set_inner_html(include_str!("page.html"));
     // `?workers=N` in the page's address (1…6) sets the starting value (benchmarks use it).
-    let asked = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|q| q.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix("workers=").and_then(|v| v.parse::<usize>().ok())))
-        .filter(|n| (1..=6).contains(n));
+    let asked = ui::query_param("workers").and_then(|v| v.parse::<usize>().ok()).filter(|n| (1..=6).contains(n));
     let workers = asked.unwrap_or_else(|| pool_size().min(3));
     if let Some(w) = by_id::<HtmlInputElement>("tx-workers") {
         w.set_value(&workers.to_string());
