@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the page into dist/ with trunk (release, wasm-opt), using the wasm toolchain that
-# scripts/env.sh detects: the UI module (mpq-ui) and the worker module (mpq-worker). Then
-#   * writes dist/build.json (both modules' sizes; the page reads the worker module's size from
-#     it to show download progress) and fails when the gzipped UI module exceeds its budget;
+# scripts/env.sh detects: the UI module (mpq-ui) and the two worker modules (mpq-worker, the
+# CPU one, and mpq-worker-gpu, the same with WebGPU). Then
+#   * writes dist/build.json (the modules' sizes; the page reads the worker modules' sizes from
+#     it to show download progress) and fails when the gzipped UI module exceeds its budget or
+#     the CPU worker module has WebGPU in it;
 #   * puts a strict Content-Security-Policy into dist/index.html (scripts/csp.mjs);
 #   * writes the build's files and hashes into dist/sw.js and its id into build.json
 #     (scripts/pwa.mjs: offline use);
@@ -32,7 +34,7 @@ fingerprint() {
 stamp="$ROOT/dist/.build-fingerprint"
 want="$(fingerprint)"
 if [ "${MPQ_FORCE_BUILD:-0}" != 1 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-   && [ -f "$ROOT/dist/mpq-ui_bg.wasm" ] && [ -f "$ROOT/dist/mpq-worker_bg.wasm" ]; then
+   && [ -f "$ROOT/dist/mpq-ui_bg.wasm" ] && [ -f "$ROOT/dist/mpq-worker_bg.wasm" ] && [ -f "$ROOT/dist/mpq-worker-gpu_bg.wasm" ]; then
   log "dist/ is up to date with the sources (MPQ_FORCE_BUILD=1 rebuilds)"
   exit 0
 fi
@@ -43,14 +45,21 @@ timed trunk build --release 2>&1 | grep -vE '^\s+(Compiling|Downloaded|Downloadi
 sizes() { echo "$(stat -c %s "$1") $(gzip -9 -c "$1" | wc -c)"; }
 ui="$ROOT/dist/mpq-ui_bg.wasm"
 worker="$ROOT/dist/mpq-worker_bg.wasm"
-[ -f "$ui" ] || die "trunk produced no $ui"
-[ -f "$worker" ] || die "trunk produced no $worker"
+worker_gpu="$ROOT/dist/mpq-worker-gpu_bg.wasm"
+for f in "$ui" "$worker" "$worker_gpu"; do [ -f "$f" ] || die "trunk produced no $f"; done
 read -r ui_raw ui_gz <<<"$(sizes "$ui")"
 read -r worker_raw worker_gz <<<"$(sizes "$worker")"
-log "UI module: $ui_raw bytes raw, $ui_gz gzipped; worker module: $worker_raw bytes raw, $worker_gz gzipped"
+read -r gpu_raw gpu_gz <<<"$(sizes "$worker_gpu")"
+log "UI module: $ui_raw bytes raw, $ui_gz gzipped; worker module: $worker_raw raw, $worker_gz gzipped; with WebGPU: $gpu_raw raw, $gpu_gz gzipped"
 cat >"$ROOT/dist/build.json" <<EOF
-{"ui_wasm_bytes": $ui_raw, "ui_wasm_gzip": $ui_gz, "worker_wasm_bytes": $worker_raw, "worker_wasm_gzip": $worker_gz}
+{"ui_wasm_bytes": $ui_raw, "ui_wasm_gzip": $ui_gz, "worker_wasm_bytes": $worker_raw, "worker_wasm_gzip": $worker_gz, "worker_gpu_wasm_bytes": $gpu_raw, "worker_gpu_wasm_gzip": $gpu_gz}
 EOF
+# The first screen loads the CPU worker module: WebGPU's JS bindings (wgpu's, burn's) in its glue
+# would mean wgpu was linked into it again.
+if grep -q "requestAdapter" "$ROOT/dist/mpq-worker.js"; then
+  die "the CPU worker module (mpq-worker) has WebGPU in it: wgpu must stay in mpq-worker-gpu"
+fi
+grep -q "requestAdapter" "$ROOT/dist/mpq-worker-gpu.js" || die "the WebGPU worker module (mpq-worker-gpu) has no WebGPU in it"
 if [ "$ui_gz" -gt "$UI_GZIP_BUDGET" ]; then
   die "the UI module is $ui_gz bytes gzipped, over its budget of $UI_GZIP_BUDGET: keep codecs, models and wgpu out of it"
 fi

@@ -6,7 +6,8 @@
 //   * install: the shell (page, UI module, scripts, styles, icons) is fetched and precached;
 //   * the rest (the worker module, gallery, test sets) is cached when first used, and `fill`
 //     (posted by www/pwa.js once the page has drawn its first results) saves all of it in the
-//     background, so that a page loaded once works offline in every lab;
+//     background, so that a page loaded once works offline in every lab — all but the WebGPU
+//     worker module (BUILD.onUse), which is saved only when a user's job has needed WebGPU;
 //   * every file is checked against its hash before it is served or cached. Trunk writes stable
 //     file names (Trunk.toml), so after a new build is deployed the old names hold new bytes:
 //     a file fetched for this build that does not match is refused (503, and the page is told to
@@ -14,7 +15,7 @@
 //   * the new build waits until the page's "update" button says `skip-waiting`; on activation
 //     the other builds' caches are deleted, and pages reload (www/pwa.js), the experiment being
 //     in the link.
-/*BUILD*/const BUILD = { id: 'unbuilt', shell: [], files: {} };/*END*/
+/*BUILD*/const BUILD = { id: 'unbuilt', shell: [], onUse: [], files: {} };/*END*/
 
 const CACHE = `mpqlab-${BUILD.id}`;
 const SCOPE = new URL(self.registration.scope);
@@ -109,11 +110,12 @@ self.addEventListener('fetch', (event) => {
   if (path !== null) event.respondWith(serve(path, request));
 });
 
-/** What of this build is cached: { done, total, bytes, missing }. */
+/** What of this build is cached: { done, total, missing }, over the files `fill` saves (all but
+ *  those saved only when used: the WebGPU worker module). */
 async function saved() {
   const cache = await caches.open(CACHE);
   const cached = new Set((await cache.keys()).map((r) => r.url));
-  const paths = Object.keys(BUILD.files);
+  const paths = Object.keys(BUILD.files).filter((p) => !BUILD.onUse.includes(p));
   const missing = paths.filter((p) => !cached.has(key(p)));
   return { done: paths.length - missing.length, total: paths.length, missing };
 }

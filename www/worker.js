@@ -1,10 +1,12 @@
-// A lab's Web Worker. The page first posts the compiled worker module ({ module }); this
-// instantiates it (its main then posts Ready), and hands every later message to the module, one
-// at a time and in order. The module is compiled once by the page and shared by every worker.
+// A lab's Web Worker. The page first posts a compiled worker module and its wasm-bindgen glue
+// ({ module, glue }: './mpq-worker.js' for the CPU module, './mpq-worker-gpu.js' for the one
+// with WebGPU); this imports the glue, instantiates the module (its main then posts Ready), and
+// hands every later message to the module, one at a time and in order. Each module is compiled
+// once by the page and shared by every worker that runs it.
 //
 // A trap leaves the module unusable: it is reported as { Crashed: { message } } (the shape of
 // mpq_web::bridge::FromWorker::Crashed, pinned by a test there) and the page starts a new worker.
-import init, { worker_receive } from './mpq-worker.js';
+const GLUES = ['./mpq-worker.js', './mpq-worker-gpu.js'];
 
 let started = null;
 let queue = Promise.resolve();
@@ -16,10 +18,16 @@ function crashed(err) {
 
 self.onmessage = (event) => {
   if (started === null) {
-    started = init({ module_or_path: event.data.module });
+    const { module, glue } = event.data;
+    // Only this build's own glue files are imported.
+    const url = GLUES.includes(glue) ? glue : GLUES[0];
+    started = import(url).then(async (m) => {
+      await m.default({ module_or_path: module });
+      return m.worker_receive;
+    });
     started.catch(crashed);
     return;
   }
   const msg = event.data;
-  queue = queue.then(() => started).then(() => worker_receive(msg)).catch(crashed);
+  queue = queue.then(() => started).then((receive) => receive(msg)).catch(crashed);
 };

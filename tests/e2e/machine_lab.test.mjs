@@ -1,7 +1,8 @@
 // End-to-end test of machine perception in the page: a data-set item judged by the burn model
 // on both sides, the "prediction changed" flag at JPEG q=1, a sweep whose points equal
 // `mpqlab sweep`, the full default sweep timed, and CPU ↔ WebGPU (Chromium's WebGPU over
-// SwiftShader with --enable-unsafe-webgpu) giving the same predictions.
+// SwiftShader with --enable-unsafe-webgpu) giving the same predictions — the WebGPU worker
+// module fetched only then, once.
 //
 //   MPQ_URL=http://127.0.0.1:PORT/ MPQLAB_BIN=target/debug/mpqlab node --test tests/e2e/machine_lab.test.mjs
 import { test, before, after } from 'node:test';
@@ -19,9 +20,12 @@ const FLIP_ITEM = Number(process.env.MPQ_FLIP_ITEM || 4);
 const BACKEND_TOLERANCE = 1e-3;
 
 let context, page, consoleErrors;
+// Requests for the WebGPU worker module (the page's and its workers'): none until a job needs it.
+const gpuModuleRequests = [];
 
 before(async () => {
   ({ context, page, consoleErrors } = await launch({ webgpu: true }));
+  context.on('request', (r) => { if (r.url().includes('mpq-worker-gpu')) gpuModuleRequests.push(r.url()); });
 });
 
 after(async () => {
@@ -217,9 +221,15 @@ test('machine perception: verdicts, flag, sweeps equal to the CLI, CPU ↔ WebGP
     await markStale(0);
     await setQuality(0, 2);
     const cpu = await verdict(0);
+    // Verdicts, sweeps and a photo on the CPU so far: the WebGPU worker module was not fetched.
+    assert.deepEqual(gpuModuleRequests, [], 'the WebGPU module is fetched only when a job needs it');
+    assert.equal(await page.getAttribute('[data-testid=worker-status]', 'data-gpu-state'), null);
     await markStale(0);
     await page.selectOption('[data-testid=backend]', 'webgpu');
     const gpu = await verdict(0, 300_000);
+    assert.ok(gpuModuleRequests.some((u) => u.endsWith('/mpq-worker-gpu_bg.wasm')), `${gpuModuleRequests}`);
+    assert.equal(await page.getAttribute('[data-testid=worker-status]', 'data-gpu-state'), 'ready');
+    assert.equal(gpuModuleRequests.filter((u) => u.endsWith('.wasm')).length, 1, 'fetched and compiled once for every worker');
     assert.equal(gpu.error, undefined, gpu.error);
     assert.equal(await page.getAttribute('[data-testid=model-status]', 'data-backend'), 'webgpu');
     assert.deepEqual(gpu.bars.map((b) => b.cls), cpu.bars.map((b) => b.cls));

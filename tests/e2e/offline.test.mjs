@@ -3,7 +3,7 @@
 //   1. one visit online (the image lab), after which the service worker has saved the build;
 //   2. the network cut (Playwright's offline): a reload works in every lab, with results, a
 //      gallery item opened, an image sweep and a model-lab run;
-//   3. a new build deployed (both wasm modules changed): the open page keeps running the old
+//   3. a new build deployed (the wasm modules changed): the open page keeps running the old
 //      build, offers the update, refuses a file of the new build it has not cached (no mix),
 //      and after "Reload to update" runs only the new build's modules.
 //
@@ -33,10 +33,10 @@ function customSection(name, payload) {
   return Buffer.concat([Buffer.from([0]), leb(body.length), body]);
 }
 
-/** Deploys a new build into `dir`: both wasm modules changed, the page's SRI and sw.js redone. */
+/** Deploys a new build into `dir`: the wasm modules changed, the page's SRI and sw.js redone. */
 function deployNewBuild() {
   const mark = customSection('mpqlab-test-build', crypto.randomBytes(16));
-  for (const f of ['mpq-ui_bg.wasm', 'mpq-worker_bg.wasm']) {
+  for (const f of ['mpq-ui_bg.wasm', 'mpq-worker_bg.wasm', 'mpq-worker-gpu_bg.wasm']) {
     fs.appendFileSync(path.join(dir, f), mark);
   }
   const ui = fs.readFileSync(path.join(dir, 'mpq-ui_bg.wasm'));
@@ -45,7 +45,7 @@ function deployNewBuild() {
   fs.writeFileSync(index, fs.readFileSync(index, 'utf8').replace(/(href="\/mpq-ui_bg\.wasm"[^>]*integrity=")[^"]*"/, `$1${sri}"`));
   execFileSync('node', [path.join(ROOT, 'scripts/pwa.mjs'), dir], { stdio: 'inherit' });
   // The server would send the old precompressed copies: the changed files go uncompressed.
-  for (const f of ['mpq-ui_bg.wasm', 'mpq-worker_bg.wasm', 'index.html', 'sw.js', 'build.json']) {
+  for (const f of ['mpq-ui_bg.wasm', 'mpq-worker_bg.wasm', 'mpq-worker-gpu_bg.wasm', 'index.html', 'sw.js', 'build.json']) {
     for (const ext of ['.br', '.gz']) fs.rmSync(path.join(dir, f + ext), { force: true });
   }
 }
@@ -91,10 +91,14 @@ test('a page loaded once works offline in every lab, and a new build replaces it
     assert.equal(await offlineSaved(), first.id);
     const cached = await page.evaluate(async () => {
       const names = await caches.keys();
-      return { names, n: (await (await caches.open(names[0])).keys()).length };
+      const keys = await (await caches.open(names[0])).keys();
+      return { names, n: keys.length, gpu: keys.some((r) => r.url.endsWith('/mpq-worker-gpu_bg.wasm')) };
     });
     assert.deepEqual(cached.names, [`mpqlab-${first.id}`]);
-    assert.equal(cached.n, Object.keys(first.files).length, 'every file of the build is cached');
+    // All but the WebGPU worker module, which is saved only once a job has used it.
+    assert.deepEqual(first.onUse, ['mpq-worker-gpu_bg.wasm']);
+    assert.equal(cached.n, Object.keys(first.files).length - 1, 'every file of the build but the WebGPU module is cached');
+    assert.equal(cached.gpu, false, 'the WebGPU worker module is not fetched for offline use');
     const manifest = await page.evaluate(async () => (await fetch(document.querySelector('link[rel=manifest]').href)).json());
     assert.equal(manifest.display, 'standalone');
     console.log(`build ${first.id}: ${cached.n} files saved for offline use`);

@@ -17,7 +17,8 @@
 //!   same format, x quantised beforehand (as llama.cpp's separate quantisation pass; its one
 //!   pass over K floats is not in the time).
 
-use crate::device::{Activations, Generation, PackedDot, Prepared};
+use crate::device::Prepared;
+use crate::kernel::{Activations, Generation, PackedDot};
 use crate::{Format, Gpu, GpuError, QuantMatrix};
 
 /// Largest square matrix the page's bench accepts: 8192² in f32 is 256 MiB, about the most a

@@ -20,7 +20,11 @@
 
 use burn::module::{ModuleVisitor, Param};
 use burn::tensor::Tensor;
-use mpq_gpu::{Format, Gpu, GpuMatrix, QuantMatrix, Scale};
+#[cfg(feature = "gpu")]
+use mpq_gpu::GpuMatrix;
+#[cfg(feature = "gpu")]
+pub use mpq_gpu::Gpu;
+use mpq_gpu::{Format, QuantMatrix, Scale};
 use mpq_metrics::perception::{argmax, kl_divergence};
 
 use crate::ModelError;
@@ -201,19 +205,28 @@ impl Matmul for CpuMatmul<'_> {
     }
 }
 
+/// Without the `gpu` feature (the page's CPU-only worker module) there is no device: this type
+/// has no values, so a [`Backend::Gpu`] cannot be made and only the CPU references run.
+#[cfg(not(feature = "gpu"))]
+#[derive(Debug, Clone, Copy)]
+pub enum Gpu {}
+
 /// A [`QuantizedNet`]'s matrices uploaded to one GPU (upload once, predict many times).
+#[cfg(feature = "gpu")]
 pub struct GpuNet<'a> {
     net: &'a QuantizedNet,
     gpu: &'a Gpu,
     matrices: Vec<GpuMatrix>,
 }
 
+#[cfg(feature = "gpu")]
 impl Matmul for GpuNet<'_> {
     async fn matmul(&self, layer: usize, x: &[f32], batch: usize) -> Result<Vec<f32>, ModelError> {
         Ok(self.gpu.run_async(&self.matrices[layer], x, batch, 1).await?)
     }
 }
 
+#[cfg(feature = "gpu")]
 impl GpuNet<'_> {
     /// Class probabilities of `n` items, the matrix multiplies on the GPU.
     pub async fn predict_async(&self, pixels: &[u8], n: usize) -> Result<Vec<Vec<f32>>, ModelError> {
@@ -371,6 +384,7 @@ impl QuantizedNet {
     }
 
     /// Uploads the weight matrices to `gpu`.
+    #[cfg(feature = "gpu")]
     pub fn upload<'a>(&'a self, gpu: &'a Gpu) -> Result<GpuNet<'a>, ModelError> {
         let matrices = self.layers.iter().map(|l| gpu.upload(&l.weight)).collect::<Result<Vec<_>, _>>()?;
         Ok(GpuNet { net: self, gpu, matrices })
@@ -378,13 +392,14 @@ impl QuantizedNet {
 
     /// Class probabilities of `n` items, the matrix multiplies in our WGSL kernels on `gpu`
     /// (uploads the matrices first; use [`Self::upload`] to reuse them).
+    #[cfg(feature = "gpu")]
     pub async fn predict_gpu_async(&self, gpu: &Gpu, pixels: &[u8], n: usize) -> Result<Vec<Vec<f32>>, ModelError> {
         self.upload(gpu)?.predict_async(pixels, n).await
     }
 
     /// [`Self::predict_gpu_async`], waited for (native: each readback polls the device to
     /// completion).
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
     pub fn predict_gpu(&self, gpu: &Gpu, pixels: &[u8], n: usize) -> Result<Vec<Vec<f32>>, ModelError> {
         block_on(self.predict_gpu_async(gpu, pixels, n))
     }
@@ -573,7 +588,10 @@ impl Backend<'_> {
     pub fn name(&self) -> String {
         match self {
             Backend::Cpu => "cpu".into(),
+            #[cfg(feature = "gpu")]
             Backend::Gpu(g) => g.info.name.clone(),
+            #[cfg(not(feature = "gpu"))]
+            Backend::Gpu(g) => match **g {},
         }
     }
 }
@@ -718,7 +736,10 @@ pub async fn evaluate_each_async(
         let t0 = std::time::Instant::now();
         let probs = match backend {
             Backend::Cpu => net.forward(&CpuMatmul(&net), &subset.pixels, n).await?,
+            #[cfg(feature = "gpu")]
             Backend::Gpu(gpu) => net.predict_gpu_async(gpu, &subset.pixels, n).await?,
+            #[cfg(not(feature = "gpu"))]
+            Backend::Gpu(gpu) => match *gpu {},
         };
         #[cfg(not(target_arch = "wasm32"))]
         let ms_per_1000 = Some(t0.elapsed().as_secs_f64() * 1e3 * 1000.0 / n as f64);

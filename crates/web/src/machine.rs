@@ -16,6 +16,7 @@ use crate::js;
 
 thread_local! {
     static MODELS: RefCell<Vec<(ModelId, Backend, Rc<Classifier>)>> = const { RefCell::new(Vec::new()) };
+    #[cfg(feature = "gpu")]
     static GPU: RefCell<Option<Device>> = const { RefCell::new(None) };
     static SUBSETS: RefCell<Vec<(Task, Rc<LabeledImages>)>> = const { RefCell::new(Vec::new()) };
 }
@@ -29,7 +30,26 @@ pub fn has_webgpu() -> bool {
     !js::get(&js::get(&js_sys::global(), "navigator"), "gpu").is_undefined()
 }
 
+/// What a GPU request says in the CPU-only worker module. The page's bridge runs every request
+/// that needs WebGPU (`labs::*::module`) in the GPU module where the browser has WebGPU, so
+/// this is said where it has none (or through a bug).
+#[cfg(not(feature = "gpu"))]
+pub fn no_gpu_module() -> Error {
+    if has_webgpu() {
+        Error::Invalid("this worker runs the CPU-only module, which has no WebGPU (a page bug: it should have started the WebGPU module)".into())
+    } else {
+        Error::Invalid("this browser has no WebGPU (navigator.gpu is missing); use the CPU backend".into())
+    }
+}
+
+/// burn's WebGPU device: not in the CPU-only worker module.
+#[cfg(not(feature = "gpu"))]
+pub async fn gpu_device() -> Result<Device> {
+    Err(no_gpu_module())
+}
+
 /// burn's WebGPU device, set up on first use (burn needs the asynchronous setup in a browser).
+#[cfg(feature = "gpu")]
 pub async fn gpu_device() -> Result<Device> {
     if let Some(d) = GPU.with(|g| g.borrow().clone()) {
         return Ok(d);

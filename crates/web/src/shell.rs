@@ -8,6 +8,7 @@ use mpq_core::Experiment;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, HtmlButtonElement, HtmlElement, HtmlInputElement};
 
+use crate::bridge::WorkerModule;
 use crate::labs;
 use crate::ui::history::{self, Step};
 use crate::ui::{self, LabEntry, append, by_id, el, on};
@@ -58,7 +59,7 @@ pub fn start() {
     let n = labs.len();
     SHELL.with(|s| *s.borrow_mut() = Some(Shell { labs, mounted: vec![false; n], shown: None }));
     wire_banner_and_link();
-    load_worker_module();
+    let _ = load_worker_module(WorkerModule::Cpu);
     crate::ui::export::load_build();
     let fragment = history::current_fragment();
     route(&fragment, true);
@@ -201,58 +202,85 @@ fn wire_banner_and_link() {
     });
 }
 
-fn load_worker_module() {
+/// Starts loading worker module `module` (once; later calls return the same promise) and shows
+/// its download in the header. The CPU module's state is the status's `data-state` (the tests and
+/// the service worker's registration wait for `ready`); the GPU module, loaded the first time a
+/// job needs WebGPU, is `data-gpu-state`, so the page's readiness never goes back to loading.
+pub fn load_worker_module(module: WorkerModule) -> js_sys::Promise {
+    let gpu = module == WorkerModule::Gpu;
+    let state_attr = if gpu { "data-gpu-state" } else { "data-state" };
     // Short texts: the header's status area has a fixed width (www/style.css); the title says it
     // in full.
-    let set = |text: &str, state: &str| {
+    let set = move |text: &str, state: &str| {
         if let Some(s) = by_id::<HtmlElement>("worker-status") {
             s.set_text_content(Some(text));
             s.set_title(text);
-            let _ = s.set_attribute("data-state", state);
+            let _ = s.set_attribute(state_attr, state);
         }
     };
-    set("Loading the codecs and models…", "loading");
+    let what = if gpu { "WebGPU" } else { "Loading" };
     let t0 = crate::js::now_ms();
     let progress = by_id::<web_sys::HtmlProgressElement>("worker-progress");
-    if let Some(p) = &progress {
-        p.set_hidden(false);
-    }
-    let promise = crate::bridge::page::start_loading_module(move |loaded, total| {
+    let (promise, new) = crate::bridge::page::start_loading_module(module, move |loaded, total| {
         if let Some(s) = by_id::<HtmlElement>("worker-status") {
             let text = if total > 0.0 {
-                format!("Loading {:.0} % of {:.1} MB", 100.0 * loaded / total, total / 1e6)
+                format!("{what} {:.0} % of {:.1} MB", 100.0 * loaded / total, total / 1e6)
             } else {
-                format!("Loading {:.1} MB", loaded / 1e6)
+                format!("{what} {:.1} MB", loaded / 1e6)
             };
             s.set_text_content(Some(&text));
         }
         if let Some(p) = by_id::<web_sys::HtmlProgressElement>("worker-progress") {
+            p.set_hidden(false);
             if total > 0.0 {
                 p.set_value(loaded / total);
             }
         }
     });
-    wasm_bindgen_futures::spawn_local(async move {
-        let outcome = wasm_bindgen_futures::JsFuture::from(promise).await;
+    // A load already under way (or done) has its status shown already.
+    if new {
+        set(if gpu { "Loading WebGPU…" } else { "Loading the codecs and models…" }, "loading");
         if let Some(p) = &progress {
-            p.set_hidden(true);
+            p.set_hidden(false);
         }
-        match outcome {
-            Ok(_) => {
-                let s = (crate::js::now_ms() - t0) / 1000.0;
-                if let Some(e) = by_id::<HtmlElement>("worker-status") {
-                    e.set_text_content(Some(&format!("Ready ({s:.1} s)")));
-                    e.set_title(&format!("The codecs and models are loaded ({s:.1} s)."));
-                    let _ = e.set_attribute("data-state", "ready");
-                    let _ = e.set_attribute("data-ms", &format!("{:.0}", s * 1000.0));
-                    let _ = e.set_attribute("data-ready-ms", &format!("{:.0}", crate::js::now_ms()));
+        let p = promise.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let outcome = wasm_bindgen_futures::JsFuture::from(p).await;
+            if let Some(p) = &progress {
+                p.set_hidden(true);
+            }
+            match outcome {
+                Ok(_) => {
+                    let s = (crate::js::now_ms() - t0) / 1000.0;
+                    if let Some(e) = by_id::<HtmlElement>("worker-status") {
+                        let (text, title) = if gpu {
+                            (format!("Ready, WebGPU too ({s:.1} s)"), format!("The WebGPU part is loaded too ({s:.1} s)."))
+                        } else {
+                            (format!("Ready ({s:.1} s)"), format!("The codecs and models are loaded ({s:.1} s)."))
+                        };
+                        e.set_text_content(Some(&text));
+                        e.set_title(&title);
+                        let _ = e.set_attribute(state_attr, "ready");
+                        if !gpu {
+                            let _ = e.set_attribute("data-ms", &format!("{:.0}", s * 1000.0));
+                            let _ = e.set_attribute("data-ready-ms", &format!("{:.0}", crate::js::now_ms()));
+                        }
+                    }
+                }
+                Err(e) => {
+                    let msg = if gpu {
+                        format!("The WebGPU part could not be loaded: {}", crate::js::error_text(&e))
+                    } else {
+                        format!("The codecs and models could not be loaded: {}", crate::js::error_text(&e))
+                    };
+                    set(if gpu { "WebGPU could not load" } else { &msg }, "error");
+                    if let Some(s) = by_id::<HtmlElement>("worker-status") {
+                        s.set_title(&msg);
+                    }
+                    ui::show_error(&msg);
                 }
             }
-            Err(e) => {
-                let msg = format!("The codecs and models could not be loaded: {}", crate::js::error_text(&e));
-                set(&msg, "error");
-                ui::show_error(&msg);
-            }
-        }
-    });
+        });
+    }
+    promise
 }

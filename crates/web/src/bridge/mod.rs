@@ -52,6 +52,28 @@ pub enum FromWorker<E> {
     Crashed { message: String },
 }
 
+/// Which of the page's two worker modules a job needs (`labs::*::module` says it per request).
+/// The GPU module holds everything the CPU module does plus burn's WebGPU backend and our WGSL
+/// kernels on wgpu; it is ~3× the CPU module's size, so the page fetches it only for a job
+/// that runs on WebGPU. Ordered: a worker with `Gpu` serves `Cpu` jobs too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum WorkerModule {
+    #[default]
+    Cpu,
+    Gpu,
+}
+
+impl WorkerModule {
+    /// The module's wasm-bindgen glue and wasm file, as trunk names them (`mpq-worker`,
+    /// `mpq-worker-gpu` in crates/web/Cargo.toml).
+    pub fn files(self) -> (&'static str, &'static str) {
+        match self {
+            WorkerModule::Cpu => ("./mpq-worker.js", "./mpq-worker_bg.wasm"),
+            WorkerModule::Gpu => ("./mpq-worker-gpu.js", "./mpq-worker-gpu_bg.wasm"),
+        }
+    }
+}
+
 /// A lab's messages as the bridge carries them: the lab's own request and event enums, and
 /// how they are wrapped into the worker module's one request and event type (the registry in
 /// `labs` implements this for each lab).
@@ -63,6 +85,8 @@ pub trait Protocol: 'static {
     fn wrap(request: Self::Request) -> Self::WireRequest;
     /// `None`: an event of another lab (a bug; the bridge reports it as a failure).
     fn unwrap(event: Self::WireEvent) -> Option<Self::Event>;
+    /// The worker module `request` needs.
+    fn module(request: &Self::Request) -> WorkerModule;
     /// Named in messages ("the image lab's worker").
     const NAME: &'static str;
 }
@@ -70,8 +94,9 @@ pub trait Protocol: 'static {
 /// What the tracker asks its owner to do, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action<R> {
-    /// Start worker instance `generation` (messages from other instances are ignored).
-    Spawn { generation: u32 },
+    /// Start worker instance `generation` running `module` (messages from other instances are
+    /// ignored).
+    Spawn { generation: u32, module: WorkerModule },
     /// Post this job to the current worker.
     Post { job: JobId, request: R },
     /// Stop the current worker at once.
@@ -114,11 +139,24 @@ pub struct JobTracker<R> {
     running: Option<JobId>,
     queue: VecDeque<(JobId, R)>,
     next_job: JobId,
+    /// The module the current worker instance runs.
+    module: WorkerModule,
+    /// The module this tracker's jobs have needed so far: a worker with less is replaced (once
+    /// it is idle) by one with this, and a worker keeps it (no switching back and forth).
+    wanted: WorkerModule,
 }
 
 impl<R> Default for JobTracker<R> {
     fn default() -> Self {
-        JobTracker { generation: 0, state: WorkerState::None, running: None, queue: VecDeque::new(), next_job: 1 }
+        JobTracker {
+            generation: 0,
+            state: WorkerState::None,
+            running: None,
+            queue: VecDeque::new(),
+            next_job: 1,
+            module: WorkerModule::Cpu,
+            wanted: WorkerModule::Cpu,
+        }
     }
 }
 
@@ -131,6 +169,11 @@ impl<R> JobTracker<R> {
     /// The job the worker is running, if any.
     pub fn running(&self) -> Option<JobId> {
         self.running
+    }
+
+    /// The module the current worker instance runs (or the last one ran).
+    pub fn module(&self) -> WorkerModule {
+        self.module
     }
 
     /// Nothing running and nothing queued.
@@ -152,26 +195,43 @@ impl<R> JobTracker<R> {
         self.generation += 1;
         self.state = WorkerState::Starting;
         self.running = None;
-        Action::Spawn { generation: self.generation }
+        self.module = self.wanted;
+        Action::Spawn { generation: self.generation, module: self.module }
     }
 
-    /// Queues a job; it is posted as soon as the worker is ready and free.
-    pub fn submit(&mut self, request: R) -> (JobId, Vec<Action<R>>) {
+    /// Queues a job that needs `module`; it is posted as soon as a worker with that module is
+    /// ready and free (a worker with less is replaced first, once its running job is done).
+    pub fn submit(&mut self, request: R, module: WorkerModule) -> (JobId, Vec<Action<R>>) {
         let job = self.next_job;
         self.next_job += 1;
         self.queue.push_back((job, request));
+        self.wanted = self.wanted.max(module);
         let mut actions = self.warm_up();
         actions.extend(self.next());
         (job, actions)
     }
 
-    fn next(&mut self) -> Option<Action<R>> {
-        if self.state != WorkerState::Ready || self.running.is_some() {
-            return None;
+    /// The next jobs will need `module`: an idle worker with less is replaced now, so that a
+    /// page which keeps input in its worker sees the new instance (its generation) before it
+    /// decides what to send. A busy one is replaced when its job is done.
+    pub fn require(&mut self, module: WorkerModule) -> Vec<Action<R>> {
+        self.wanted = self.wanted.max(module);
+        self.next()
+    }
+
+    fn next(&mut self) -> Vec<Action<R>> {
+        if self.state == WorkerState::None || self.running.is_some() {
+            return Vec::new();
         }
-        let (job, request) = self.queue.pop_front()?;
+        if self.module < self.wanted {
+            return self.restart();
+        }
+        if self.state != WorkerState::Ready {
+            return Vec::new();
+        }
+        let Some((job, request)) = self.queue.pop_front() else { return Vec::new() };
         self.running = Some(job);
-        Some(Action::Post { job, request })
+        vec![Action::Post { job, request }]
     }
 
     /// Cancels a job: a queued one is dropped; the running one stops with its worker, and a
@@ -235,6 +295,11 @@ impl<R> JobTracker<R> {
     pub fn crashed<E>(&mut self, message: String) -> (Vec<Notice<E>>, Vec<Action<R>>) {
         let mut notices = Vec::new();
         let never_started = self.state == WorkerState::Starting;
+        if never_started {
+            // A module that cannot load (offline before the GPU module was ever fetched, say)
+            // is not asked for again by itself: the next job that needs it tries again.
+            self.wanted = WorkerModule::Cpu;
+        }
         if let Some(job) = self.running.take() {
             notices.push(Notice::Failed { job, message: message.clone(), crashed: true });
         }
@@ -272,9 +337,9 @@ mod tests {
     #[test]
     fn jobs_wait_for_ready_then_run_one_at_a_time() {
         let mut t = T::default();
-        let (a, actions) = t.submit("a");
-        assert_eq!(actions, vec![Action::Spawn { generation: 1 }]);
-        let (b, actions) = t.submit("b");
+        let (a, actions) = t.submit("a", WorkerModule::Cpu);
+        assert_eq!(actions, vec![Action::Spawn { generation: 1, module: WorkerModule::Cpu }]);
+        let (b, actions) = t.submit("b", WorkerModule::Cpu);
         assert!(actions.is_empty(), "nothing is posted before the worker is ready");
         let (_, actions) = t.receive::<()>(1, FromWorker::Ready);
         assert_eq!(posted(&actions), vec![(a, "a")]);
@@ -297,12 +362,12 @@ mod tests {
     #[test]
     fn cancel_terminates_respawns_and_keeps_the_queue() {
         let mut t = T::default();
-        let (a, _) = t.submit("a");
-        let (b, _) = t.submit("b");
-        let (c, _) = t.submit("c");
+        let (a, _) = t.submit("a", WorkerModule::Cpu);
+        let (b, _) = t.submit("b", WorkerModule::Cpu);
+        let (c, _) = t.submit("c", WorkerModule::Cpu);
         t.receive::<()>(1, FromWorker::Ready);
         assert!(t.cancel(c).is_empty(), "a queued job is just dropped");
-        assert_eq!(t.cancel(a), vec![Action::Terminate, Action::Spawn { generation: 2 }]);
+        assert_eq!(t.cancel(a), vec![Action::Terminate, Action::Spawn { generation: 2, module: WorkerModule::Cpu }]);
         // The old worker's last messages are ignored.
         let (n, actions) = t.receive::<()>(1, FromWorker::Done { job: a });
         assert!(n.is_empty() && actions.is_empty());
@@ -311,19 +376,19 @@ mod tests {
         let (_, actions) = t.receive::<()>(2, FromWorker::Ready);
         assert_eq!(posted(&actions), vec![(b, "b")]);
         assert!(t.cancel(a).is_empty(), "cancelling a finished job does nothing");
-        assert_eq!(t.cancel_all(), vec![Action::Terminate, Action::Spawn { generation: 3 }]);
+        assert_eq!(t.cancel_all(), vec![Action::Terminate, Action::Spawn { generation: 3, module: WorkerModule::Cpu }]);
         assert!(t.is_idle());
     }
 
     #[test]
     fn a_crash_fails_the_running_job_and_a_fresh_worker_takes_the_queue() {
         let mut t = T::default();
-        let (a, _) = t.submit("a");
-        let (b, _) = t.submit("b");
+        let (a, _) = t.submit("a", WorkerModule::Cpu);
+        let (b, _) = t.submit("b", WorkerModule::Cpu);
         t.receive::<()>(1, FromWorker::Ready);
         let (n, actions) = t.receive::<()>(1, FromWorker::Crashed { message: "trap".into() });
         assert_eq!(n, vec![Notice::Failed { job: a, message: "trap".into(), crashed: true }]);
-        assert_eq!(actions, vec![Action::Terminate, Action::Spawn { generation: 2 }]);
+        assert_eq!(actions, vec![Action::Terminate, Action::Spawn { generation: 2, module: WorkerModule::Cpu }]);
         // worker.js reports the same trap a second time: the old instance is ignored.
         let (n, _) = t.receive::<()>(1, FromWorker::Crashed { message: "trap".into() });
         assert!(n.is_empty());
@@ -334,15 +399,67 @@ mod tests {
     #[test]
     fn a_worker_that_cannot_start_fails_its_jobs_without_a_restart_loop() {
         let mut t = T::default();
-        let (a, _) = t.submit("a");
-        let (b, _) = t.submit("b");
+        let (a, _) = t.submit("a", WorkerModule::Cpu);
+        let (b, _) = t.submit("b", WorkerModule::Cpu);
         let (n, actions) = t.crashed_from::<()>(1, "no module".into());
         assert_eq!(n.iter().map(Notice::job).collect::<Vec<_>>(), vec![a, b]);
         assert_eq!(actions, vec![Action::Terminate]);
         assert!(t.is_idle());
         assert!(t.crashed_from::<()>(1, "again".into()).0.is_empty(), "no worker, nothing to report");
-        let (_, actions) = t.submit("c");
-        assert_eq!(actions, vec![Action::Spawn { generation: 2 }], "the next job tries again");
+        let (_, actions) = t.submit("c", WorkerModule::Cpu);
+        assert_eq!(actions, vec![Action::Spawn { generation: 2, module: WorkerModule::Cpu }], "the next job tries again");
+    }
+
+    #[test]
+    fn a_gpu_job_waits_for_the_running_one_then_gets_a_gpu_worker_which_stays() {
+        use WorkerModule::{Cpu, Gpu};
+        let mut t = T::default();
+        let (a, _) = t.submit("a", Cpu);
+        t.receive::<()>(1, FromWorker::Ready);
+        assert_eq!(t.module(), Cpu);
+        let (g, actions) = t.submit("g", Gpu);
+        assert!(actions.is_empty(), "the running CPU job is not killed for it");
+        let (_, actions) = t.receive::<()>(1, FromWorker::Done { job: a });
+        assert_eq!(actions, vec![Action::Terminate, Action::Spawn { generation: 2, module: Gpu }]);
+        let (_, actions) = t.receive::<()>(2, FromWorker::Ready);
+        assert_eq!(posted(&actions), vec![(g, "g")]);
+        t.receive::<()>(2, FromWorker::Done { job: g });
+        // CPU jobs now run on the GPU worker; a cancel or a crash restarts with the GPU module.
+        let (c, actions) = t.submit("c", Cpu);
+        assert_eq!(posted(&actions), vec![(c, "c")]);
+        assert_eq!(t.cancel(c), vec![Action::Terminate, Action::Spawn { generation: 3, module: Gpu }]);
+    }
+
+    #[test]
+    fn require_replaces_an_idle_worker_at_once_and_a_busy_one_after_its_job() {
+        use WorkerModule::{Cpu, Gpu};
+        let mut t = T::default();
+        assert!(t.require(Gpu).is_empty(), "no worker yet: the first spawn has the module");
+        assert_eq!(t.warm_up(), vec![Action::Spawn { generation: 1, module: Gpu }]);
+        let mut t = T::default();
+        t.warm_up();
+        t.receive::<()>(1, FromWorker::Ready);
+        assert!(t.require(Cpu).is_empty());
+        assert_eq!(t.require(Gpu), vec![Action::Terminate, Action::Spawn { generation: 2, module: Gpu }]);
+        assert_eq!(t.generation(), 2, "a page holding input in the worker sees the new instance");
+        let mut t = T::default();
+        let (a, _) = t.submit("a", Cpu);
+        t.receive::<()>(1, FromWorker::Ready);
+        assert!(t.require(Gpu).is_empty(), "busy");
+        let (_, actions) = t.receive::<()>(1, FromWorker::Done { job: a });
+        assert_eq!(actions, vec![Action::Terminate, Action::Spawn { generation: 2, module: Gpu }]);
+    }
+
+    #[test]
+    fn a_gpu_module_that_cannot_load_leaves_the_cpu_module_usable() {
+        use WorkerModule::{Cpu, Gpu};
+        let mut t = T::default();
+        let (g, actions) = t.submit("g", Gpu);
+        assert_eq!(actions, vec![Action::Spawn { generation: 1, module: Gpu }]);
+        let (n, _) = t.crashed_from::<()>(1, "cannot load the WebGPU worker module: offline".into());
+        assert_eq!(n.iter().map(Notice::job).collect::<Vec<_>>(), vec![g]);
+        let (_, actions) = t.submit("c", Cpu);
+        assert_eq!(actions, vec![Action::Spawn { generation: 2, module: Cpu }]);
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! The page side of the bridge: real `Worker`s running the shared worker module.
+//! The page side of the bridge: real `Worker`s running the shared worker modules.
 //!
-//! The worker module (codecs, metrics, models, kernels: ~25 MB) is fetched and compiled once
-//! per page ([`load_worker_module`], streaming compilation, with progress) and the compiled
-//! `WebAssembly.Module` is posted to every worker the page starts, which instantiates it:
-//! no worker downloads or compiles its own copy.
+//! There are two worker modules ([`WorkerModule`]): the CPU one (codecs, metrics, models on
+//! burn's CPU backend, the kernels' CPU references), fetched as the page starts, and the GPU
+//! one (the same plus burn's WebGPU backend and our kernels on wgpu, ~3× the size), fetched
+//! the first time a job needs WebGPU. Each is fetched and compiled once per page
+//! ([`load_worker_module`], streaming compilation, with progress) and the compiled
+//! `WebAssembly.Module` is posted to every worker the page starts with it, which instantiates
+//! it: no worker downloads or compiles its own copy.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,23 +17,23 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Event, MessageEvent, Worker};
 
 use super::wire;
-use super::{Action, FromWorker, JobId, JobMessage, JobTracker, Notice, Protocol};
+use super::{Action, FromWorker, JobId, JobMessage, JobTracker, Notice, Protocol, WorkerModule};
 
-/// Where trunk puts the worker module (Trunk.toml sets no file hashes) and the build's sizes.
-const WORKER_WASM: &str = "./mpq-worker_bg.wasm";
+/// The build's sizes (scripts/build-web.sh). Trunk puts the modules at fixed names
+/// ([`WorkerModule::files`]: Trunk.toml sets no file hashes).
 const BUILD_INFO: &str = "./build.json";
 
 #[wasm_bindgen(inline_js = r#"
 // Fetches the worker module and compiles it while it downloads, reporting bytes as they
 // arrive. With a compressed response the Content-Length is the compressed size, so the total
 // comes from build.json (written by scripts/build-web.sh) instead.
-export function load_worker_module(url, infoUrl, onProgress) {
+export function load_worker_module(url, infoUrl, sizeKey, onProgress) {
   const info = fetch(infoUrl).then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
   return (async () => {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
     let total = response.headers.get('content-encoding') ? 0 : Number(response.headers.get('content-length')) || 0;
-    if (!total) total = Number((await info).worker_wasm_bytes) || 0;
+    if (!total) total = Number((await info)[sizeKey]) || 0;
     let loaded = 0;
     const counting = new TransformStream({
       transform(chunk, controller) {
@@ -47,30 +50,41 @@ export function load_worker_module(url, infoUrl, onProgress) {
 }
 "#)]
 extern "C" {
-    fn load_worker_module(url: &str, info_url: &str, on_progress: &Function) -> Promise;
+    fn load_worker_module(url: &str, info_url: &str, size_key: &str, on_progress: &Function) -> Promise;
 }
 
 thread_local! {
-    /// The compiled worker module (a promise of it), shared by every bridge.
-    static MODULE: RefCell<Option<Promise>> = const { RefCell::new(None) };
+    /// Each compiled worker module (a promise of it), shared by every bridge; a module that
+    /// failed to load is forgotten, so the next job that needs it tries again.
+    static MODULES: RefCell<[Option<Promise>; 2]> = const { RefCell::new([None, None]) };
 }
 
-/// Starts fetching and compiling the worker module (once); `on_progress(loaded, total)` is
-/// called as bytes arrive (total 0 when unknown). Returns the promise of the module.
-pub fn start_loading_module(on_progress: impl FnMut(f64, f64) + 'static) -> Promise {
-    if let Some(p) = MODULE.with(|m| m.borrow().clone()) {
-        return p;
+/// Starts fetching and compiling `module` (once); `on_progress(loaded, total)` is called as
+/// bytes arrive (total 0 when unknown). Returns the promise of the compiled module, and whether
+/// this call started the load (otherwise `on_progress` is dropped: the first caller's reports).
+pub fn start_loading_module(module: WorkerModule, on_progress: impl FnMut(f64, f64) + 'static) -> (Promise, bool) {
+    let slot = module as usize;
+    if let Some(p) = MODULES.with(|m| m.borrow()[slot].clone()) {
+        return (p, false);
     }
     let cb = Closure::<dyn FnMut(f64, f64)>::new(on_progress);
-    let promise = load_worker_module(WORKER_WASM, BUILD_INFO, cb.as_ref().unchecked_ref());
+    let size_key = match module {
+        WorkerModule::Cpu => "worker_wasm_bytes",
+        WorkerModule::Gpu => "worker_gpu_wasm_bytes",
+    };
+    let promise = load_worker_module(module.files().1, BUILD_INFO, size_key, cb.as_ref().unchecked_ref());
     // The page loads the module once and reports progress until it is done: a page-long closure.
     cb.forget();
-    MODULE.with(|m| *m.borrow_mut() = Some(promise.clone()));
-    promise
+    let forget = Closure::<dyn FnMut(JsValue)>::new(move |_| MODULES.with(|m| m.borrow_mut()[slot] = None));
+    let _ = promise.catch(&forget);
+    forget.forget();
+    MODULES.with(|m| m.borrow_mut()[slot] = Some(promise.clone()));
+    (promise, true)
 }
 
-fn module() -> Promise {
-    start_loading_module(|_, _| {})
+/// `module`, compiled: the shell shows its download (it started the CPU module's at start).
+fn compiled(module: WorkerModule) -> Promise {
+    crate::shell::load_worker_module(module)
 }
 
 /// What a worker delivers to its bridge's owner.
@@ -98,7 +112,7 @@ impl Drop for JobWorker {
 
 type Route = Rc<dyn Fn(u32, Incoming)>;
 
-fn spawn(generation: u32, route: &Route) -> Result<JobWorker, String> {
+fn spawn(generation: u32, module: WorkerModule, route: &Route) -> Result<JobWorker, String> {
     let opts = web_sys::WorkerOptions::new();
     opts.set_type(web_sys::WorkerType::Module);
     let worker = Worker::new_with_options("./worker.js", &opts).map_err(|e| crate::js::error_text(&e))?;
@@ -116,14 +130,17 @@ fn spawn(generation: u32, route: &Route) -> Result<JobWorker, String> {
     let w = worker.clone();
     let r = route.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        match wasm_bindgen_futures::JsFuture::from(module()).await {
-            Ok(module) => {
-                let msg = crate::js::obj(&[("module", module)]);
+        match wasm_bindgen_futures::JsFuture::from(compiled(module)).await {
+            Ok(compiled) => {
+                let msg = crate::js::obj(&[("module", compiled), ("glue", module.files().0.into())]);
                 if let Err(e) = w.post_message(&msg) {
                     r(generation, Incoming::Error(format!("cannot hand the module to a worker: {}", crate::js::error_text(&e))));
                 }
             }
-            Err(e) => r(generation, Incoming::Error(format!("cannot load the worker module: {}", crate::js::error_text(&e)))),
+            Err(e) => {
+                let which = if module == WorkerModule::Gpu { "the WebGPU worker module" } else { "the worker module" };
+                r(generation, Incoming::Error(format!("cannot load {which}: {}", crate::js::error_text(&e))))
+            }
         }
     });
     Ok(JobWorker { worker, _on_message: on_message, _on_error: on_error })
@@ -151,9 +168,17 @@ impl<P: Protocol> Bridge<P> {
     }
 
     pub fn submit(&mut self, request: P::Request) -> JobId {
-        let (job, actions) = self.tracker.submit(request);
+        let module = available(P::module(&request));
+        let (job, actions) = self.tracker.submit(request, module);
         self.run(actions);
         job
+    }
+
+    /// The next jobs need `module`: an idle worker without it is replaced now (its
+    /// generation changes, so a page that keeps input in it sends the input again).
+    pub fn require(&mut self, module: WorkerModule) {
+        let actions = self.tracker.require(available(module));
+        self.run(actions);
     }
 
     pub fn cancel(&mut self, job: JobId) {
@@ -219,7 +244,7 @@ impl<P: Protocol> Bridge<P> {
     fn run(&mut self, actions: Vec<Action<P::Request>>) {
         for action in actions {
             match action {
-                Action::Spawn { generation } => match spawn(generation, &self.route) {
+                Action::Spawn { generation, module } => match spawn(generation, module, &self.route) {
                     Ok(w) => self.worker = Some(w),
                     Err(e) => {
                         self.worker = None;
@@ -249,6 +274,13 @@ impl<P: Protocol> Bridge<P> {
         let route = self.route.clone();
         wasm_bindgen_futures::spawn_local(async move { route(generation, Incoming::Error(message)) });
     }
+}
+
+/// The module to run `wanted` with here: without WebGPU in this browser the GPU module could
+/// only say so, and the CPU module says it as well (the labs' WebGPU paths check
+/// `navigator.gpu` first) without a 25 MB download.
+fn available(wanted: WorkerModule) -> WorkerModule {
+    if wanted == WorkerModule::Gpu && !crate::ui::has_webgpu() { WorkerModule::Cpu } else { wanted }
 }
 
 /// How many workers a pool should have: one per core plus one (measured on 2 cores: two sweep

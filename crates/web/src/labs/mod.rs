@@ -3,7 +3,9 @@
 //! A lab is one folder, `labs/NAME/`:
 //!
 //! * `mod.rs`: its protocol: `pub struct Lab;`, `pub enum Request`, `pub enum Event` (serde),
-//!   and the plain data they carry; compiled everywhere and tested natively;
+//!   the plain data they carry, and `pub fn module(&Request) -> WorkerModule` (which worker
+//!   module a request needs: the GPU one only for work on WebGPU); compiled everywhere and
+//!   tested natively;
 //! * `page.rs` (feature `ui`): its page side, `pub fn entry() -> crate::ui::LabEntry`;
 //! * `worker.rs` (feature `worker`): its worker side, `pub async fn handle(ctx, request)`.
 //!
@@ -51,6 +53,9 @@ macro_rules! labs {
                         _ => None,
                     }
                 }
+                fn module(request: &$lab::Request) -> crate::bridge::WorkerModule {
+                    $lab::module(request)
+                }
                 const NAME: &'static str = concat!("the ", stringify!($lab), " lab's worker");
             }
         )*
@@ -92,6 +97,32 @@ mod tests {
         for id in LAB_IDS {
             assert!(mpq_core::Experiment::default_for(id).is_some(), "{id}");
         }
+    }
+
+    #[test]
+    fn only_work_on_webgpu_needs_the_gpu_worker_module() {
+        use crate::bridge::WorkerModule::{Cpu, Gpu};
+        use mpq_core::experiment::image::Backend;
+        let encode = |backend| image::Request::Encode {
+            codec: "jpeg".into(),
+            params: Default::default(),
+            target: None,
+            judge: Some(image::Judge { model: "fashion-cnn".into(), backend }),
+        };
+        assert_eq!(<image::Lab as Protocol>::module(&encode(Backend::Cpu)), Cpu);
+        assert_eq!(<image::Lab as Protocol>::module(&encode(Backend::WebGpu)), Gpu);
+        assert_eq!(<image::Lab as Protocol>::module(&image::Request::Catalog), Cpu);
+        assert_eq!(<image::Lab as Protocol>::module(&image::Request::Agreement { model: "fashion-cnn".into(), items: 10 }), Gpu);
+        let sweep = |backend| image::Request::Sweep { model: "fashion-cnn".into(), backend, items: 10, specs: vec![], shard: 0, shards: 1 };
+        assert_eq!(<image::Lab as Protocol>::module(&sweep(Backend::Cpu)), Cpu);
+        assert_eq!(<image::Lab as Protocol>::module(&sweep(Backend::WebGpu)), Gpu);
+        let evaluate = |on_gpu| model::Request::Evaluate { model: "fashion-cnn".into(), on_gpu, items: 10, search: false };
+        assert_eq!(<model::Lab as Protocol>::module(&evaluate(false)), Cpu);
+        assert_eq!(<model::Lab as Protocol>::module(&evaluate(true)), Gpu);
+        assert_eq!(<model::Lab as Protocol>::module(&model::Request::CheckKernels), Gpu);
+        assert_eq!(<audio::Lab as Protocol>::module(&audio::Request::Catalog), Cpu);
+        assert_eq!(<audio::Lab as Protocol>::module(&audio::Request::Bench { seconds: 1, runs: 1 }), Gpu);
+        assert_eq!(<text::Lab as Protocol>::module(&text::Request::Catalog), Cpu);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! once, and the running job's notices.
 
 use crate::bridge::page::{Bridge, Incoming};
-use crate::bridge::{JobId, Notice, Protocol};
+use crate::bridge::{JobId, Notice, Protocol, WorkerModule};
 
 pub struct LabWorker<P: Protocol, J, I> {
     bridge: Bridge<P>,
@@ -18,6 +18,13 @@ impl<P: Protocol, J: Clone, I: PartialEq> LabWorker<P, J, I> {
     /// `route` gets the worker's messages (called from its event handlers, outside any borrow).
     pub fn new(route: impl Fn(u32, Incoming) + 'static) -> Self {
         LabWorker { bridge: Bridge::new(route), job: None, generation: 0, held: None }
+    }
+
+    /// The page's next jobs need `module`: call it before [`holds`](Self::holds), so that a
+    /// worker replaced by one with the module is seen to hold nothing (it is replaced at once
+    /// when idle, as it is when `ready` said so).
+    pub fn require(&mut self, module: WorkerModule) {
+        self.bridge.require(module);
     }
 
     /// Whether the worker holds `input` (a restarted one holds nothing).

@@ -18,6 +18,8 @@ use mpq_metrics::audio::AudioReport;
 use mpq_metrics::sweep::SweepPoint;
 use serde::{Deserialize, Serialize};
 
+use crate::bridge::WorkerModule;
+
 /// The audio lab (its [`Protocol`](crate::bridge::Protocol) is made by the registry).
 pub struct Lab;
 
@@ -40,6 +42,14 @@ pub enum Request {
     /// Every audio codec (default settings) on the first `seconds` keyword windows end to end,
     /// `runs` times; the model per window on the CPU and, where there is one, on WebGPU.
     Bench { seconds: u32, runs: u32 },
+}
+
+/// The worker module a request needs: the bench times the keyword model on WebGPU too.
+pub fn module(request: &Request) -> WorkerModule {
+    match request {
+        Request::Bench { .. } => WorkerModule::Gpu,
+        _ => WorkerModule::Cpu,
+    }
 }
 
 /// A lab input as the worker loads it.

@@ -27,6 +27,8 @@ use mpq_metrics::perception::Verdict;
 use mpq_metrics::sweep::{StageTimes, SweepPoint};
 use serde::{Deserialize, Serialize};
 
+use crate::bridge::WorkerModule;
+
 /// The image lab (its [`Protocol`](crate::bridge::Protocol) is made by the registry).
 pub struct Lab;
 
@@ -50,6 +52,16 @@ pub enum Request {
     Agreement { model: String, items: u32 },
     /// Every codec with default settings on each photo, `runs` times.
     Bench { urls: Vec<String>, runs: u32 },
+}
+
+/// The worker module a request needs: the GPU module only where the model runs on WebGPU.
+pub fn module(request: &Request) -> WorkerModule {
+    match request {
+        Request::Encode { judge: Some(Judge { backend: Backend::WebGpu, .. }), .. }
+        | Request::Sweep { backend: Backend::WebGpu, .. }
+        | Request::Agreement { .. } => WorkerModule::Gpu,
+        _ => WorkerModule::Cpu,
+    }
 }
 
 /// A lab input as the worker loads it.

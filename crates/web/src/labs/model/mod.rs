@@ -8,8 +8,12 @@
 pub mod page;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]
 pub mod worker;
+#[cfg(all(target_arch = "wasm32", feature = "gpu"))]
+mod kernels;
 
 use serde::{Deserialize, Serialize};
+
+use crate::bridge::WorkerModule;
 
 /// The model lab (its [`Protocol`](crate::bridge::Protocol) is made by the registry).
 pub struct Lab;
@@ -26,6 +30,15 @@ pub enum Request {
     /// The kernels timed: each n×n size of `sizes` (as typed) and format, after the adapter's
     /// streaming-read ceiling; with `baseline` the v1 kernels too.
     BenchKernels { sizes: String, batch: u32, repeats: u32, baseline: bool },
+}
+
+/// The worker module a request needs: the GPU module for our kernels on WebGPU (an evaluation
+/// on the GPU, the kernel checks and bench); the CPU references run in the CPU module.
+pub fn module(request: &Request) -> WorkerModule {
+    match request {
+        Request::Evaluate { on_gpu: true, .. } | Request::CheckKernels | Request::BenchKernels { .. } => WorkerModule::Gpu,
+        Request::Catalog | Request::Evaluate { .. } => WorkerModule::Cpu,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -21,6 +21,8 @@ use mpq_core::{ParamSpec, Params};
 use mpq_metrics::text::TextReport;
 use serde::{Deserialize, Serialize};
 
+use crate::bridge::WorkerModule;
+
 /// The text lab (its [`Protocol`](crate::bridge::Protocol) is made by the registry).
 pub struct Lab;
 
@@ -101,6 +103,11 @@ pub enum Request {
         #[serde(with = "serde_bytes")]
         text: Vec<u8>,
     },
+}
+
+/// The worker module a request needs: the text lab runs everything on the CPU.
+pub fn module(_request: &Request) -> WorkerModule {
+    WorkerModule::Cpu
 }
 
 /// The classifier panel lists this many nearest neighbours (the first k vote).

@@ -31,7 +31,7 @@ use view::*;
 use super::bench::BenchPanel;
 use super::sweep::SweepPanel;
 use super::{AgreementReport, Catalog, CodecInfo, DatasetThumbs, Encoded, Event as LabEvent, Judge, Lab, Loaded, Request, Source};
-use crate::bridge::Notice;
+use crate::bridge::{Notice, WorkerModule};
 use crate::bridge::page::Incoming;
 use crate::ui::lab_worker::LabWorker;
 use crate::ui::history::{self, Step};
@@ -310,6 +310,9 @@ impl Page {
             return;
         }
         self.render_needs_file();
+        // The model on WebGPU runs in the GPU worker module: the worker is replaced by one with
+        // it (and given the input again) before the sides are sent.
+        self.worker.require(if self.exp.backend == Backend::WebGpu { WorkerModule::Gpu } else { WorkerModule::Cpu });
         if !self.worker.holds(&want) {
             if !self.failed_inputs.contains(&want) {
                 if let Some(source) = self.source(&want) {
