@@ -73,15 +73,21 @@ pub fn adapter_info(g: &Gpu, name: &str) -> AdapterInfo {
     }
 }
 
+/// The device for a kernel job, with the adapter told to the page first.
+async fn start<W: Serialize + From<Event>>(ctx: &Ctx<W>) -> Result<(Rc<Gpu>, String)> {
+    ctx.progress("starting WebGPU", 0, 1);
+    let (g, name) = gpu().await?;
+    ctx.event(Event::Adapter(adapter_info(&g, &name)));
+    Ok((g, name))
+}
+
 fn gpu_error(e: mpq_gpu::GpuError) -> Error {
     Error::Invalid(e.to_string())
 }
 
 /// [`check::check_all`] on this browser's WebGPU; a row per kernel run.
 pub async fn kernel_check<W: Serialize + From<Event>>(ctx: Ctx<W>) -> Result<()> {
-    ctx.progress("starting WebGPU", 0, 1);
-    let (g, name) = gpu().await?;
-    ctx.event(Event::Adapter(adapter_info(&g, &name)));
+    let (g, _) = start(&ctx).await?;
     let checks = check::check_all(&g, |k, total, c| {
         ctx.progress("checking kernels", k as u32 + 1, total as u32);
         ctx.event(Event::CheckRow(CheckRow {
@@ -118,9 +124,7 @@ pub async fn kernel_bench<W: Serialize + From<Event>>(ctx: Ctx<W>, sizes: &str, 
         int8: true,
         formats: Format::ALL.to_vec(),
     };
-    ctx.progress("starting WebGPU", 0, 1);
-    let (g, name) = gpu().await?;
-    ctx.event(Event::Adapter(adapter_info(&g, &name)));
+    let (g, name) = start(&ctx).await?;
     let now = js::now_ms;
     let (mut rows_sent, mut skipped_sent, mut info_sent) = (0, 0, false);
     bench::run(
