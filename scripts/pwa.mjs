@@ -15,9 +15,11 @@ const root = path.resolve(process.argv[2] || 'dist');
 // Not served to the page as files of the build: the service worker itself (it changes with
 // BUILD), compressed copies (the server picks them), the build stamp.
 const skip = (rel) => rel === 'sw.js' || rel.endsWith('.br') || rel.endsWith('.gz') || path.basename(rel).startsWith('.');
-// Saved only when used, never by the service worker's `fill`: the WebGPU worker module (~3×
-// the CPU one) is downloaded only for a user who asks for WebGPU, online or to be saved.
-const onUse = (rel) => rel === 'mpq-worker-gpu_bg.wasm';
+// Saved only when used, never by the service worker's `install` or `fill`: the WebGPU worker
+// module (~3× the CPU one) and its glue are downloaded only for a user who asks for WebGPU,
+// online or to be saved. (The glue was once precached with the shell, so a page that never used
+// WebGPU still fetched mpq-worker-gpu.js.)
+const onUse = (rel) => rel === 'mpq-worker-gpu_bg.wasm' || rel === 'mpq-worker-gpu.js';
 // Saved after first use instead of on install: the big worker modules and the labs' data.
 const later = (rel) => onUse(rel) || rel === 'mpq-worker_bg.wasm' || rel.startsWith('gallery/') || rel.startsWith('datasets/');
 

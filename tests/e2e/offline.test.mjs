@@ -92,12 +92,12 @@ test('a page loaded once works offline in every lab, and a new build replaces it
     const cached = await page.evaluate(async () => {
       const names = await caches.keys();
       const keys = await (await caches.open(names[0])).keys();
-      return { names, n: keys.length, gpu: keys.some((r) => r.url.endsWith('/mpq-worker-gpu_bg.wasm')) };
+      return { names, n: keys.length, gpu: keys.some((r) => /\/mpq-worker-gpu(_bg\.wasm|\.js)$/.test(r.url)) };
     });
     assert.deepEqual(cached.names, [`mpqlab-${first.id}`]);
-    // All but the WebGPU worker module, which is saved only once a job has used it.
-    assert.deepEqual(first.onUse, ['mpq-worker-gpu_bg.wasm']);
-    assert.equal(cached.n, Object.keys(first.files).length - 1, 'every file of the build but the WebGPU module is cached');
+    // All but the WebGPU worker module and its glue, which are saved only once a job has used them.
+    assert.deepEqual([...first.onUse].sort(), ['mpq-worker-gpu.js', 'mpq-worker-gpu_bg.wasm']);
+    assert.equal(cached.n, Object.keys(first.files).length - 2, 'every file of the build but the WebGPU module is cached');
     assert.equal(cached.gpu, false, 'the WebGPU worker module is not fetched for offline use');
     const manifest = await page.evaluate(async () => (await fetch(document.querySelector('link[rel=manifest]').href)).json());
     assert.equal(manifest.display, 'standalone');
