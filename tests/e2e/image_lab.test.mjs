@@ -80,9 +80,16 @@ async function downloadSide(i, file) {
 test('image lab: first screen, codecs side by side, split, file input, errors, CLI identity, timing', { timeout: 900_000 }, async (t) => {
   await t.test('first screen shows a photo compressed two ways within seconds', async () => {
     const t0 = Date.now();
+    // The page's requests (its service worker's own are not page requests).
+    const buildJson = [];
+    const count = (r) => { if (new URL(r.url()).pathname.endsWith('/build.json')) buildJson.push(r.url()); };
+    page.on('request', count);
     await page.goto(URL_ + '?runs=1');
     const left = await result(0);
     const right = await result(1);
+    page.off('request', count);
+    // One fetch serves the worker module's size and the exports' build id.
+    assert.equal(buildJson.length, 1, `build.json fetched ${buildJson.length} times`);
     const seconds = (Date.now() - t0) / 1000;
     console.log(`first screen: both sides ready in ${seconds.toFixed(1)} s`);
     assert.ok(seconds < 60, `first screen took ${seconds} s`);

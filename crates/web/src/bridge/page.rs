@@ -24,11 +24,19 @@ use super::{Action, FromWorker, JobId, JobMessage, JobTracker, Notice, Protocol,
 const BUILD_INFO: &str = "./build.json";
 
 #[wasm_bindgen(inline_js = r#"
+// build.json, fetched once for the page (the modules' sizes, the build's id for the exports):
+// a promise of its object, {} when it cannot be read.
+let info = null;
+export function build_info(infoUrl) {
+  info ??= fetch(infoUrl).then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+  return info;
+}
+
 // Fetches the worker module and compiles it while it downloads, reporting bytes as they
 // arrive. With a compressed response the Content-Length is the compressed size, so the total
 // comes from build.json (written by scripts/build-web.sh) instead.
 export function load_worker_module(url, infoUrl, sizeKey, onProgress) {
-  const info = fetch(infoUrl).then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+  const info = build_info(infoUrl);
   return (async () => {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
@@ -51,6 +59,14 @@ export function load_worker_module(url, infoUrl, sizeKey, onProgress) {
 "#)]
 extern "C" {
     fn load_worker_module(url: &str, info_url: &str, size_key: &str, on_progress: &Function) -> Promise;
+    fn build_info(info_url: &str) -> Promise;
+}
+
+/// build.json's field `key` as text (the build's id), once the page's one fetch of it is done;
+/// `None` when the file or the field is missing.
+pub async fn build_field(key: &str) -> Option<String> {
+    let info = wasm_bindgen_futures::JsFuture::from(build_info(BUILD_INFO)).await.ok()?;
+    crate::js::get(&info, key).as_string()
 }
 
 thread_local! {
