@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { OUT, URL_, launch, cli, ready, sideResult } from './lib.mjs';
+import { OUT, URL_, launch, cli, ready, sideResult, downloadFile, checkCsv, checkJson, pngSize } from './lib.mjs';
 
 let context, page, consoleErrors;
 
@@ -22,56 +22,7 @@ after(async () => {
 });
 
 /** Clicks `testid` and returns the download: its suggested name, path and bytes. */
-async function download(testid) {
-  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click(`[data-testid=${testid}]`)]);
-  const file = path.join(OUT, 'exports', d.suggestedFilename());
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  await d.saveAs(file);
-  return { name: d.suggestedFilename(), file, bytes: fs.readFileSync(file) };
-}
-
-/** RFC 4180 CSV: rows of cells. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [], cell = '', quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
-  }
-  if (cell || row.length) { row.push(cell); rows.push(row); }
-  return rows;
-}
-
-function checkCsv(bytes, wantColumns, rowsWanted) {
-  const rows = parseCsv(bytes.toString('utf8'));
-  const [header, ...body] = rows;
-  for (const c of [...wantColumns, 'link', 'mpqlab_version', 'build', 'tools']) assert.ok(header.includes(c), `column ${c} in ${header}`);
-  assert.equal(body.length, rowsWanted);
-  for (const r of body) assert.equal(r.length, header.length, 'every row has every column');
-  const col = (name) => body.map((r) => r[header.indexOf(name)]);
-  return { header, body, col };
-}
-
-function checkJson(bytes, kind) {
-  const doc = JSON.parse(bytes.toString('utf8'));
-  assert.equal(doc.format, 'mpqlab-export');
-  assert.equal(doc.version, 1);
-  assert.equal(doc.kind, kind);
-  assert.match(doc.provenance.link, /^http:\/\/127\.0\.0\.1:\d+\/#\//);
-  assert.match(doc.provenance.build, /^[0-9a-f]{16}$/, 'the build id from build.json');
-  assert.ok(doc.provenance.tools.burn && doc.provenance.tools['jpeg-encoder'], JSON.stringify(doc.provenance.tools));
-  return doc;
-}
-
-/** The PNG decodes: our CLI opens it (as it opens any image) and says its size. */
-function pngSize(file) {
-  const v = JSON.parse(cli('eval', file, '-c', 'png'));
-  assert.equal(v.exact, true, 'a lossless round trip of the exported PNG');
-  return [v.width, v.height];
-}
+const download = (testid) => downloadFile(page, testid);
 
 test('exports in every lab open in their tools', { timeout: 1_200_000 }, async (t) => {
   await t.test('image lab: results CSV and JSON, side by side PNG, the stream, the sweep', async () => {

@@ -139,3 +139,58 @@ export async function dragSplit(page, fraction, steps = 8) {
   await page.mouse.move(viewer.x + viewer.width * fraction, viewer.y + viewer.height / 2, { steps });
   await page.mouse.up();
 }
+
+// Exports (tests/e2e/exports.test.mjs and the labs' own tests).
+
+/** Clicks `testid` on `page` and returns the download: its suggested name, path (under
+ *  OUT/exports) and bytes. */
+export async function downloadFile(page, testid) {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click(`[data-testid=${testid}]`)]);
+  const file = path.join(OUT, 'exports', d.suggestedFilename());
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await d.saveAs(file);
+  return { name: d.suggestedFilename(), file, bytes: fs.readFileSync(file) };
+}
+
+/** RFC 4180 CSV: rows of cells. */
+export function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+export function checkCsv(bytes, wantColumns, rowsWanted) {
+  const rows = parseCsv(bytes.toString('utf8'));
+  const [header, ...body] = rows;
+  for (const c of [...wantColumns, 'link', 'mpqlab_version', 'build', 'tools']) assert.ok(header.includes(c), `column ${c} in ${header}`);
+  assert.equal(body.length, rowsWanted);
+  for (const r of body) assert.equal(r.length, header.length, 'every row has every column');
+  const col = (name) => body.map((r) => r[header.indexOf(name)]);
+  return { header, body, col };
+}
+
+export function checkJson(bytes, kind) {
+  const doc = JSON.parse(bytes.toString('utf8'));
+  assert.equal(doc.format, 'mpqlab-export');
+  assert.equal(doc.version, 1);
+  assert.equal(doc.kind, kind);
+  assert.match(doc.provenance.link, /^http:\/\/127\.0\.0\.1:\d+\/#\//);
+  assert.match(doc.provenance.build, /^[0-9a-f]{16}$/, 'the build id from build.json');
+  assert.ok(doc.provenance.tools.burn && doc.provenance.tools['jpeg-encoder'], JSON.stringify(doc.provenance.tools));
+  return doc;
+}
+
+/** The PNG decodes: our CLI opens it (as it opens any image) and says its size. */
+export function pngSize(file) {
+  const v = JSON.parse(cli('eval', file, '-c', 'png'));
+  assert.equal(v.exact, true, 'a lossless round trip of the exported PNG');
+  return [v.width, v.height];
+}

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, OUT, URL_, launch, cli, ready, copyLink } from './lib.mjs';
+import { ROOT, OUT, URL_, launch, cli, ready, copyLink, downloadFile, checkCsv, checkJson, pngSize } from './lib.mjs';
 
 let context, page, consoleErrors;
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
@@ -249,6 +249,17 @@ test('text lab: the codec table equals mpqlab eval --all, lm streams across page
     const r = JSON.parse(await page.getAttribute('[data-testid=tx-plot]', 'data-r'));
     assert.ok(Math.abs(r - want.pearson_r) < 1e-12);
     assert.ok(await page.isVisible('[data-testid=tx-plot] svg'));
+    // Its exports: the points as CSV and as the CLI's JSON, the plot as SVG and a PNG that decodes.
+    const csv = checkCsv((await downloadFile(page, 'tx-plot-export-csv')).bytes, ['model', 'bits_per_byte', 'cloze_accuracy'], want.points.length);
+    assert.deepEqual(csv.col('bits_per_byte').map(Number), want.points.map((p) => p.bits_per_byte));
+    const doc = checkJson((await downloadFile(page, 'tx-plot-export-json')).bytes, 'checkpoints');
+    const { pearson_r: exportedR, ...exported } = doc.result;
+    const { pearson_r: wantR, ...wanted } = want;
+    assert.deepEqual(exported, wanted);
+    assert.ok(Math.abs(exportedR - wantR) < 1e-12);
+    assert.match((await downloadFile(page, 'tx-plot-export-svg')).bytes.toString('utf8'), /^<svg/);
+    const [pw, ph] = pngSize((await downloadFile(page, 'tx-plot-export-png')).file);
+    assert.ok(pw > 400 && ph > 200, `${pw}×${ph}`);
     console.log(`plot: ${got.map((p) => `${p.model} ${p.bpb.toFixed(4)} bpb / cloze ${p.cloze.toFixed(3)}`).join('; ')}; r = ${r.toFixed(3)}`);
   });
 

@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, OUT, URL_, launch, cli, ready, copyLink } from './lib.mjs';
+import { ROOT, OUT, URL_, launch, cli, ready, copyLink, downloadFile, checkCsv, checkJson, pngSize } from './lib.mjs';
 
 let context, page;
 
@@ -156,6 +156,16 @@ test('text lab perception: classifier, accuracy, lossy text, the log codec', { t
       assert.ok(Math.abs(g.bits_per_byte - w.bits_per_byte) < 1e-9 && Math.abs(g.lm_kl_bits - w.lm_kl_bits) < 1e-9, what);
     }
     assert.ok(await page.isVisible('[data-testid=tx-lossy-plot] svg'));
+    // Its exports: the CLI's CSV columns and JSON points, the plot as SVG and a PNG that decodes.
+    const csv = checkCsv((await downloadFile(page, 'tx-lossy-export-csv')).bytes, ['strategy', 'fraction', 'kept_bytes', 'lang_agreement', 'lm_top1_agreement'], want.points.length);
+    assert.deepEqual(csv.col('strategy'), want.points.map((w) => w.strategy));
+    const doc = checkJson((await downloadFile(page, 'tx-lossy-export-json')).bytes, 'lossy-text-sweep');
+    assert.deepEqual(doc.result.points.map((q) => [q.strategy, q.fraction, q.lang_agreement]), want.points.map((w) => [w.strategy, w.fraction, w.lang_agreement]));
+    const svg = await downloadFile(page, 'tx-lossy-export-svg');
+    assert.match(svg.name, /^mpqlab-text-lossy-sweep\.svg$/);
+    assert.match(svg.bytes.toString('utf8'), /^<svg/);
+    const [pw, ph] = pngSize((await downloadFile(page, 'tx-lossy-export-png')).file);
+    assert.ok(pw > 400 && ph > 200, `${pw}×${ph}`);
     console.log(`lossy sweep in the page: ${got.length} points in ${seconds.toFixed(0)} s; ≥ 90 % language-ID agreement down to: ${await page.getAttribute('[data-testid=tx-lossy-plot]', 'data-lowest')}`);
   });
 
@@ -174,6 +184,16 @@ test('text lab perception: classifier, accuracy, lossy text, the log codec', { t
     const templates = await page.$$eval('[data-testid=tx-logs-templates] tbody tr', (rows) => rows.map((r) => r.dataset.template));
     assert.equal(templates[0], want.structure.top_templates[0].template);
     assert.ok(await page.$('[data-testid=tx-logs-columns] tr[data-kind=integers]'));
+    // Its exports: the four sizes as CSV, and as JSON with the structure mpqlab eval reports.
+    const csv = checkCsv((await downloadFile(page, 'tx-logs-export-csv')).bytes, ['codec', 'bytes', 'bits_per_byte'], 4);
+    assert.deepEqual(Object.fromEntries(csv.body.map((r) => [r[csv.header.indexOf('codec')], Number(r[csv.header.indexOf('bytes')])])), sizes);
+    const doc = checkJson((await downloadFile(page, 'tx-logs-export-json')).bytes, 'log-structure');
+    // The page lists the 12 most used templates, the CLI 10: the same structure otherwise.
+    const { top_templates: pageTop, ...pageRest } = doc.result.structure;
+    const { top_templates: cliTop, ...cliRest } = want.structure;
+    assert.deepEqual(pageRest, cliRest);
+    assert.deepEqual(pageTop.slice(0, cliTop.length), cliTop);
+    assert.equal(doc.result.bytes, want.bytes);
     console.log(`access log: logs ${sizes.logs} B, zstd -19 ${sizes['zstd -19']} B, xz -9 ${sizes['xz -9']} B, gzip ${sizes['gzip -6']} B (${want.structure.layout}, ${want.structure.backend})`);
   });
 });

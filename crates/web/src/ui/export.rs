@@ -24,12 +24,8 @@ thread_local! {
 /// in a page built without it, say `build` empty).
 pub fn load_build() {
     wasm_bindgen_futures::spawn_local(async {
-        #[derive(serde::Deserialize)]
-        struct BuildInfo {
-            build: Option<String>,
-        }
-        let Ok(bytes) = crate::js::fetch_bytes("build.json").await else { return };
-        let id = serde_json::from_slice::<BuildInfo>(&bytes).ok().and_then(|b| b.build);
+        // The same fetch of build.json as the worker module's download size.
+        let id = crate::bridge::page::build_field("build").await;
         BUILD.with(|b| *b.borrow_mut() = id);
     });
 }
@@ -219,14 +215,39 @@ pub fn download_side_by_side(views: &[(&HtmlCanvasElement, &str)], file: &str) {
 /// The export buttons under a lab's results: "CSV", "JSON" and, with `png`, "Side by side
 /// (PNG)"; each calls `on_export("csv" | "json" | "png")`.
 pub fn bar(prefix: &str, png: Option<&str>, on_export: impl Fn(&str) + Clone + 'static) -> HtmlElement {
-    let wrap = el("p", "export-bar", &[("data-testid", &format!("{prefix}-export"))]);
-    append(&wrap, &[&text_el("span", "field-name", "Export the results:")]);
-    let mut kinds: Vec<(&str, String)> = vec![("csv", "CSV".into()), ("json", "JSON (with the link)".into())];
+    let mut kinds: Vec<(&'static str, &str)> = vec![("csv", "CSV"), ("json", "JSON (with the link)")];
     if let Some(label) = png {
-        kinds.push(("png", label.to_string()));
+        kinds.push(("png", label));
     }
-    for (kind, label) in kinds {
-        let b = text_el("button", "export", &label);
+    buttons(prefix, "Export the results:", &kinds, on_export)
+}
+
+/// The export buttons under a plot: its points as "CSV" and "JSON", the plot as "SVG" and
+/// "PNG"; each calls `on_export("csv" | "json" | "svg" | "png")`. Test ids `PREFIX-export-KIND`.
+pub fn plot_bar(prefix: &str, on_export: impl Fn(&str) + Clone + 'static) -> HtmlElement {
+    buttons(prefix, "Export the points:", &[("csv", "CSV"), ("json", "JSON (with the link)"), ("svg", "Plot (SVG)"), ("png", "Plot (PNG)")], on_export)
+}
+
+/// The export buttons of a panel without a plot: "CSV" and "JSON".
+pub fn table_bar(prefix: &str, on_export: impl Fn(&str) + Clone + 'static) -> HtmlElement {
+    buttons(prefix, "Export the results:", &[("csv", "CSV"), ("json", "JSON (with the link)")], on_export)
+}
+
+/// `text`, a CSV table with a header line, with the provenance columns added, named `{stem}.csv`.
+pub fn download_csv_text(stem: &str, text: &str) {
+    download_text(&export::csv(text, &provenance()), "text/csv", &format!("{stem}.csv"));
+}
+
+/// A plot (SVG text) as `{stem}.svg`.
+pub fn download_svg(stem: &str, svg: &str) {
+    download_text(svg, "image/svg+xml", &format!("{stem}.svg"));
+}
+
+fn buttons(prefix: &str, heading: &str, kinds: &[(&'static str, &str)], on_export: impl Fn(&str) + Clone + 'static) -> HtmlElement {
+    let wrap = el("p", "export-bar", &[("data-testid", &format!("{prefix}-export"))]);
+    append(&wrap, &[&text_el("span", "field-name", heading)]);
+    for &(kind, label) in kinds {
+        let b = text_el("button", "export", label);
         let _ = b.set_attribute("type", "button");
         let _ = b.set_attribute("data-testid", &format!("{prefix}-export-{kind}"));
         let f = on_export.clone();

@@ -191,6 +191,23 @@ fn mount(root: &HtmlElement) {
         });
         append(&slot, &[&bar]);
     }
+    // The perception panels' and the checkpoints' exports, shown once they have results.
+    let panels = [
+        ("tx-lossy-export", ui::export::plot_bar("tx-lossy", |kind| {
+            with_page(|p| perception::export_lossy(p, kind));
+        })),
+        ("tx-logs-export", ui::export::table_bar("tx-logs", |kind| {
+            with_page(|p| perception::export_logs(p, kind));
+        })),
+        ("tx-plot-export", ui::export::plot_bar("tx-plot", |kind| {
+            with_page(|p| view::export_plot(p, kind));
+        })),
+    ];
+    for (slot, bar) in panels {
+        if let Some(slot) = by_id::<HtmlElement>(slot) {
+            append(&slot, &[&bar]);
+        }
+    }
     with_page(|p| {
         p.render_all();
         p.pump();

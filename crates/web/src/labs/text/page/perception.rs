@@ -589,18 +589,41 @@ fn render_lossy(p: &Page) {
     }
 }
 
+/// The lossy sweep's points so far, as `mpqlab sweep --model lossy-text` writes them.
+fn lossy_sweep(p: &Page) -> Option<LossyTextSweep> {
+    let points = &p.perception.sweep_points;
+    if points.is_empty() {
+        return None;
+    }
+    let model = p.checkpoints.first().cloned().unwrap_or_default();
+    Some(LossyTextSweep { classifier: format!("{LOSSY_CLASSIFIER}:3"), model, points: points.clone() })
+}
+
+/// The lossy sweep's export (`kind`: csv, json, svg, png): the CLI's CSV, JSON and plot.
+pub(super) fn export_lossy(p: &Page, kind: &str) {
+    let Some(sweep) = lossy_sweep(p) else { return };
+    let stem = "mpqlab-text-lossy-sweep";
+    match kind {
+        "csv" => ui::export::download_csv_text(stem, &sweep.to_csv()),
+        "json" => ui::export::download_json("lossy-text-sweep", stem, &sweep.to_json()),
+        "svg" => ui::export::download_svg(stem, &sweep.plot_svg()),
+        _ => ui::export::download_svg_as_png(&sweep.plot_svg(), &format!("{stem}.png")),
+    }
+}
+
 fn render_sweep(p: &Page) {
-    let s = &p.perception;
     let Some(plot) = by_id::<HtmlElement>("tx-lossy-plot") else { return };
-    if s.sweep_points.is_empty() {
+    let sweep = lossy_sweep(p);
+    if let Some(bar) = by_id::<HtmlElement>("tx-lossy-export") {
+        bar.set_hidden(sweep.is_none());
+    }
+    let Some(sweep) = sweep else {
         plot.set_text_content(None);
         if let Some(t) = by_id::<HtmlElement>("tx-lossy-table") {
             table(&t, &[], &[]);
         }
         return;
-    }
-    let model = p.checkpoints.first().cloned().unwrap_or_default();
-    let sweep = LossyTextSweep { classifier: format!("{LOSSY_CLASSIFIER}:3"), model, points: s.sweep_points.clone() };
+    };
     // Our own SVG, made from numbers (the CLI's `--svg` writes the same).
     plot.set_inner_html(&sweep.plot_svg());
     let mut lowest = Vec::new();
@@ -642,6 +665,54 @@ fn render_sweep(p: &Page) {
     }
 }
 
+/// The log panel's findings for the text shown (none while they are another text's).
+fn current_logs(p: &Page) -> Option<&Result<(LogSummary, usize), String>> {
+    let sha = p.shown.as_ref().map(|s| s.sha256.as_str()).unwrap_or_default();
+    p.perception.logs.as_ref().filter(|(s, _)| s == sha).map(|(_, r)| r)
+}
+
+/// The reference tools' sizes beside the log codec's: the table's gzip, and the strongest zstd
+/// and xz (`None` while they are coded).
+fn reference_sizes(p: &Page) -> [(&'static str, Option<usize>); 3] {
+    let gzip = p.run_key(&mpq_core::experiment::image::Side::new("gzip", Params::new()));
+    let mut extra = extra_runs(p).into_iter();
+    [("gzip -6", gzip), ("zstd -19", extra.next()), ("xz -9", extra.next())].map(|(label, key)| {
+        let bytes = key.as_ref().and_then(|k| match p.result(k) {
+            Some(Outcome::Done { encoded, .. }) => Some(encoded.len()),
+            _ => None,
+        });
+        (label, bytes)
+    })
+}
+
+/// The log panel's export (`kind`: csv, json): the sizes beside the reference tools', and (JSON)
+/// the structure `mpqlab eval LOG -c logs` reports.
+pub(super) fn export_logs(p: &Page, kind: &str) {
+    let (Some(src), Some(Ok((summary, stream_len)))) = (p.shown.as_ref(), current_logs(p)) else { return };
+    let stem = format!("mpqlab-text-{}-logs", ui::export::file_stem(&src.name));
+    let text_len = src.bytes.len().max(1) as f64;
+    let mut sizes = vec![("logs", Some(*stream_len))];
+    sizes.extend(reference_sizes(p));
+    if kind == "csv" {
+        let rows: Vec<Vec<String>> = sizes
+            .iter()
+            .map(|(codec, b)| vec![codec.to_string(), b.map_or(String::new(), |b| b.to_string()), b.map_or(String::new(), |b| (8.0 * b as f64 / text_len).to_string())])
+            .collect();
+        ui::export::download_csv_text(&stem, &mpq_core::export::table_csv(&["codec", "bytes", "bits_per_byte"], &rows));
+    } else {
+        let sizes: Vec<String> = sizes.iter().map(|(codec, b)| format!("{{\"codec\":{},\"bytes\":{}}}", ui::export::quoted(codec), json(b))).collect();
+        let result = format!(
+            "{{\"input\":{{\"name\":{},\"bytes\":{},\"sha256\":\"{}\"}},\"codec\":\"logs\",\"bytes\":{stream_len},\"structure\":{},\"sizes\":[{}]}}",
+            ui::export::quoted(&src.name),
+            src.bytes.len(),
+            src.sha256,
+            serde_json::to_string(summary).unwrap_or_else(|_| "null".into()),
+            sizes.join(",")
+        );
+        ui::export::download_json("log-structure", &stem, &result);
+    }
+}
+
 pub(super) fn render_logs(p: &Page) {
     let (Some(info), Some(sizes), Some(tpl), Some(cols)) =
         (by_id::<HtmlElement>("tx-logs-info"), by_id::<HtmlElement>("tx-logs-sizes"), by_id::<HtmlElement>("tx-logs-templates"), by_id::<HtmlElement>("tx-logs-columns"))
@@ -649,7 +720,10 @@ pub(super) fn render_logs(p: &Page) {
         return;
     };
     let sha = p.shown.as_ref().map(|s| s.sha256.as_str()).unwrap_or_default();
-    let current = p.perception.logs.as_ref().filter(|(s, _)| s == sha).map(|(_, r)| r);
+    let current = current_logs(p);
+    if let Some(bar) = by_id::<HtmlElement>("tx-logs-export") {
+        bar.set_hidden(!matches!(current, Some(Ok(_))));
+    }
     let clear = || {
         for t in [&sizes, &tpl, &cols] {
             table(t, &[], &[]);
@@ -688,13 +762,7 @@ pub(super) fn render_logs(p: &Page) {
                 data: vec![("codec", "logs".into()), ("bytes", stream_len.to_string())],
                 note: None,
             }];
-            let gzip = p.run_key(&mpq_core::experiment::image::Side::new("gzip", Params::new()));
-            let mut extra = extra_runs(p).into_iter();
-            for (label, key) in [("gzip -6", gzip), ("zstd -19", extra.next()), ("xz -9", extra.next())] {
-                let bytes = key.as_ref().and_then(|k| match p.result(k) {
-                    Some(Outcome::Done { encoded, .. }) => Some(encoded.len()),
-                    _ => None,
-                });
+            for (label, bytes) in reference_sizes(p) {
                 rows.push(match bytes {
                     Some(b) => Row {
                         cells: vec![label.into(), b.to_string(), format!("{:.3}", 8.0 * b as f64 / text_len as f64), format!("{:.3}", b as f64 / (*stream_len).max(1) as f64)],

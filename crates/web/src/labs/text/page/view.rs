@@ -296,20 +296,51 @@ pub(super) fn plot_status(text: &str, state: &str) {
     }
 }
 
+/// The checkpoints' plot as `mpqlab sweep --model lm --text … --svg` draws it (our own SVG, made
+/// from numbers and the bundled checkpoints' names, escaped), and Pearson's r over the points.
+fn checkpoint_plot(p: &Page) -> (String, Option<f64>) {
+    let dots: Vec<(String, f64, f64)> = p.plot.points.iter().map(|q| (q.model.clone(), q.bits_per_byte, q.cloze_accuracy)).collect();
+    let x: Vec<f64> = dots.iter().map(|d| d.1).collect();
+    let y: Vec<f64> = dots.iter().map(|d| d.2).collect();
+    let svg = if dots.is_empty() { String::new() } else { mpq_metrics::text::checkpoint_plot_svg(&dots, "bits per byte on heldout-sample.txt (lm coder) — lower is better") };
+    (svg, mpq_metrics::text::pearson(&x, &y))
+}
+
+/// The checkpoints' export (`kind`: csv, json, svg, png); the JSON is what `mpqlab sweep --model
+/// lm --text --cloze` prints.
+pub(super) fn export_plot(p: &Page, kind: &str) {
+    let points = &p.plot.points;
+    let Some(first) = points.first() else { return };
+    let (svg, r) = checkpoint_plot(p);
+    let stem = "mpqlab-text-checkpoints";
+    match kind {
+        "csv" => {
+            let rows: Vec<Vec<String>> = points
+                .iter()
+                .map(|q| vec![q.model.clone(), q.bits_per_byte.to_string(), q.cloze_accuracy.to_string(), q.text_bytes.to_string(), q.cloze_items.to_string()])
+                .collect();
+            let table = mpq_core::export::table_csv(&["model", "bits_per_byte", "cloze_accuracy", "text_bytes", "cloze_items"], &rows);
+            ui::export::download_csv_text(stem, &table);
+        }
+        "json" => {
+            let result = format!("{{\"text_bytes\":{},\"cloze_items\":{},\"points\":{},\"pearson_r\":{}}}", first.text_bytes, first.cloze_items, json(points), json(&r));
+            ui::export::download_json("checkpoints", stem, &result);
+        }
+        "svg" => ui::export::download_svg(stem, &svg),
+        _ => ui::export::download_svg_as_png(&svg, &format!("{stem}.png")),
+    }
+}
+
 /// The checkpoints' points as the plot (the SVG `mpqlab sweep --model lm --svg` writes) and a table.
 pub(super) fn render_plot(p: &Page) {
     let points = &p.plot.points;
-    let dots: Vec<(String, f64, f64)> = points.iter().map(|q| (q.model.clone(), q.bits_per_byte, q.cloze_accuracy)).collect();
+    if let Some(bar) = by_id::<HtmlElement>("tx-plot-export") {
+        bar.set_hidden(points.is_empty());
+    }
     if let Some(plot) = by_id::<HtmlElement>("tx-plot") {
-        // Our own SVG, made from numbers and the bundled checkpoints' names (escaped).
-        plot.set_inner_html(&if dots.is_empty() {
-            String::new()
-        } else {
-            mpq_metrics::text::checkpoint_plot_svg(&dots, "bits per byte on heldout-sample.txt (lm coder) — lower is better")
-        });
-        let x: Vec<f64> = dots.iter().map(|d| d.1).collect();
-        let y: Vec<f64> = dots.iter().map(|d| d.2).collect();
-        set_data(&plot, "r", &json(&mpq_metrics::text::pearson(&x, &y)));
+        let (svg, r) = checkpoint_plot(p);
+        plot.set_inner_html(&svg);
+        set_data(&plot, "r", &json(&r));
     }
     let rows: Vec<Row> = points
         .iter()
