@@ -206,7 +206,17 @@ test('every committed link of every released version opens', { timeout: 900_000 
           if (exp.input.kind === 'item') {
             assert.match(await page.textContent('[data-testid=au-source]'), new RegExp(`^keyword test window ${exp.input.index} — 1\\.00 s, 16000 Hz, mono, true class: `));
           }
-        } else if (exp.lab === 'text') {
+        }
+        // A side's target size (lt, rt) is on in its field, and the search reports how near it got.
+        if (exp.lab === 'image' || exp.lab === 'audio') {
+          for (const [i, sideSpec] of exp.sides.entries()) {
+            if (!sideSpec.target) continue;
+            const prefix = exp.lab === 'image' ? `target-${i}` : `au-target-${i}`;
+            assert.equal(await page.isChecked(`[data-testid=${prefix}-on]`), true, `${entry.link}: side ${i}'s target`);
+            await page.waitForSelector(`[data-testid=${prefix}-result][data-report]`, { timeout: 300_000 });
+          }
+        }
+        if (exp.lab === 'text') {
           await page.waitForSelector('[data-testid=tx-codec-1]:not([disabled])');
           for (const [i, side] of exp.sides.entries()) {
             assert.equal(await page.inputValue(`[data-testid=tx-codec-${i}]`), side.codec, entry.link);
@@ -219,7 +229,7 @@ test('every committed link of every released version opens', { timeout: 900_000 
             assert.equal(await page.inputValue('[data-testid=tx-clf-method]'), exp.classify.method, entry.link);
             await page.waitForFunction(() => document.querySelector('[data-testid=tx-clf-result]').dataset.label, null, { timeout: 300_000 });
           }
-        } else {
+        } else if (exp.lab === 'model') {
           assert.equal(await page.inputValue('[data-testid=lab-model]'), exp.model);
           if (exp.run) {
             await page.waitForFunction(() => document.querySelector('[data-testid=lab-status]').dataset.state === 'done', null, { timeout: 600_000 });
