@@ -91,15 +91,37 @@ pub fn checkpoint_plot_svg(points: &[(String, f64, f64)], x_label: &str) -> Stri
         xl = esc(x_label),
         rr = r.map(|r| format!("{r:.3}")).unwrap_or_else(|| "—".into())
     );
-    for (name, x, y) in points {
+    // Five ticks per axis with their values, so the plot reads without the table (on a slide).
+    for k in 0..5 {
+        let f = k as f64 / 4.0;
+        let (tx, ty) = (x0 + f * (x1 - x0), y0 + f * (y1 - y0));
         s += &format!(
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"6\" fill=\"#1f6feb\"/><text x=\"{:.1}\" y=\"{:.1}\">{} ({x:.3}, {y:.3})</text>",
-            px(*x),
-            py(*y),
-            px(*x) + 9.0,
-            py(*y) - 8.0,
-            esc(name)
+            "<line x1=\"{X:.1}\" y1=\"{b}\" x2=\"{X:.1}\" y2=\"{b6}\" stroke=\"black\"/><text x=\"{X:.1}\" y=\"{b20}\" text-anchor=\"middle\" font-size=\"12\">{tx:.3}</text>\
+             <line x1=\"{m6}\" y1=\"{Y:.1}\" x2=\"{m}\" y2=\"{Y:.1}\" stroke=\"black\"/><text x=\"{m8}\" y=\"{Y4:.1}\" text-anchor=\"end\" font-size=\"12\">{ty:.2}</text>",
+            X = px(tx),
+            Y = py(ty),
+            Y4 = py(ty) + 4.0,
+            b = h - m,
+            b6 = h - m + 6.0,
+            b20 = h - m + 20.0,
+            m6 = m - 6.0,
+            m8 = m - 8.0,
         );
+    }
+    // Each point's label: beside it, towards the plot's middle (a point near the right edge is
+    // labelled on its left, so the label is not cut off), and below the point instead of above
+    // when a label already placed is in the way (checkpoints often sit close together).
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new(); // (left, right, baseline)
+    for (name, x, y) in points {
+        let label = format!("{} ({x:.3}, {y:.3})", esc(name));
+        let width = 7.5 * format!("{name} ({x:.3}, {y:.3})").chars().count() as f64;
+        let (cx, cy) = (px(*x), py(*y));
+        let right = cx > w / 2.0;
+        let (left, anchor, tx) = if right { (cx - 9.0 - width, "end", cx - 9.0) } else { (cx + 9.0, "start", cx + 9.0) };
+        let clashes = |base: f64| placed.iter().any(|&(l, r, b)| left < r && l < left + width && (b - base).abs() < 16.0);
+        let base = [cy - 8.0, cy + 20.0, cy - 24.0, cy + 36.0].into_iter().find(|&b| !clashes(b)).unwrap_or(cy - 8.0);
+        placed.push((left, left + width, base));
+        s += &format!("<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"6\" fill=\"#1f6feb\"/><text x=\"{tx:.1}\" y=\"{base:.1}\" text-anchor=\"{anchor}\">{label}</text>");
     }
     s + "</svg>\n"
 }
@@ -122,6 +144,16 @@ mod tests {
         assert_eq!(pearson(&[1.0], &[1.0]), None);
         let svg = checkpoint_plot_svg(&[("a<1>".into(), 2.0, 0.5), ("b".into(), 1.9, 0.6)], "bits per byte");
         assert!(svg.contains("r = -1.000") && svg.contains("a&lt;1&gt; (2.000, 0.500)"), "{svg}");
+        // The rightmost point's label ends at the point (not cut off by the edge); two points
+        // at the same height get labels at different heights.
+        assert!(svg.contains("text-anchor=\"end\">a&lt;1&gt;"), "{svg}");
+        let close = checkpoint_plot_svg(&[("e3".into(), 1.99, 0.700), ("e2".into(), 2.02, 0.695), ("e1".into(), 2.16, 0.59)], "bpb");
+        let y_of = |label: &str| -> f64 {
+            let head = &close[..close.find(&format!(">{label} (")).unwrap_or_else(|| panic!("{close}"))];
+            head[head.rfind(" y=\"").unwrap() + 4..].split('"').next().unwrap().parse().unwrap()
+        };
+        assert!((y_of("e3") - y_of("e2")).abs() >= 16.0, "{close}");
+        assert!(close.contains("text-anchor=\"end\">e1 ("), "{close}");
     }
 }
 
