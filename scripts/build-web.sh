@@ -16,7 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 use_wasm_toolchain
 cd "$ROOT"
 
-UI_GZIP_BUDGET=${MPQ_UI_GZIP_BUDGET:-400000}   # four labs and the lessons, release-ui with fat LTO and one codegen unit: ~388 KB (issue 28: ≤ 400 KB)
+UI_GZIP_BUDGET=${MPQ_UI_GZIP_BUDGET:-400000}   # four labs and the lessons, release-ui with fat LTO and one codegen unit: ~393 KB (issue 28: ≤ 400 KB)
 
 # What dist/ depends on: every tracked or new file of the web build, and the toolchain.
 fingerprint() {

@@ -8,8 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
-import { OUT, URL_, launch, cli, ready, sideResult, downloadFile, checkCsv, checkJson, pngSize } from './lib.mjs';
+import { URL_, launch, cli, ready, sideResult, downloadFile, checkCsv, checkJson, pngSize } from './lib.mjs';
 
 let context, page, consoleErrors;
 

@@ -98,8 +98,7 @@ pub fn download_csv(stem: &str, rows: &[String]) {
         .map(|row| columns.iter().map(|c| row.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default()).collect())
         .collect();
     let header: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let csv = export::csv(&export::table_csv(&header, &cells), &provenance());
-    download_text(&csv, "text/csv", &format!("{stem}.csv"));
+    download_csv_text(stem, &export::table_csv(&header, &cells));
 }
 
 /// A parsed JSON value's cells (through the browser's JSON: the UI module carries no JSON
@@ -226,11 +225,6 @@ pub fn bar(prefix: &str, png: Option<&str>, on_export: impl Fn(&str) + Clone + '
 /// "PNG"; each calls `on_export("csv" | "json" | "svg" | "png")`. Test ids `PREFIX-export-KIND`.
 pub fn plot_bar(prefix: &str, on_export: impl Fn(&str) + Clone + 'static) -> HtmlElement {
     buttons(prefix, "Export the points:", &[("csv", "CSV"), ("json", "JSON (with the link)"), ("svg", "Plot (SVG)"), ("png", "Plot (PNG)")], on_export)
-}
-
-/// The export buttons of a panel without a plot: "CSV" and "JSON".
-pub fn table_bar(prefix: &str, on_export: impl Fn(&str) + Clone + 'static) -> HtmlElement {
-    buttons(prefix, "Export the results:", &[("csv", "CSV"), ("json", "JSON (with the link)")], on_export)
 }
 
 /// `text`, a CSV table with a header line, with the provenance columns added, named `{stem}.csv`.

@@ -196,7 +196,7 @@ fn mount(root: &HtmlElement) {
         ("tx-lossy-export", ui::export::plot_bar("tx-lossy", |kind| {
             with_page(|p| perception::export_lossy(p, kind));
         })),
-        ("tx-logs-export", ui::export::table_bar("tx-logs", |kind| {
+        ("tx-logs-export", ui::export::bar("tx-logs", None, |kind| {
             with_page(|p| perception::export_logs(p, kind));
         })),
         ("tx-plot-export", ui::export::plot_bar("tx-plot", |kind| {
