@@ -224,7 +224,15 @@ test('every committed link of every released version opens', { timeout: 900_000 
           }
           // The perception panels' settings, and the classifier's answer when the link has a text.
           assert.equal(await page.inputValue('[data-testid=tx-clf-task]'), exp.classify?.task ?? 'lang', entry.link);
-          assert.equal(await page.textContent('[data-testid=tx-lossy-keep-value]'), ((exp.lossy?.keep_twentieths ?? 14) / 20).toFixed(2), entry.link);
+          if (exp.lossy?.target) {
+            // Aimed for a size: the field is on, the search reports, the slider shows its choice.
+            assert.equal(await page.isChecked('[data-testid=tx-lossy-target-on]'), true, entry.link);
+            await page.waitForSelector('[data-testid=tx-lossy-target-result][data-report]', { timeout: 300_000 });
+            const r = JSON.parse(await page.getAttribute('[data-testid=tx-lossy-target-result]', 'data-report'));
+            assert.equal(await page.textContent('[data-testid=tx-lossy-keep-value]'), (r.value / 100).toFixed(2), entry.link);
+          } else {
+            assert.equal(await page.textContent('[data-testid=tx-lossy-keep-value]'), ((exp.lossy?.keep_twentieths ?? 14) / 20).toFixed(2), entry.link);
+          }
           if (exp.classify?.query) {
             assert.equal(await page.inputValue('[data-testid=tx-clf-method]'), exp.classify.method, entry.link);
             await page.waitForFunction(() => document.querySelector('[data-testid=tx-clf-result]').dataset.label, null, { timeout: 300_000 });
@@ -233,6 +241,10 @@ test('every committed link of every released version opens', { timeout: 900_000 
           assert.equal(await page.inputValue('[data-testid=lab-model]'), exp.model);
           if (exp.run) {
             await page.waitForFunction(() => document.querySelector('[data-testid=lab-status]').dataset.state === 'done', null, { timeout: 600_000 });
+          }
+          if (exp.target) {
+            assert.equal(await page.isChecked('[data-testid=lab-target-on]'), true, entry.link);
+            if (exp.run) await page.waitForSelector('[data-testid=lab-target-result][data-report]');
           }
         }
         console.log(`${f}: ${entry.link.slice(0, 90)}${entry.link.length > 90 ? '…' : ''} — ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -281,8 +281,17 @@ fn text(e: &mpq_core::experiment::TextExperiment, file: Option<&Path>) -> Result
     let identifier = text_classify::Classifier::new(&baseline, texts, labels, lang.labels.len(), text_classify::DEFAULT_K)?;
     let strategy = mpq_metrics::lossy_text::Strategy::parse(&e.lossy.strategy).with_context(|| format!("no strategy '{}'", e.lossy.strategy))?;
     let net = mpq_models::lossy_text::sweep_net()?;
-    let view = mpq_models::lossy_text::view(net, &identifier, &lang.labels, &text.bytes[..text.bytes.len().min(mpq_metrics::lossy_text::VIEW_TEXT_BYTES)], strategy, e.lossy.fraction())?;
-    out["lossy"] = json!({ "strategy": e.lossy.strategy, "fraction": e.lossy.fraction(), "view": view });
+    let start = &text.bytes[..text.bytes.len().min(mpq_metrics::lossy_text::VIEW_TEXT_BYTES)];
+    out["lossy"] = match e.lossy.target {
+        None => {
+            let view = mpq_models::lossy_text::view(net, &identifier, &lang.labels, start, strategy, e.lossy.fraction())?;
+            json!({ "strategy": e.lossy.strategy, "fraction": e.lossy.fraction(), "view": view })
+        }
+        Some(t) => {
+            let (view, fraction, report) = mpq_models::lossy_text::aim_view(net, &identifier, &lang.labels, start, strategy, t)?;
+            json!({ "strategy": e.lossy.strategy, "fraction": fraction, "view": view, "target": report })
+        }
+    };
     if !e.classify.query.is_empty() {
         let set = text_classify::bundled_set(&e.classify.task)?;
         let method = Method::parse(&e.classify.method, &set.task)?;
@@ -303,7 +312,7 @@ fn model(e: &ModelExperiment) -> Result<Value> {
     let gpu = e.backend == KernelBackend::WebGpu;
     let result = match e.run {
         None => Value::Null,
-        Some(ModelRun::Eval) => crate::quant::quant(model, &Format::ALL, e.search, gpu, Some(e.items as usize))?.0,
+        Some(ModelRun::Eval) => crate::quant::quant(model, &Format::ALL, e.search, e.target, gpu, Some(e.items as usize))?.0,
         Some(ModelRun::Check) => {
             let g = mpq_gpu::Gpu::new_blocking()?;
             let checks = block_on(mpq_gpu::check::check_all(&g, |_, _, _| {}))?;

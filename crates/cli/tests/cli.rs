@@ -758,3 +758,45 @@ fn a_text_link_runs_its_panels() {
     let bad = mpqlab().args(["run", "#/text?v=1&clf=nonesuch&q=c3MDAA"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(1));
 }
+
+/// The lossy panel and the model lab aimed at a size, from their links.
+#[test]
+fn lossy_text_and_weights_aim_for_a_size() {
+    let (code, v, err) = run_link(&["#/text?v=1&in=gallery:udhr-de&kt=400B"]);
+    assert_eq!(code, Some(0), "{err}");
+    let l = &v["lossy"];
+    let t = &l["target"];
+    assert_eq!(t["param"], "keep %", "{t}");
+    assert!(t["relative_error"].as_f64().unwrap().abs() <= 0.05, "{t}");
+    assert_eq!((t["value"].as_f64().unwrap() / 100.0), l["fraction"].as_f64().unwrap());
+    // The reported bytes are what `mpqlab compress -c lm` writes for the kept text.
+    let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/gallery/text/udhr-de.txt")).unwrap();
+    let view = &l["view"];
+    let mut kept = Vec::new();
+    for (w, k) in view["words"].as_array().unwrap().iter().zip(view["kept"].as_array().unwrap()) {
+        if k.as_bool().unwrap() {
+            kept.extend_from_slice(&text[w[0].as_u64().unwrap() as usize..w[1].as_u64().unwrap() as usize]);
+        }
+    }
+    let (input, coded) = (tmp("kept.txt"), tmp("kept.lm"));
+    std::fs::write(&input, &kept).unwrap();
+    let out = mpqlab().args(["compress", "-c", "lm"]).arg(&input).arg("-o").arg(&coded).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::metadata(&coded).unwrap().len(), t["bytes"].as_u64().unwrap());
+    assert_eq!(run_link(&["#/text?v=1&kt=2bpp"]).0, Some(1));
+
+    // Weights: `quant --target-bpw` and a link's `mt` give the same mixed row.
+    let out = mpqlab().args(["quant", "--formats", "q8_0,q4_0", "--search", "--items", "100", "--target-bpw", "6"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let q: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = q["rows"].as_array().unwrap();
+    let mix = rows.iter().find(|r| r["variant"] == "mix+search").expect("a mixed row");
+    assert!((mix["bits_per_weight"].as_f64().unwrap() - 6.0).abs() <= 0.12, "{mix}");
+    assert!(mix["target"]["reached"].as_bool().unwrap() && mix["target"]["value"].as_str().unwrap().contains("fc1="), "{mix}");
+    let (code, v, err) = run_link(&["#/model?v=1&on=cpu&items=100&mt=6bpw&run=eval"]);
+    assert_eq!(code, Some(0), "{err}");
+    let linked = v["result"]["rows"].as_array().unwrap().iter().find(|r| r["variant"] == "mix+search").cloned().unwrap();
+    assert_eq!((&linked["target"], &linked["accuracy"]), (&mix["target"], &mix["accuracy"]));
+    let out = mpqlab().args(["quant", "--target-bpw", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -27,6 +27,9 @@ pub enum Target {
     BitsPerPixel(f64),
     /// Kilobits per second of an audio clip.
     Kbps(f64),
+    /// Stored bits per weight of a model's weight matrices (the model lab's unit; scales and
+    /// block padding count, as in its table).
+    BitsPerWeight(f64),
 }
 
 impl Target {
@@ -38,6 +41,22 @@ impl Target {
             (Target::Kbps(k), Media::Audio(a)) => (k, k * 1000.0 * a.seconds() / 8.0),
             (Target::BitsPerPixel(_), _) => return Err(Error::Invalid("a target in bits per pixel is for images".into())),
             (Target::Kbps(_), _) => return Err(Error::Invalid("a target in kbit/s is for audio".into())),
+            (Target::BitsPerWeight(_), _) => return Err(Error::Invalid("a target in bits per weight is for a model's weights".into())),
+        };
+        if !(value.is_finite() && value > 0.0) {
+            return Err(Error::Invalid(format!("a target size must be a positive number, not {value}")));
+        }
+        Ok(bytes)
+    }
+}
+
+impl Target {
+    /// The target in bytes for `weights` weights (the model lab: bytes or bits per weight).
+    pub fn bytes_for_weights(&self, weights: usize) -> Result<f64> {
+        let (value, bytes) = match *self {
+            Target::Bytes(b) => (b, b),
+            Target::BitsPerWeight(b) => (b, b * weights as f64 / 8.0),
+            _ => return Err(Error::Invalid(format!("a target for weights is in bytes or bits per weight, not {self}"))),
         };
         if !(value.is_finite() && value > 0.0) {
             return Err(Error::Invalid(format!("a target size must be a positive number, not {value}")));
@@ -50,10 +69,11 @@ impl Target {
 pub const MAX_TARGET_BYTES: f64 = 1e9;
 pub const MAX_TARGET_BPP: f64 = 100.0;
 pub const MAX_TARGET_KBPS: f64 = 10_000.0;
+pub const MAX_TARGET_BPW: f64 = 64.0;
 
 impl Target {
-    /// As a link keeps it: `20000B`, `0.5bpp`, `12kbps` (bytes whole, bpp to 4 decimals, kbit/s
-    /// to 3).
+    /// As a link keeps it: `20000B`, `0.5bpp`, `12kbps`, `4.5bpw` (bytes whole, bpp and bits per
+    /// weight to 4 decimals, kbit/s to 3).
     pub fn to_link_value(&self) -> String {
         let num = |x: f64, d: usize| {
             let s = format!("{x:.d$}");
@@ -63,21 +83,24 @@ impl Target {
             Target::Bytes(b) => format!("{}B", num(b, 0)),
             Target::BitsPerPixel(b) => format!("{}bpp", num(b, 4)),
             Target::Kbps(k) => format!("{}kbps", num(k, 3)),
+            Target::BitsPerWeight(b) => format!("{}bpw", num(b, 4)),
         }
     }
 
-    /// Reads `20000B`, `0.5bpp`, `12kbps` (the reason in words when it is not one).
+    /// Reads `20000B`, `0.5bpp`, `12kbps`, `4.5bpw` (the reason in words when it is not one).
     pub fn read(s: &str) -> std::result::Result<Target, String> {
         let s = s.trim();
         let (number, unit, make, max): (&str, &str, fn(f64) -> Target, f64) = if let Some(n) = s.strip_suffix("bpp") {
             (n, "bpp", Target::BitsPerPixel, MAX_TARGET_BPP)
         } else if let Some(n) = s.strip_suffix("kbps") {
             (n, "kbps", Target::Kbps, MAX_TARGET_KBPS)
+        } else if let Some(n) = s.strip_suffix("bpw") {
+            (n, "bpw", Target::BitsPerWeight, MAX_TARGET_BPW)
         } else if let Some(n) = s.strip_suffix('B') {
             (n, "B", Target::Bytes, MAX_TARGET_BYTES)
         } else {
             let shown: String = s.chars().take(24).collect();
-            return Err(format!("'{shown}' is not a size: write 20000B, 0.5bpp or 12kbps"));
+            return Err(format!("'{shown}' is not a size: write 20000B, 0.5bpp, 12kbps or 4.5bpw"));
         };
         let x: f64 = number.parse().map_err(|_| format!("'{}' is not a number of {unit}", number.chars().take(24).collect::<String>()))?;
         if !(x.is_finite() && x > 0.0 && x <= max) {
@@ -96,6 +119,7 @@ impl std::fmt::Display for Target {
             Target::Bytes(b) => write!(f, "{b} bytes"),
             Target::BitsPerPixel(b) => write!(f, "{b} bits per pixel"),
             Target::Kbps(k) => write!(f, "{k} kbit/s"),
+            Target::BitsPerWeight(b) => write!(f, "{b} bits per weight"),
         }
     }
 }
@@ -353,11 +377,11 @@ mod tests {
 
     #[test]
     fn targets_read_back_what_links_write() {
-        for t in [Target::Bytes(20_000.0), Target::BitsPerPixel(0.5), Target::BitsPerPixel(1.2346), Target::Kbps(12.0), Target::Kbps(6.5)] {
+        for t in [Target::Bytes(20_000.0), Target::BitsPerPixel(0.5), Target::BitsPerPixel(1.2346), Target::Kbps(12.0), Target::Kbps(6.5), Target::BitsPerWeight(4.5)] {
             assert_eq!(Target::read(&t.to_link_value()), Ok(t), "{}", t.to_link_value());
         }
         assert_eq!(Target::BitsPerPixel(0.123456).to_link_value(), "0.1235bpp");
-        for bad in ["", "12", "bpp", "-1bpp", "0kbps", "1e99B", "NaNbpp", "2.5B", "101bpp"] {
+        for bad in ["", "12", "bpp", "-1bpp", "0kbps", "1e99B", "NaNbpp", "2.5B", "101bpp", "65bpw", "0bpw"] {
             assert!(Target::read(bad).is_err(), "{bad}");
         }
     }
@@ -388,5 +412,9 @@ mod tests {
         assert!(!r.reached && r.note.unwrap().contains("highest"));
         assert!(aim(&Sized, &Params::new(), &image(), Target::Bytes(0.0)).is_err());
         assert!(aim(&Sized, &Params::new(), &image(), Target::Kbps(10.0)).is_err());
+        assert!(aim(&Sized, &Params::new(), &image(), Target::BitsPerWeight(4.0)).is_err());
+        assert_eq!(Target::BitsPerWeight(4.0).bytes_for_weights(1000).unwrap(), 500.0);
+        assert_eq!(Target::Bytes(300.0).bytes_for_weights(1000).unwrap(), 300.0);
+        assert!(Target::BitsPerPixel(1.0).bytes_for_weights(1000).is_err());
     }
 }

@@ -41,6 +41,7 @@ pub mod quantized;
 pub mod sweep;
 pub mod text_classify;
 pub mod verdict;
+pub mod weight_mix;
 mod weights;
 #[cfg(feature = "train")]
 pub mod train;

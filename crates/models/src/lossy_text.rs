@@ -15,7 +15,9 @@
 //! without the stream's header) over the original's bytes.
 
 use mpq_codecs::text::lm::{self, bundled, net::Weights};
-use mpq_core::{Error, Result};
+use mpq_core::codec::{ParamSpec, ParamValue, Params};
+use mpq_core::target::{Aim, Target, TargetReport};
+use mpq_core::{Error, Media, Result, Text};
 use mpq_metrics::classify::LabelledSet;
 pub use mpq_metrics::lossy_text::{DEFAULT_FRACTIONS, VIEW_CONTINUATION, VIEW_PREFIX};
 use mpq_metrics::lossy_text::{LossyTextPoint, LossyView, Strategy};
@@ -195,13 +197,18 @@ pub const PROSE_PREFIX: usize = 800;
 pub const PROSE_CONTINUATION: usize = 200;
 
 
-/// The lossy panel's view: `strategy` at `fraction` on the start of `text` (seed 0), judged by
-/// `classifier` (prepared on the language set) and the model.
-pub fn view(net: &Weights, classifier: &Classifier<'_>, labels: &[String], text: &[u8], strategy: Strategy, fraction: f64) -> Result<LossyView> {
-    if !(0.0..=1.0).contains(&fraction) {
-        return Err(Error::Invalid(format!("a kept fraction is 0 … 1, not {fraction}")));
-    }
-    // Cut after the last whole word that fits.
+/// What the lossy panel's view computes once per text and strategy: the prefix (cut after the
+/// last whole word that fits [`VIEW_PREFIX`]), the continuation after it, its bytes' costs, its
+/// words and their drop order.
+struct ViewInput<'a> {
+    prefix: &'a [u8],
+    continuation: &'a [u8],
+    bits: Vec<f32>,
+    words: Vec<Word>,
+    order: Vec<usize>,
+}
+
+fn view_input<'a>(net: &Weights, text: &'a [u8], strategy: Strategy) -> ViewInput<'a> {
     let mut prefix_len = text.len().min(VIEW_PREFIX);
     if prefix_len < text.len() {
         let cut = text[..prefix_len].iter().rposition(|b| b.is_ascii_whitespace()).map_or(prefix_len, |i| i + 1);
@@ -210,8 +217,24 @@ pub fn view(net: &Weights, classifier: &Classifier<'_>, labels: &[String], text:
     let prefix = &text[..prefix_len];
     let continuation = &text[prefix_len..text.len().min(prefix_len + VIEW_CONTINUATION)];
     let bits = byte_bits(net, prefix);
-    let w = words(prefix);
-    let k = keep(prefix, &w, &drop_order(strategy, &w, &bits, 0), fraction);
+    let words = words(prefix);
+    let order = drop_order(strategy, &words, &bits, 0);
+    ViewInput { prefix, continuation, bits, words, order }
+}
+
+/// The lossy panel's view: `strategy` at `fraction` on the start of `text` (seed 0), judged by
+/// `classifier` (prepared on the language set) and the model.
+pub fn view(net: &Weights, classifier: &Classifier<'_>, labels: &[String], text: &[u8], strategy: Strategy, fraction: f64) -> Result<LossyView> {
+    if !(0.0..=1.0).contains(&fraction) {
+        return Err(Error::Invalid(format!("a kept fraction is 0 … 1, not {fraction}")));
+    }
+    view_of(net, classifier, labels, &view_input(net, text, strategy), fraction)
+}
+
+fn view_of(net: &Weights, classifier: &Classifier<'_>, labels: &[String], input: &ViewInput<'_>, fraction: f64) -> Result<LossyView> {
+    let ViewInput { prefix, continuation, bits, words: w, order } = input;
+    let (prefix, continuation) = (*prefix, *continuation);
+    let k = keep(prefix, w, order, fraction);
     let bits_kept = byte_bits(net, &k.text).iter().map(|&b| b as f64).sum();
     let label = |t: &[u8]| -> Result<String> { Ok(labels[classifier.classify(t, 0)?.label].clone()) };
     let (top1, kl) = if continuation.is_empty() {
@@ -225,7 +248,7 @@ pub fn view(net: &Weights, classifier: &Classifier<'_>, labels: &[String], text:
         (Some(top1), Some(kl))
     };
     Ok(LossyView {
-        prefix_len,
+        prefix_len: prefix.len(),
         kept_bytes: k.text.len(),
         bits_original: bits.iter().map(|&b| b as f64).sum(),
         bits_kept,
@@ -239,6 +262,45 @@ pub fn view(net: &Weights, classifier: &Classifier<'_>, labels: &[String], text:
     })
 }
 
+/// The lossy panel aimed at a size: the kept fraction, in steps of 0.01, whose kept text the
+/// `lm` coder (its default checkpoint, `mpqlab compress -c lm`) writes in the bytes nearest
+/// `target` ([`Target::Bytes`]), found by `mpq_core::target`'s bisection; the view at that
+/// fraction, the fraction, and the search's report (`param` = `keep %`).
+pub fn aim_view(
+    net: &Weights,
+    classifier: &Classifier<'_>,
+    labels: &[String],
+    text: &[u8],
+    strategy: Strategy,
+    target: Target,
+) -> Result<(LossyView, f64, TargetReport)> {
+    if !matches!(target, Target::Bytes(_)) {
+        return Err(Error::Invalid(format!("the lossy panel aims for bytes of the lm coder, not {target}")));
+    }
+    let input = view_input(net, text, strategy);
+    let coder = mpq_codecs::codec("lm")?;
+    let specs = [ParamSpec::int(KEEP_PERCENT, "Kept %", 1, 100, 70, "the share of the text's bytes kept")];
+    let media = Media::Text(Text { bytes: input.prefix.to_vec() });
+    let mut search = Aim::new("lossy text", "lossy-text", false, &specs, Some(KEEP_PERCENT), &Params::new(), &media, target)?;
+    while let Some(p) = search.next() {
+        let fraction = keep_fraction(&p);
+        let kept = keep(input.prefix, &input.words, &input.order, fraction);
+        search.record(coder.encode(&Media::Text(Text { bytes: kept.text }), &Params::new())?);
+    }
+    let (params, _, report) = search.finish();
+    let fraction = keep_fraction(&params);
+    Ok((view_of(net, classifier, labels, &input, fraction)?, fraction, report))
+}
+
+/// The parameter [`aim_view`] searches: the kept share of the text's bytes, in percent.
+pub const KEEP_PERCENT: &str = "keep %";
+
+fn keep_fraction(p: &Params) -> f64 {
+    match p.get(KEEP_PERCENT) {
+        Some(ParamValue::Int(k)) => *k as f64 / 100.0,
+        _ => 1.0,
+    }
+}
 
 /// The language model's checkpoint the sweep uses (for the costs and the verdict).
 pub fn sweep_net() -> Result<&'static Weights> {
@@ -360,5 +422,34 @@ mod tests {
         assert!(half.kept_bytes <= half.prefix_len / 2 && half.kept.iter().any(|k| !k));
         assert!(half.bits_kept < half.bits_original && half.lm_kl_bits.unwrap() > 0.0, "{half:?}");
         assert!(view(net, &c, &lang.labels, b"", Strategy::Regular, 0.5).unwrap().lm_top1_agreement.is_none());
+    }
+
+    #[test]
+    fn the_view_aims_for_the_lm_coders_bytes() {
+        let net = sweep_net().unwrap();
+        let lang = crate::text_classify::bundled_set("lang").unwrap();
+        let method = Method::parse("ngram", "lang").unwrap();
+        let (texts, labels) = crate::text_classify::default_training(&lang, &method);
+        let c = Classifier::new(&method, texts, labels, lang.labels.len(), DEFAULT_K).unwrap();
+        let text = include_str!("../../../www/gallery/text/udhr-de.txt").as_bytes();
+        let lm = mpq_codecs::codec("lm").unwrap();
+        let coded = |v: &LossyView| {
+            let kept: Vec<u8> = v.words.iter().zip(&v.kept).filter(|(_, k)| **k).flat_map(|(w, _)| text[w[0]..w[1]].to_vec()).collect();
+            lm.encode(&Media::Text(Text { bytes: kept }), &Params::new()).unwrap().len()
+        };
+        let whole = coded(&view(net, &c, &lang.labels, text, Strategy::Predictable, 1.0).unwrap());
+        let goal = (whole as f64 * 0.5).round();
+        let (v, fraction, r) = aim_view(net, &c, &lang.labels, text, Strategy::Predictable, Target::Bytes(goal)).unwrap();
+        // The report's bytes are the lm coder's for the view's kept text, near the goal.
+        assert_eq!(coded(&v), r.bytes, "{r:?}");
+        assert!(r.relative_error.abs() < 0.05, "{r:?}");
+        assert_eq!(r.value, Some(ParamValue::Int((fraction * 100.0).round() as i64)));
+        assert!(fraction > 0.2 && fraction < 0.9, "{fraction}");
+        assert!(r.encodes <= 9, "{r:?}");
+        // A target above the whole text's size keeps it all and says so.
+        let (all, f, r) = aim_view(net, &c, &lang.labels, text, Strategy::Random, Target::Bytes(1e6)).unwrap();
+        assert_eq!((f, all.kept_bytes, r.reached), (1.0, all.prefix_len, false));
+        assert!(r.note.unwrap().contains("highest"));
+        assert!(aim_view(net, &c, &lang.labels, text, Strategy::Random, Target::BitsPerPixel(1.0)).is_err());
     }
 }

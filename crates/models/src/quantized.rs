@@ -24,6 +24,7 @@ use burn::tensor::Tensor;
 use mpq_gpu::GpuMatrix;
 #[cfg(feature = "gpu")]
 pub use mpq_gpu::Gpu;
+use mpq_core::target::{Target, TargetReport};
 use mpq_gpu::{Format, QuantMatrix, Scale};
 use mpq_metrics::perception::{argmax, kl_divergence};
 
@@ -139,7 +140,7 @@ pub async fn module_params<M: burn::module::Module>(module: &M) -> Result<Vec<Na
 }
 
 /// Every float parameter of a bundled classifier's network.
-async fn classifier_params(classifier: &Classifier) -> Result<Vec<NamedParam>, ModelError> {
+pub async fn classifier_params(classifier: &Classifier) -> Result<Vec<NamedParam>, ModelError> {
     let mut c = Collector::default();
     classifier.visit_network(&mut c);
     c.read().await
@@ -150,12 +151,62 @@ async fn classifier_params(classifier: &Classifier) -> Result<Vec<NamedParam>, M
 pub struct QuantLayer {
     /// The burn module's name (`conv1`, `fc2`, …).
     pub name: String,
-    /// `[out, in·kh·kw]` (conv) or `[out, in]` (linear).
-    pub weight: QuantMatrix,
+    /// `[out, in·kh·kw]` (conv) or `[out, in]` (linear), as consecutive groups of rows, each in
+    /// its own format: one matrix for a layer of one format; several where a target size mixes
+    /// formats inside a layer ([`crate::weight_mix`]). Each group is one matrix multiply.
+    pub weights: Vec<QuantMatrix>,
     /// f32, one per output.
     pub bias: Vec<f32>,
     /// `Some((kh, kw, pad))` for a convolution.
     pub conv: Option<(usize, usize, usize)>,
+}
+
+impl QuantLayer {
+    /// Outputs (rows of the whole matrix).
+    pub fn rows(&self) -> usize {
+        self.weights.iter().map(|m| m.rows).sum()
+    }
+    pub fn cols(&self) -> usize {
+        self.weights.first().map_or(0, |m| m.cols)
+    }
+    pub fn weight_count(&self) -> usize {
+        self.rows() * self.cols()
+    }
+    pub fn storage_bytes(&self) -> usize {
+        self.weights.iter().map(|m| m.storage_bytes()).sum()
+    }
+    /// The whole matrix as the kernels see it, row-major.
+    pub fn dequantize(&self) -> Vec<f32> {
+        self.weights.iter().flat_map(|m| m.dequantize()).collect()
+    }
+    /// The format of most of its rows.
+    pub fn format(&self) -> Format {
+        let mut by: Vec<(Format, usize)> = Vec::new();
+        for m in &self.weights {
+            match by.iter_mut().find(|(f, _)| *f == m.format) {
+                Some((_, n)) => *n += m.rows,
+                None => by.push((m.format, m.rows)),
+            }
+        }
+        by.into_iter().max_by_key(|&(_, n)| n).map_or(Format::F32, |(f, _)| f)
+    }
+}
+
+/// `batch × rows` outputs of one layer from its row groups' `batch × rows_g` outputs.
+fn join_rows(parts: Vec<Vec<f32>>, layer: &QuantLayer, batch: usize) -> Vec<f32> {
+    if parts.len() == 1 {
+        return parts.into_iter().next().expect("one part");
+    }
+    let rows = layer.rows();
+    let mut y = vec![0f32; batch * rows];
+    let mut r0 = 0;
+    for (part, m) in parts.iter().zip(&layer.weights) {
+        for b in 0..batch {
+            y[b * rows + r0..b * rows + r0 + m.rows].copy_from_slice(&part[b * m.rows..(b + 1) * m.rows]);
+        }
+        r0 += m.rows;
+    }
+    y
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -201,7 +252,8 @@ struct CpuMatmul<'a>(&'a QuantizedNet);
 
 impl Matmul for CpuMatmul<'_> {
     async fn matmul(&self, layer: usize, x: &[f32], batch: usize) -> Result<Vec<f32>, ModelError> {
-        Ok(mpq_gpu::cpu::matmul(&self.0.layers[layer].weight, x, batch))
+        let l = &self.0.layers[layer];
+        Ok(join_rows(l.weights.iter().map(|m| mpq_gpu::cpu::matmul(m, x, batch)).collect(), l, batch))
     }
 }
 
@@ -216,13 +268,18 @@ pub enum Gpu {}
 pub struct GpuNet<'a> {
     net: &'a QuantizedNet,
     gpu: &'a Gpu,
-    matrices: Vec<GpuMatrix>,
+    /// Per layer, its row groups.
+    matrices: Vec<Vec<GpuMatrix>>,
 }
 
 #[cfg(feature = "gpu")]
 impl Matmul for GpuNet<'_> {
     async fn matmul(&self, layer: usize, x: &[f32], batch: usize) -> Result<Vec<f32>, ModelError> {
-        Ok(self.gpu.run_async(&self.matrices[layer], x, batch, 1).await?)
+        let mut parts = Vec::with_capacity(self.matrices[layer].len());
+        for m in &self.matrices[layer] {
+            parts.push(self.gpu.run_async(m, x, batch, 1).await?);
+        }
+        Ok(join_rows(parts, &self.net.layers[layer], batch))
     }
 }
 
@@ -245,6 +302,21 @@ impl QuantizedNet {
         format: Format,
         scale: Scale,
     ) -> Result<Self, ModelError> {
+        Self::from_params_with(task, steps, params, scale, &mut |_, _, w, rows, cols| Ok(vec![quantize(w, rows, cols, format, scale)?]))
+    }
+
+    /// [`Self::from_params`] with each layer's matrix made by `matrix(layer, name, weights,
+    /// rows, cols)` (weights row-major `[out, in·kh·kw]` or `[out, in]`) as groups of rows that
+    /// together hold all `rows` (block scales chosen by `scale`): formats mixed per layer and
+    /// inside one ([`crate::weight_mix`]). The net's [`Self::format`] is then the format of most
+    /// weights.
+    pub fn from_params_with(
+        task: Task,
+        steps: &[Step],
+        params: &[NamedParam],
+        scale: Scale,
+        matrix: &mut dyn FnMut(usize, &str, &[f32], usize, usize) -> Result<Vec<QuantMatrix>, ModelError>,
+    ) -> Result<Self, ModelError> {
         let bad = |m: String| ModelError::Weights(m);
         let find = |path: String| params.iter().find(|p| p.path == path).ok_or_else(|| bad(format!("no parameter {path}")));
         // Shape of the activations flowing through, per item: (c, h, w).
@@ -261,8 +333,8 @@ impl QuantizedNet {
                         return Err(bad(format!("{name}: kernel {:?} does not fit input {c}×{h}×{w}", weight.dims)));
                     }
                     let bias = bias_of(params, name, out)?;
-                    let m = quantize(&weight.values, out, cin * kh * kw, format, scale)?;
-                    layers.push(QuantLayer { name: name.to_string(), weight: m, bias, conv: Some((kh, kw, pad)) });
+                    let m = row_groups(name, matrix(layers.len(), name, &weight.values, out, cin * kh * kw)?, out, cin * kh * kw)?;
+                    layers.push(QuantLayer { name: name.to_string(), weights: m, bias, conv: Some((kh, kw, pad)) });
                     (c, h, w) = (out, h + 2 * pad - kh + 1, w + 2 * pad - kw + 1);
                     ops.push(Op::Layer(layers.len() - 1));
                 }
@@ -282,8 +354,8 @@ impl QuantizedNet {
                             t[o * cin + i] = weight.values[i * out + o];
                         }
                     }
-                    let m = quantize(&t, out, cin, format, scale)?;
-                    layers.push(QuantLayer { name: name.to_string(), weight: m, bias, conv: None });
+                    let m = row_groups(name, matrix(layers.len(), name, &t, out, cin)?, out, cin)?;
+                    layers.push(QuantLayer { name: name.to_string(), weights: m, bias, conv: None });
                     (c, h, w) = (out, 1, 1);
                     ops.push(Op::Layer(layers.len() - 1));
                 }
@@ -300,6 +372,8 @@ impl QuantizedNet {
         if c * h * w != task.classes().len() {
             return Err(bad(format!("the last step gives {} values for {} classes", c * h * w, task.classes().len())));
         }
+        // The format and scale of most weights (every layer's, unless mixed).
+        let format = layers.iter().max_by_key(|l| l.weight_count()).map_or(Format::F32, |l| l.format());
         Ok(Self { task, format, scale, ops, layers })
     }
 
@@ -319,8 +393,13 @@ impl QuantizedNet {
     pub fn task(&self) -> Task {
         self.task
     }
+    /// The weights' format (of most weights, for a net with a format per layer).
     pub fn format(&self) -> Format {
         self.format
+    }
+    /// Each layer's format.
+    pub fn formats(&self) -> Vec<Format> {
+        self.layers.iter().map(|l| l.format()).collect()
     }
     pub fn scale(&self) -> Scale {
         self.scale
@@ -331,14 +410,14 @@ impl QuantizedNet {
 
     /// Weights in the matrices (biases not counted).
     pub fn weight_count(&self) -> usize {
-        self.layers.iter().map(|l| l.weight.rows * l.weight.cols).sum()
+        self.layers.iter().map(|l| l.weight_count()).sum()
     }
 
     /// Bytes of the weight matrices as stored for the kernels: weights, block scales, and the
     /// zero padding of each row to whole blocks of 32 (which matters for small convolutions:
     /// a 3×3 kernel over one channel is 9 weights stored as a block of 32).
     pub fn weight_bytes(&self) -> usize {
-        self.layers.iter().map(|l| l.weight.storage_bytes()).sum()
+        self.layers.iter().map(|l| l.storage_bytes()).sum()
     }
 
     /// Bytes of the biases (f32).
@@ -360,10 +439,10 @@ impl QuantizedNet {
         }
         let (mut err, mut norm) = (0f64, 0f64);
         for (a, b) in reference.layers.iter().zip(&self.layers) {
-            if (a.weight.rows, a.weight.cols) != (b.weight.rows, b.weight.cols) {
+            if (a.rows(), a.cols()) != (b.rows(), b.cols()) {
                 return f64::NAN;
             }
-            for (x, y) in a.weight.dequantize().into_iter().zip(b.weight.dequantize()) {
+            for (x, y) in a.dequantize().into_iter().zip(b.dequantize()) {
                 err += ((x - y) as f64).powi(2);
                 norm += (x as f64).powi(2);
             }
@@ -374,7 +453,7 @@ impl QuantizedNet {
     /// The weights as the kernels see them, rounded to f16 bits, layer by layer, row-major
     /// (the input of the lossless [`float_codec`]).
     pub fn weights_f16_bits(&self) -> Vec<u16> {
-        self.layers.iter().flat_map(|l| l.weight.dequantize()).map(|v| half::f16::from_f32(v).to_bits()).collect()
+        self.layers.iter().flat_map(|l| l.dequantize()).map(|v| half::f16::from_f32(v).to_bits()).collect()
     }
 
     /// Class probabilities of `n` items (`n × task().item_bytes()` bytes, as
@@ -386,7 +465,8 @@ impl QuantizedNet {
     /// Uploads the weight matrices to `gpu`.
     #[cfg(feature = "gpu")]
     pub fn upload<'a>(&'a self, gpu: &'a Gpu) -> Result<GpuNet<'a>, ModelError> {
-        let matrices = self.layers.iter().map(|l| gpu.upload(&l.weight)).collect::<Result<Vec<_>, _>>()?;
+        let matrices =
+            self.layers.iter().map(|l| l.weights.iter().map(|m| gpu.upload(m)).collect::<Result<Vec<_>, _>>()).collect::<Result<Vec<_>, _>>()?;
         Ok(GpuNet { net: self, gpu, matrices })
     }
 
@@ -438,7 +518,7 @@ impl QuantizedNet {
 
     async fn layer<M: Matmul>(&self, engine: &M, i: usize, act: Act) -> Result<Act, ModelError> {
         let layer = &self.layers[i];
-        let out = layer.weight.rows;
+        let out = layer.rows();
         match layer.conv {
             Some((kh, kw, pad)) => {
                 let (x, oh, ow) = im2col(&act, kh, kw, pad);
@@ -469,6 +549,15 @@ impl QuantizedNet {
 
 fn quantize(w: &[f32], rows: usize, cols: usize, format: Format, scale: Scale) -> Result<QuantMatrix, ModelError> {
     QuantMatrix::quantize_with(w, rows, cols, format, scale).map_err(|e| ModelError::Weights(e.to_string()))
+}
+
+/// Checks that `groups` are row groups of a `rows × cols` matrix (the builder's promise).
+fn row_groups(name: &str, groups: Vec<QuantMatrix>, rows: usize, cols: usize) -> Result<Vec<QuantMatrix>, ModelError> {
+    let total: usize = groups.iter().map(|m| m.rows).sum();
+    if groups.is_empty() || total != rows || groups.iter().any(|m| m.cols != cols) {
+        return Err(ModelError::Weights(format!("{name}: row groups of {total} rows for a {rows}×{cols} matrix")));
+    }
+    Ok(groups)
 }
 
 fn bias_of(params: &[NamedParam], name: &str, out: usize) -> Result<Vec<f32>, ModelError> {
@@ -633,6 +722,9 @@ pub struct QuantRow {
     pub reference_ms_per_1000: Option<f64>,
     /// `cpu` or the GPU adapter's name.
     pub backend: String,
+    /// The target-size row's search (`mix`, `mix+search`): the format per layer chosen for the
+    /// target ([`crate::weight_mix`]); `None` for a row of one format.
+    pub target: Option<TargetReport>,
 }
 
 impl QuantRow {
@@ -644,7 +736,7 @@ impl QuantRow {
             "bytes_vs_f16": self.bytes_vs_f16, "weight_rel_rmse": self.weight_rel_rmse, "accuracy": self.accuracy,
             "reference_accuracy": self.reference_accuracy, "top1_agreement": self.top1_agreement,
             "mean_kl": self.mean_kl, "items": self.items, "ms_per_1000": self.ms_per_1000,
-            "reference_ms_per_1000": self.reference_ms_per_1000, "backend": self.backend,
+            "reference_ms_per_1000": self.reference_ms_per_1000, "backend": self.backend, "target": self.target,
         })
     }
 }
@@ -668,15 +760,18 @@ fn score(probs: &[Vec<f32>], reference: &[Vec<f32>], labels: &[u8]) -> Scores {
 }
 
 /// Accuracy, agreement with the burn model and mean KL to it, bits per weight and bytes, for
-/// each variant on every item of `subset` (the task's committed test subset), plus a row for
-/// the lossless [`float_codec`] on the f16 weights (bits and bytes vs f16; accuracy = f16's).
+/// each variant on every item of `subset` (the task's committed test subset); with `target`, a
+/// row with a format per layer chosen for that size (`mix`, or `mix+search` when the variants
+/// search scales: [`crate::weight_mix`]); and a row for the lossless [`float_codec`] on the f16
+/// weights (bits and bytes vs f16; accuracy = f16's).
 pub async fn evaluate_async(
     classifier: &Classifier,
     variants: &[Variant],
+    target: Option<Target>,
     subset: &LabeledImages,
     backend: Backend<'_>,
 ) -> Result<Vec<QuantRow>, ModelError> {
-    evaluate_each_async(classifier, variants, subset, backend, |_, _, _| {}).await
+    evaluate_each_async(classifier, variants, target, subset, backend, |_, _, _| {}).await
 }
 
 /// [`evaluate_async`], calling `each(done, total, row)` as each row is ready (the page fills
@@ -684,6 +779,7 @@ pub async fn evaluate_async(
 pub async fn evaluate_each_async(
     classifier: &Classifier,
     variants: &[Variant],
+    target: Option<Target>,
     subset: &LabeledImages,
     backend: Backend<'_>,
     mut each: impl FnMut(usize, usize, &QuantRow),
@@ -718,20 +814,33 @@ pub async fn evaluate_each_async(
 
     let mut rows = Vec::new();
     let mut f16_row: Option<QuantRow> = None;
-    let mut wanted = variants.to_vec();
+    let mut wanted: Vec<(Variant, Option<Target>)> = variants.iter().map(|&v| (v, None)).collect();
+    // The target's row is a mix with the variants' scale rule (searched when any is).
+    let mix_scale = if variants.iter().any(|v| v.scale == Scale::Search) { Scale::Search } else { Scale::Reference };
+    if let Some(t) = target {
+        wanted.push((Variant { format: Format::F32, scale: mix_scale }, Some(t)));
+    }
+    let total = wanted.len() + 1;
     // The lossless row needs f16's numbers: run f16 last if not asked for (not reported).
     let f16 = Variant { format: Format::F16, scale: Scale::Reference };
-    let extra_f16 = !wanted.contains(&f16);
+    let extra_f16 = !variants.contains(&f16);
     if extra_f16 {
-        wanted.push(f16);
+        wanted.push((f16, None));
     }
     let mut f16_bits = Vec::new();
     // The weights are read back from the classifier's device once, for every variant.
     let params = classifier_params(classifier).await?;
     let net_in = |format, scale| QuantizedNet::from_params(task, architecture(classifier.id()), &params, format, scale);
     let f32_net = net_in(Format::F32, Scale::Reference)?;
-    for (k, v) in wanted.iter().enumerate() {
-        let net = net_in(v.format, v.scale)?;
+    for (k, (v, mix)) in wanted.iter().enumerate() {
+        let (net, name, report) = match mix {
+            None => (net_in(v.format, v.scale)?, v.name(), None),
+            Some(t) => {
+                let m = crate::weight_mix::mix_for_target(task, architecture(classifier.id()), &params, v.scale, *t)?;
+                let name = if v.scale == Scale::Search { "mix+search" } else { "mix" };
+                (m.net, name.to_string(), Some(m.report))
+            }
+        };
         #[cfg(not(target_arch = "wasm32"))]
         let t0 = std::time::Instant::now();
         let probs = match backend {
@@ -748,8 +857,8 @@ pub async fn evaluate_each_async(
         let s = score(&probs, &reference, labels);
         let weights = net.weight_count();
         let row = QuantRow {
-            variant: v.name(),
-            format: v.format,
+            variant: name,
+            format: net.format(),
             scale: v.scale,
             lossless: false,
             weights,
@@ -766,13 +875,14 @@ pub async fn evaluate_each_async(
             ms_per_1000,
             reference_ms_per_1000,
             backend: backend.name(),
+            target: report,
         };
-        if *v == f16 {
+        if *v == f16 && mix.is_none() {
             f16_row = Some(row.clone());
             f16_bits = net.weights_f16_bits();
         }
         if !(extra_f16 && k == wanted.len() - 1) {
-            each(rows.len(), variants.len() + 1, &row);
+            each(rows.len(), total, &row);
             rows.push(row);
         }
     }
@@ -785,10 +895,11 @@ pub async fn evaluate_each_async(
         bits_per_weight: 8.0 * coded.len() as f64 / f16_bits.len().max(1) as f64,
         bytes_vs_f16: coded.len() as f64 / (2 * f16_bits.len()).max(1) as f64,
         ms_per_1000: None,
+        target: None,
         ..f16_row
     });
     if let Some(row) = rows.last() {
-        each(rows.len() - 1, variants.len() + 1, row);
+        each(rows.len() - 1, total, row);
     }
     Ok(rows)
 }
@@ -798,18 +909,19 @@ pub async fn evaluate_each_async(
 pub fn evaluate(
     classifier: &Classifier,
     variants: &[Variant],
+    target: Option<Target>,
     subset: &LabeledImages,
     backend: Backend<'_>,
 ) -> Result<Vec<QuantRow>, ModelError> {
-    block_on(evaluate_async(classifier, variants, subset, backend))
+    block_on(evaluate_async(classifier, variants, target, subset, backend))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Plot.
 
 /// A small SVG: accuracy (%) against stored bits per weight (log₂ axis), one colour for
-/// reference scales, one for searched scales, a diamond for the lossless f16 row, and the burn
-/// model's accuracy as a dashed line. Hand-written like `mpq_metrics::sweep`'s plots.
+/// reference scales, one for searched scales, a diamond for the lossless f16 row, a square for
+/// the target size's mix of formats, and the burn model's accuracy as a dashed line. Hand-written like `mpq_metrics::sweep`'s plots.
 pub fn plot_svg(title: &str, rows: &[QuantRow]) -> String {
     use std::fmt::Write;
     let (width, height) = (640.0, 420.0);
@@ -901,14 +1013,24 @@ pub fn plot_svg(title: &str, rows: &[QuantRow]) -> String {
                 y - 6.0,
                 esc(&tip)
             );
+        } else if r.target.is_some() {
+            let _ = write!(
+                s,
+                r##"<rect x="{:.1}" y="{:.1}" width="10" height="10" fill="#CC79A7"><title>{}</title></rect>"##,
+                x - 5.0,
+                y - 5.0,
+                esc(&tip)
+            );
         } else {
             let colour = if r.scale == Scale::Search { "#D55E00" } else { "#0072B2" };
             let _ = write!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="5" fill="{colour}"><title>{}</title></circle>"#, esc(&tip));
         }
         // Labels: reference scales to the left of the point, searched scales to the right (the
-        // two share their bits per weight), the lossless row below it.
+        // two share their bits per weight), the lossless row below it, the target's mix above.
         let (dx, dy, anchor) = if r.lossless {
             (0.0, 19.0, "middle")
+        } else if r.target.is_some() {
+            (0.0, -10.0, "middle")
         } else if r.scale == Scale::Search {
             (8.0, 4.0, "start")
         } else {

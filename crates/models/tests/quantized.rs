@@ -4,7 +4,9 @@
 //! adapter a failure) give the CPU path's probabilities.
 
 use mpq_gpu::{Format, Gpu, Scale};
-use mpq_models::quantized::{Backend, QuantizedNet, evaluate, variants};
+use mpq_core::target::Target;
+use mpq_models::quantized::{Backend, QuantizedNet, architecture, classifier_params, evaluate, variants};
+use mpq_models::weight_mix::mix_for_target;
 use mpq_models::{Classifier, ModelId, cpu_device, data};
 
 fn subset(id: ModelId) -> data::LabeledImages {
@@ -36,7 +38,7 @@ fn f32_forward_pass_equals_burn() {
 fn accuracy_holds(id: ModelId) {
     let classifier = Classifier::load_bundled(id, &cpu_device()).unwrap();
     let set = subset(id);
-    let rows = evaluate(&classifier, &variants(&[Format::F32, Format::Q8_0, Format::Q4_0], false), &set, Backend::Cpu).unwrap();
+    let rows = evaluate(&classifier, &variants(&[Format::F32, Format::Q8_0, Format::Q4_0], false), None, &set, Backend::Cpu).unwrap();
     for r in &rows {
         eprintln!(
             "{} {:>13}: {:6.3} bits/weight {:7} bytes  accuracy {:.4} (f32 {:.4})  agreement {:.4}  KL {:.2e}  {:.0} ms/1000",
@@ -97,7 +99,34 @@ fn gpu_path_equals_cpu_path() {
             let one = net.predict_gpu(&gpu, set.image(0), 1).unwrap();
             assert!(max_diff(&cpu[..1], &one) <= 1e-4, "{} {} batch 1", id.id(), v.name());
         }
+        // A target size's mix: formats per group of rows, each group its own kernel call.
+        let params = mpq_models::classifier::block_on(classifier_params(&classifier)).unwrap();
+        let mix = mix_for_target(id.task(), architecture(id), &params, Scale::Search, Target::BitsPerWeight(6.0)).unwrap();
+        assert!(mix.net.layers().iter().any(|l| l.weights.len() > 1), "{:?}", mix.layers);
+        let cpu = mix.net.predict_cpu(&set.pixels, set.len()).unwrap();
+        let d = max_diff(&cpu, &mix.net.predict_gpu(&gpu, &set.pixels, set.len()).unwrap());
+        assert!(d <= 1e-4, "{} mix: GPU vs CPU {d}", id.id());
     }
+}
+
+/// "Aim for a size": the evaluation's mixed row lands between the formats around it, near the
+/// target, and keeps the accuracy Q8_0 keeps.
+#[test]
+fn a_target_size_adds_a_mixed_row() {
+    let classifier = Classifier::load_bundled(ModelId::FashionCnn, &cpu_device()).unwrap();
+    let set = subset(ModelId::FashionCnn);
+    let rows = evaluate(&classifier, &variants(&[Format::Q8_0, Format::Q4_0], true), Some(Target::BitsPerWeight(6.0)), &set, Backend::Cpu).unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r.variant.as_str()).collect();
+    assert_eq!(names, ["q8_0", "q8_0+search", "q4_0", "q4_0+search", "mix+search", "f16+lossless"]);
+    let mix = &rows[4];
+    let report = mix.target.as_ref().unwrap();
+    eprintln!("mix: {:.3} bits/weight, {} bytes, accuracy {:.4} (q4_0+search {:.4}, q8_0+search {:.4}): {report:?}", mix.bits_per_weight, mix.weight_bytes, mix.accuracy, rows[3].accuracy, rows[1].accuracy);
+    assert!(report.reached && (mix.bits_per_weight - 6.0).abs() <= 6.0 * 0.02, "{report:?}");
+    assert_eq!(report.bytes, mix.weight_bytes);
+    assert!(rows[3].weight_bytes < mix.weight_bytes && mix.weight_bytes < rows[1].weight_bytes);
+    assert!(rows[1].weight_rel_rmse < mix.weight_rel_rmse && mix.weight_rel_rmse < rows[3].weight_rel_rmse);
+    assert!((mix.accuracy - mix.reference_accuracy).abs() <= 0.01, "{} vs {}", mix.accuracy, mix.reference_accuracy);
+    assert!(rows.iter().filter(|r| r.variant != "mix+search").all(|r| r.target.is_none()));
 }
 
 #[test]
@@ -109,7 +138,7 @@ fn bad_input_is_an_error() {
     assert_eq!(net.predict_cpu(&[], 0).unwrap().len(), 0);
     // A cats-vs-dogs subset for the Fashion model.
     let wrong = subset(ModelId::CatsDogsCnn).take(4);
-    assert!(evaluate(&classifier, &variants(&[Format::F32], false), &wrong, Backend::Cpu).is_err());
+    assert!(evaluate(&classifier, &variants(&[Format::F32], false), None, &wrong, Backend::Cpu).is_err());
     // Missing or misshapen parameters.
     let steps = mpq_models::quantized::architecture(ModelId::CatsDogsCnn);
     let err = QuantizedNet::from_params(mpq_models::Task::Fashion, steps, &[], Format::F32, Scale::Reference);

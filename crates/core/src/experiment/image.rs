@@ -243,7 +243,11 @@ pub(super) mod sides {
         if targets {
             for (k, side) in TARGET_KEYS.iter().zip(sides.iter_mut()) {
                 if let Some(v) = p.take(k) {
-                    side.target = Some(Target::read(&v).map_err(|r| LinkError::bad(k, r))?);
+                    let t = Target::read(&v).map_err(|r| LinkError::bad(k, r))?;
+                    if matches!(t, Target::BitsPerWeight(_)) {
+                        return Err(LinkError::bad(k, "bits per weight are the model lab's unit"));
+                    }
+                    side.target = Some(t);
                 }
             }
         }
@@ -493,6 +497,7 @@ mod tests {
             ("#/image?v=1&rt=xbpp", "not a number"),
             ("#/image?v=1&rt=0bpp", "outside"),
             ("#/image?v=1&lt=1.5B", "whole number"),
+            ("#/image?v=1&lt=4bpw", "model lab"),
         ] {
             let err = Experiment::parse(link).expect_err(link).to_string();
             assert!(err.contains(want), "{link}: {err}");

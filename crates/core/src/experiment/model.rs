@@ -13,11 +13,13 @@
 //! | `batch` | kernel bench batch | `1` |
 //! | `repeats` | kernel bench repeats | `5` |
 //! | `base` | `1`: the bench also times the v1 kernels (before/after in one run) · `0` | `0` |
+//! | `mt` | target size of the weights: `NB` (bytes) · `Xbpw` (bits per weight); the evaluation adds a row with a format per layer chosen to come nearest it | none |
 //! | `run` | `eval` · `check` · `bench`: what was run (opening the link runs it again) | nothing |
 
 use serde::{Deserialize, Serialize};
 
 use super::{LinkError, Pairs, parse_id, parse_int, shorten};
+use crate::target::Target;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelExperiment {
@@ -32,6 +34,10 @@ pub struct ModelExperiment {
     /// The kernel bench also times the v1 kernels, side by side.
     #[serde(default)]
     pub baseline: bool,
+    /// "Aim for a size" of the weights ([`Target::Bytes`] or [`Target::BitsPerWeight`]): the
+    /// evaluation adds a mixed row, a format per layer (`mpq_models::quantized::mix_for_target`).
+    #[serde(default)]
+    pub target: Option<Target>,
     pub run: Option<ModelRun>,
 }
 
@@ -96,6 +102,7 @@ impl Default for ModelExperiment {
             batch: 1,
             repeats: 5,
             baseline: false,
+            target: None,
             run: None,
         }
     }
@@ -131,6 +138,9 @@ impl ModelExperiment {
         }
         if self.baseline != d.baseline {
             out.push("base", if self.baseline { "1" } else { "0" });
+        }
+        if let Some(t) = &self.target {
+            out.push("mt", t.to_link_value());
         }
         if let Some(run) = self.run {
             out.push("run", run.id());
@@ -175,6 +185,12 @@ impl ModelExperiment {
                 other => return Err(LinkError::bad("base", format!("'{}' is not 0 or 1", shorten(other)))),
             };
         }
+        if let Some(v) = p.take("mt") {
+            match Target::read(&v).map_err(|r| LinkError::bad("mt", r))? {
+                t @ (Target::Bytes(_) | Target::BitsPerWeight(_)) => e.target = Some(t),
+                _ => return Err(LinkError::bad("mt", "weights aim for bytes or bits per weight (write 20000B or 4.5bpw)")),
+            }
+        }
         if let Some(v) = p.take("run") {
             e.run = Some(match v.as_str() {
                 "eval" => ModelRun::Eval,
@@ -203,16 +219,19 @@ mod tests {
             batch: 4,
             repeats: 3,
             baseline: true,
+            target: Some(Target::BitsPerWeight(4.25)),
             run: Some(ModelRun::Eval),
         };
         let f = Experiment::Model(e.clone()).to_fragment();
-        assert_eq!(f, "#/model?v=1&m=cats-dogs-cnn&on=cpu&items=200&search=0&sizes=4096&batch=4&repeats=3&base=1&run=eval");
+        assert_eq!(f, "#/model?v=1&m=cats-dogs-cnn&on=cpu&items=200&search=0&sizes=4096&batch=4&repeats=3&base=1&mt=4.25bpw&run=eval");
         assert_eq!(Experiment::parse(&f).unwrap(), Experiment::Model(e));
         for (link, want) in [
             ("#/model?v=1&items=5000", "outside"),
             ("#/model?v=1&search=maybe", "not 0 or 1"),
             ("#/model?v=1&run=train", "not eval, check or bench"),
             ("#/model?v=1&split=50", "unknown setting 'split'"),
+            ("#/model?v=1&mt=12kbps", "bits per weight"),
+            ("#/model?v=1&mt=4bpww", "not a size"),
         ] {
             let err = Experiment::parse(link).expect_err(link).to_string();
             assert!(err.contains(want), "{link}: {err}");

@@ -12,6 +12,7 @@
 //! | `q` | the text it classifies, as `in=paste:` carries one (deflated base64url, ≤ [`MAX_PASTE_BYTES`]) | none |
 //! | `drop` | the lossy panel's strategy: `predictable` · `random` · `regular` | `predictable` |
 //! | `keep` | its kept fraction, 0.05 … 1 in steps of 0.05 | `0.7` |
+//! | `kt` | the lossy panel's target: `NB`, the `lm` coder's bytes for the kept text; the kept fraction (in steps of 0.01) is searched and `keep` is not used | none |
 //!
 //! (`task` … `keep` came after the first text links; a link without them opens the panels at
 //! these defaults, which is what such a link showed.)
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::image::{FileRef, Input, Side};
 use super::{LinkError, Pairs, shorten};
 use crate::codec::Params;
+use crate::target::Target;
 
 /// The longest pasted text a link carries itself (longer ones are named by hash, as files).
 pub const MAX_PASTE_BYTES: usize = 4096;
@@ -71,11 +73,15 @@ pub struct LossyPanel {
     pub strategy: String,
     /// In twentieths (14 = 0.7), so that a link's value is exact.
     pub keep_twentieths: u8,
+    /// "Aim for a size": the `lm` coder's bytes for the kept text (only [`Target::Bytes`]);
+    /// while set, the kept fraction is searched (`mpq_models::lossy_text::aim_view`).
+    #[serde(default)]
+    pub target: Option<Target>,
 }
 
 impl Default for LossyPanel {
     fn default() -> Self {
-        LossyPanel { strategy: "predictable".into(), keep_twentieths: 14 }
+        LossyPanel { strategy: "predictable".into(), keep_twentieths: 14, target: None }
     }
 }
 
@@ -171,6 +177,9 @@ impl TextExperiment {
         if self.lossy.keep_twentieths != d.lossy.keep_twentieths {
             out.push("keep", format!("{}", self.lossy.fraction()));
         }
+        if let Some(t) = &self.lossy.target {
+            out.push("kt", t.to_link_value());
+        }
     }
 
     /// Version 1's keys over version 1's defaults.
@@ -210,6 +219,12 @@ impl TextExperiment {
             };
             e.lossy.keep_twentieths = t.round() as u8;
         }
+        if let Some(v) = p.take("kt") {
+            match Target::read(&v).map_err(|r| LinkError::bad("kt", r))? {
+                t @ Target::Bytes(_) => e.lossy.target = Some(t),
+                _ => return Err(LinkError::bad("kt", "the lossy panel aims for bytes of the lm coder (write 300B)")),
+            }
+        }
         Ok(e)
     }
 }
@@ -242,9 +257,13 @@ mod tests {
     fn the_panels_travel_in_links() {
         let mut e = TextExperiment::default();
         e.classify = ClassifyPanel { task: "dna".into(), method: "zstd:level=19".into(), query: "ACGT tüt\n".into() };
-        e.lossy = LossyPanel { strategy: "random".into(), keep_twentieths: 9 };
+        e.lossy = LossyPanel { strategy: "random".into(), keep_twentieths: 9, target: None };
         let f = Experiment::Text(e.clone()).to_fragment();
         assert!(f.contains("keep=0.45"), "{f}");
+        assert_eq!(Experiment::parse(&f).unwrap(), Experiment::Text(e.clone()));
+        e.lossy.target = Some(Target::Bytes(300.0));
+        let f = Experiment::Text(e.clone()).to_fragment();
+        assert!(f.ends_with("&kt=300B"), "{f}");
         assert_eq!(Experiment::parse(&f).unwrap(), Experiment::Text(e));
         // A link from before the panels opens them at their defaults.
         let Experiment::Text(t) = Experiment::parse("#/text?v=1&l=xz").unwrap() else { panic!() };
@@ -256,6 +275,8 @@ mod tests {
             ("#/text?v=1&keep=0.33", "steps of 0.05"),
             ("#/text?v=1&keep=0", "steps of 0.05"),
             ("#/text?v=1&keep=NaN", "steps of 0.05"),
+            ("#/text?v=1&kt=0.5bpp", "aims for bytes"),
+            ("#/text?v=1&kt=-3B", "outside"),
             ("#/text?v=1&q=!!", "base64url"),
         ] {
             let err = Experiment::parse(link).expect_err(link).to_string();

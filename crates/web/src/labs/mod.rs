@@ -116,7 +116,7 @@ mod tests {
         let sweep = |backend| image::Request::Sweep { model: "fashion-cnn".into(), backend, items: 10, specs: vec![], shard: 0, shards: 1 };
         assert_eq!(<image::Lab as Protocol>::module(&sweep(Backend::Cpu)), Cpu);
         assert_eq!(<image::Lab as Protocol>::module(&sweep(Backend::WebGpu)), Gpu);
-        let evaluate = |on_gpu| model::Request::Evaluate { model: "fashion-cnn".into(), on_gpu, items: 10, search: false };
+        let evaluate = |on_gpu| model::Request::Evaluate { model: "fashion-cnn".into(), on_gpu, items: 10, search: false, target: None };
         assert_eq!(<model::Lab as Protocol>::module(&evaluate(false)), Cpu);
         assert_eq!(<model::Lab as Protocol>::module(&evaluate(true)), Gpu);
         assert_eq!(<model::Lab as Protocol>::module(&model::Request::CheckKernels), Gpu);

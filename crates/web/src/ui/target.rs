@@ -27,6 +27,15 @@ pub const IMAGE_UNITS: [Unit; 2] = [
     Unit { suffix: "B", label: "bytes", start: 20_000.0 },
 ];
 
+/// The model lab's weights.
+pub const MODEL_UNITS: [Unit; 2] = [
+    Unit { suffix: "bpw", label: "bits per weight", start: 6.0 },
+    Unit { suffix: "B", label: "bytes", start: 60_000.0 },
+];
+
+/// The text lab's lossy panel: the `lm` coder's bytes for the kept text.
+pub const TEXT_UNITS: [Unit; 1] = [Unit { suffix: "B", label: "bytes (lm coder)", start: 300.0 }];
+
 pub const AUDIO_UNITS: [Unit; 2] = [
     Unit { suffix: "kbps", label: "kbit/s", start: 12.0 },
     Unit { suffix: "B", label: "bytes", start: 20_000.0 },
@@ -38,12 +47,13 @@ fn parts(t: &Target) -> (f64, &'static str) {
         Target::Bytes(b) => (b, "B"),
         Target::BitsPerPixel(b) => (b, "bpp"),
         Target::Kbps(k) => (k, "kbps"),
+        Target::BitsPerWeight(b) => (b, "bpw"),
     }
 }
 
 /// The field, showing `current`; `on_change(target)` gets each valid change (`None`: off).
 pub fn field(prefix: &str, units: &'static [Unit], current: Option<Target>, on_change: Rc<dyn Fn(Option<Target>)>) -> HtmlElement {
-    let wrap = el("div", "field target", &[("title", "Find the setting that gives this size (by bisection over the codec's size parameter, as mpqlab compress --target-… does)")]);
+    let wrap = el("div", "field target", &[("title", "Find the setting that gives this size (as the CLI's --target-… does)")]);
     let label = el("label", "target-on", &[]);
     let on_box: HtmlInputElement = el("input", "", &[("type", "checkbox"), ("data-testid", &format!("{prefix}-on"))]).unchecked_into();
     append(&label, &[&on_box, &text_el("span", "field-name", "Aim for a size")]);
@@ -111,6 +121,24 @@ pub fn field(prefix: &str, units: &'static [Unit], current: Option<Target>, on_c
     wrap
 }
 
+/// The field in the slot element `slot_id`, made again only when `current` is not what it
+/// shows (a link or history step changed it), so that typing in it keeps its focus.
+pub fn field_in(slot_id: &str, prefix: &str, units: &'static [Unit], current: Option<Target>, on_change: impl Fn(Option<Target>) + 'static) {
+    let Some(slot) = super::by_id::<HtmlElement>(slot_id) else { return };
+    let shows = current.map(|t| t.to_link_value()).unwrap_or_default();
+    if slot.first_child().is_some() && slot.get_attribute("data-shows").as_deref() == Some(shows.as_str()) {
+        return;
+    }
+    set_data(&slot, "shows", &shows);
+    slot.set_text_content(None);
+    let mark = slot.clone();
+    append(&slot, &[&field(prefix, units, current, deferred(move |t: Option<Target>| {
+        // The field shows this now: the render this change causes keeps it as it is.
+        set_data(&mark, "shows", &t.map(|t| t.to_link_value()).unwrap_or_default());
+        on_change(t)
+    }))]);
+}
+
 /// A side's field, appended to its settings (`params_el`) for a lossy codec, with the control
 /// of the parameter the target sets (`PARAMS_PREFIX-NAME`) locked while a target is on.
 /// `on_change` is called after the event that changed the target has been handled (see
@@ -163,7 +191,7 @@ pub fn show_result(line: &HtmlElement, report: Option<&TargetReport>) {
     };
     line.set_hidden(false);
     let chosen = match (&r.param, &r.value) {
-        (Some(p), Some(v)) => format!("{p} {v}"),
+        (Some(p), Some(v)) => format!("{p} {}", v.to_string().replace(',', ", ")),
         _ => "its one rate".to_string(),
     };
     let pct = 100.0 * r.relative_error;

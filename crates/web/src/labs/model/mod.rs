@@ -11,6 +11,7 @@ pub mod worker;
 #[cfg(all(target_arch = "wasm32", feature = "gpu"))]
 mod kernels;
 
+use mpq_core::target::{Target, TargetReport};
 use serde::{Deserialize, Serialize};
 
 use crate::bridge::WorkerModule;
@@ -23,8 +24,9 @@ pub enum Request {
     /// The models this lab can evaluate.
     Catalog,
     /// Every weight format (and, with `search`, the error-minimising scales) of one model over
-    /// its first `items` test items, on our kernels (`on_gpu`) or their CPU reference.
-    Evaluate { model: String, on_gpu: bool, items: u32, search: bool },
+    /// its first `items` test items, on our kernels (`on_gpu`) or their CPU reference; with
+    /// `target`, also the mix of formats that comes nearest that size.
+    Evaluate { model: String, on_gpu: bool, items: u32, search: bool, target: Option<Target> },
     /// Every kernel against its CPU reference on this browser's adapter.
     CheckKernels,
     /// The kernels timed: each n×n size of `sizes` (as typed) and format, after the adapter's
@@ -105,6 +107,8 @@ pub struct QuantRow {
     pub top1_agreement: f64,
     pub mean_kl: f64,
     pub weight_rel_rmse: f64,
+    /// The target size's row: its search (the format per layer in `value`).
+    pub target: Option<TargetReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -219,6 +219,13 @@ impl Page {
         if let Some(c) = by_id::<HtmlInputElement>("kbench-baseline") {
             c.set_checked(self.exp.baseline);
         }
+        ui::target::field_in("lab-target", "lab-target", &ui::target::MODEL_UNITS, self.exp.target, |t| {
+            with_page(|p| {
+                p.exp.target = t;
+                p.exp.run = None;
+                p.commit(Step::Push);
+            });
+        });
         for (id, v) in [("lab-items", self.exp.items.to_string()), ("kbench-sizes", self.exp.sizes.clone()), ("kbench-batch", self.exp.batch.to_string()), ("kbench-repeats", self.exp.repeats.to_string())] {
             if let Some(i) = by_id::<HtmlInputElement>(id) {
                 if i.value() != v {
@@ -277,7 +284,8 @@ impl Page {
                     p.set_text_content(None);
                 }
                 let on_gpu = e.backend == KernelBackend::WebGpu && ui::has_webgpu();
-                Request::Evaluate { model: e.model.clone(), on_gpu, items: e.items, search: e.search }
+                ui::target::show_result(&target_line(), None);
+                Request::Evaluate { model: e.model.clone(), on_gpu, items: e.items, search: e.search, target: e.target }
             }
             ModelRun::Check => {
                 self.checks.clear();
@@ -399,6 +407,9 @@ impl Page {
             }
             LabEvent::Adapter(a) => show_adapter(&a),
             LabEvent::QuantRow(r) => {
+                if let Some(report) = &r.target {
+                    ui::target::show_result(&target_line(), Some(report));
+                }
                 self.quant_rows.push(r);
                 render_quant(&self.quant_rows);
             }
@@ -429,6 +440,21 @@ impl Page {
                     p.set_text_content(Some(&format!("{before} Not run: {s}.")));
                 }
             }
+        }
+    }
+}
+
+/// The line under the controls that says how near the target's mix came.
+fn target_line() -> HtmlElement {
+    match by_id::<HtmlElement>("lab-target-result") {
+        Some(l) => l,
+        None => {
+            let l = ui::target::result_line("lab-target");
+            let _ = l.set_attribute("id", "lab-target-result");
+            if let Some(table) = by_id::<HtmlElement>("lab-table") {
+                let _ = table.before_with_node_1(&l);
+            }
+            l
         }
     }
 }
@@ -471,6 +497,8 @@ fn render_quant(rows: &[QuantRow]) {
                 ("accuracy", r.accuracy.to_string()),
                 ("agreement", r.top1_agreement.to_string()),
                 ("reference", r.reference_accuracy.to_string()),
+                // The target's mix: its formats (the line above the table says them in words).
+                ("formats", r.target.as_ref().and_then(|t| t.value.as_ref()).map(|v| v.to_string()).unwrap_or_default()),
             ],
             note: None,
         })

@@ -4,6 +4,7 @@
 //! `mpq_gpu` code, the same as `mpqlab quant`, `cargo test -p mpq-gpu` and `mpqlab bench gpu`.
 
 use mpq_core::experiment::image::Backend;
+use mpq_core::target::Target;
 use mpq_core::{Error, Result};
 use mpq_gpu::Format;
 use mpq_models::ModelId;
@@ -27,7 +28,7 @@ pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -
             ctx.event(Event::Catalog { models });
             Ok(())
         }
-        Request::Evaluate { model, on_gpu, items, search } => evaluate(ctx, &model, on_gpu, items, search).await,
+        Request::Evaluate { model, on_gpu, items, search, target } => evaluate(ctx, &model, on_gpu, items, search, target).await,
         #[cfg(feature = "gpu")]
         Request::CheckKernels => kernels::kernel_check(ctx).await,
         #[cfg(feature = "gpu")]
@@ -39,7 +40,7 @@ pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -
 
 /// Every weight format (and searched scales with `search`) of one bundled model over its test
 /// items; a row per format as it is ready.
-async fn evaluate<W: Serialize + From<Event>>(ctx: Ctx<W>, model: &str, on_gpu: bool, items: u32, search: bool) -> Result<()> {
+async fn evaluate<W: Serialize + From<Event>>(ctx: Ctx<W>, model: &str, on_gpu: bool, items: u32, search: bool, target: Option<Target>) -> Result<()> {
     let model = parse_model(model)?;
     let items = items.clamp(1, 1000) as usize;
     ctx.progress("loading the model and its test items", 0, 1);
@@ -66,8 +67,12 @@ async fn evaluate<W: Serialize + From<Event>>(ctx: Ctx<W>, model: &str, on_gpu: 
     let t0 = js::now_ms();
     let label = model.name();
     ctx.progress(&format!("{label}: {}", vs[0].name()), 0, vs.len() as u32 + 1);
-    let rows = quantized::evaluate_each_async(&c, &vs, &set, backend, |done, total, row: &quantized::QuantRow| {
-        let next = vs.get(done + 1).map(|v| v.name()).unwrap_or_else(|| "f16+lossless".into());
+    let rows = quantized::evaluate_each_async(&c, &vs, target, &set, backend, |done, total, row: &quantized::QuantRow| {
+        let next = match vs.get(done + 1) {
+            Some(v) => v.name(),
+            None if target.is_some() && done + 1 == vs.len() => "a format per group of rows for the target".into(),
+            None => "f16+lossless".into(),
+        };
         ctx.progress(&format!("{label}: {next}"), done as u32 + 1, total as u32);
         ctx.event(Event::QuantRow(QuantRow {
             variant: row.variant.clone(),
@@ -80,6 +85,7 @@ async fn evaluate<W: Serialize + From<Event>>(ctx: Ctx<W>, model: &str, on_gpu: 
             top1_agreement: row.top1_agreement,
             mean_kl: row.mean_kl,
             weight_rel_rmse: row.weight_rel_rmse,
+            target: row.target.clone(),
         }));
     })
     .await

@@ -17,6 +17,7 @@ pub mod page;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]
 pub mod worker;
 
+use mpq_core::target::{Target, TargetReport};
 use mpq_core::{ParamSpec, Params};
 use mpq_metrics::text::TextReport;
 use serde::{Deserialize, Serialize};
@@ -89,12 +90,14 @@ pub enum Request {
     Classify { task: String, method: String, query: String },
     /// This worker's share of the accuracy run: test records `shard`, `shard + shards`, ….
     ClassifyEval { task: String, method: String, shard: u32, shards: u32 },
-    /// The lossy panel's view of the start of `text` (`mpq_models::lossy_text::view`).
+    /// The lossy panel's view of the start of `text` (`mpq_models::lossy_text::view`); with
+    /// `target`, at the kept fraction whose lm-coded size comes nearest it (`aim_view`).
     Lossy {
         #[serde(with = "serde_bytes")]
         text: Vec<u8>,
         strategy: String,
         fraction: f64,
+        target: Option<Target>,
     },
     /// One point of the lossy-text sweep (the default `mpqlab sweep --model lossy-text`'s).
     LossyPoint { strategy: String, fraction: f64 },
@@ -172,7 +175,8 @@ pub enum Event {
     Classified(Classified),
     /// A share of the accuracy run: its confusion matrix and the milliseconds it took.
     Evaluated { confusion: mpq_metrics::classify::Confusion, ms: f64 },
-    Lossy(mpq_metrics::lossy_text::LossyView),
+    /// The lossy panel's view, and the target's search when it aimed for a size.
+    Lossy { view: mpq_metrics::lossy_text::LossyView, target: Option<TargetReport> },
     LossyPoint(mpq_metrics::lossy_text::LossyTextPoint),
     Logs { summary: mpq_metrics::text::LogSummary, stream_len: usize },
 }

@@ -8,6 +8,7 @@
 //! view ([`next`] is called by the page's `pump`). The panels' settings are part of the link.
 
 use mpq_core::experiment::text::{ClassifyPanel, LossyPanel};
+use mpq_core::target::TargetReport;
 use mpq_core::{ParamValue, Params};
 use mpq_metrics::classify::Confusion;
 use mpq_metrics::lossy_text::{DEFAULT_FRACTIONS, LossyTextPoint, LossyTextSweep, LossyView, Strategy, VIEW_TEXT_BYTES};
@@ -61,7 +62,8 @@ pub(super) struct State {
     /// (task, method) asked to be measured, until it is.
     eval_wanted: Option<(String, String)>,
     /// The lossy view (or its failure), for its settings and the text's hash.
-    lossy: Option<(LossyPanel, String, Result<LossyView, String>)>,
+    /// The view, with the target's search when the panel aimed for a size.
+    lossy: Option<(LossyPanel, String, Result<(LossyView, Option<TargetReport>), String>)>,
     sweep_wanted: bool,
     sweep_points: Vec<LossyTextPoint>,
     sweep_failed: Option<String>,
@@ -206,7 +208,7 @@ pub(super) fn next(p: &mut Page) -> bool {
     if p.perception.lossy.as_ref().is_none_or(|(k, s, _)| *k != l || *s != sha) {
         let text = p.shown.as_ref().map(|s| s.bytes[..s.bytes.len().min(VIEW_TEXT_BYTES)].to_vec()).unwrap_or_default();
         lossy_status("dropping words…", "running");
-        let job = p.submit(0, Request::Lossy { text, strategy: l.strategy.clone(), fraction: l.fraction() });
+        let job = p.submit(0, Request::Lossy { text, strategy: l.strategy.clone(), fraction: l.fraction(), target: l.target });
         p.job = Some(Job::Perception(PJob::Lossy { key: l, sha, job }));
         return true;
     }
@@ -259,8 +261,8 @@ pub(super) fn advance(p: &mut Page, job: PJob, worker: usize, notice: Notice<Lab
             _ => keep(PJob::Classify { key, job }),
         },
         PJob::Lossy { key, sha, job } if job == id && worker == 0 => match notice {
-            Notice::Event { event: LabEvent::Lossy(v), .. } => {
-                p.perception.lossy = Some((key.clone(), sha.clone(), Ok(v)));
+            Notice::Event { event: LabEvent::Lossy { view, target }, .. } => {
+                p.perception.lossy = Some((key.clone(), sha.clone(), Ok((view, target))));
                 render_lossy(p);
                 keep(PJob::Lossy { key, sha, job })
             }
@@ -431,12 +433,13 @@ pub(super) fn render(p: &Page) {
     if let Some(s) = by_id::<HtmlSelectElement>("tx-lossy-strategy") {
         s.set_value(&p.exp.lossy.strategy);
     }
-    if let Some(r) = by_id::<HtmlInputElement>("tx-lossy-keep") {
-        r.set_value(&p.exp.lossy.keep_twentieths.to_string());
-    }
-    if let Some(o) = by_id::<HtmlElement>("tx-lossy-keep-value") {
-        o.set_text_content(Some(&format!("{:.2}", p.exp.lossy.fraction())));
-    }
+    render_keep(p);
+    ui::target::field_in("tx-lossy-target-slot", "tx-lossy-target", &ui::target::TEXT_UNITS, p.exp.lossy.target, |t| {
+        with_page(|p| {
+            p.exp.lossy.target = t;
+            changed(p, Step::Push);
+        });
+    });
     render_classified(p);
     render_evals(p);
     render_lossy(p);
@@ -539,6 +542,35 @@ fn render_evals(p: &Page) {
     append(&box_, &[&text_el("h4", "", &format!("Confusion matrix: {}", r.method)), &t]);
 }
 
+/// The kept-fraction slider and its number. With a target the slider is locked: the search
+/// sets the kept fraction (shown once found).
+fn render_keep(p: &Page) {
+    let aimed = aimed_fraction(p);
+    if let Some(r) = by_id::<HtmlInputElement>("tx-lossy-keep") {
+        r.set_value(&p.exp.lossy.keep_twentieths.to_string());
+        r.set_disabled(p.exp.lossy.target.is_some());
+        r.set_title(if p.exp.lossy.target.is_some() { "Set by the target size" } else { "" });
+    }
+    if let Some(o) = by_id::<HtmlElement>("tx-lossy-keep-value") {
+        let shown = match (p.exp.lossy.target, aimed) {
+            (None, _) => format!("{:.2}", p.exp.lossy.fraction()),
+            (Some(_), Some(f)) => format!("{f:.2}"),
+            (Some(_), None) => "…".into(),
+        };
+        o.set_text_content(Some(&shown));
+    }
+}
+
+/// The kept fraction the target's search chose for the view on screen.
+fn aimed_fraction(p: &Page) -> Option<f64> {
+    let sha = p.shown.as_ref().map(|s| s.sha256.as_str()).unwrap_or_default();
+    let (_, _, r) = p.perception.lossy.as_ref().filter(|(k, s, _)| *k == p.exp.lossy && s == sha)?;
+    match r.as_ref().ok()?.1.as_ref()?.value.as_ref()? {
+        ParamValue::Int(pct) => Some(*pct as f64 / 100.0),
+        _ => None,
+    }
+}
+
 fn render_lossy(p: &Page) {
     let (Some(info), Some(view)) = (by_id::<HtmlElement>("tx-lossy-info"), by_id::<HtmlElement>("tx-lossy-text")) else { return };
     let sha = p.shown.as_ref().map(|s| s.sha256.as_str()).unwrap_or_default();
@@ -546,6 +578,12 @@ fn render_lossy(p: &Page) {
     view.set_text_content(None);
     for k in ["data-kept", "data-label-original", "data-label-kept", "data-top1"] {
         let _ = info.remove_attribute(k);
+    }
+    render_keep(p);
+    let line = by_id::<HtmlElement>("tx-lossy-target-result");
+    let report = current.and_then(|(_, _, r)| r.as_ref().ok()).and_then(|(_, t)| t.as_ref());
+    if let Some(l) = &line {
+        ui::target::show_result(l, report);
     }
     match current.map(|(_, _, r)| r) {
         None => {
@@ -556,7 +594,7 @@ fn render_lossy(p: &Page) {
             info.set_text_content(Some(&format!("⚠ {e}")));
             lossy_status("", "error");
         }
-        Some(Ok(v)) => {
+        Some(Ok((v, _))) => {
             let Some(bytes) = p.shown.as_ref().map(|s| &s.bytes[..v.prefix_len.min(s.bytes.len())]) else { return };
             let lead = v.words.first().map_or(bytes.len(), |w| w[0]);
             append(&view, &[&text_el("span", "", &String::from_utf8_lossy(&bytes[..lead]))]);

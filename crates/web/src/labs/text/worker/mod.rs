@@ -66,7 +66,7 @@ pub async fn handle<W: Serialize + From<Event>>(ctx: Ctx<W>, request: Request) -
         Request::Point { model } => point(&ctx, &model).await,
         Request::Classify { task, method, query } => perception::classify(&ctx, &task, &method, &query),
         Request::ClassifyEval { task, method, shard, shards } => perception::evaluate(&ctx, &task, &method, shard as usize, shards as usize),
-        Request::Lossy { text, strategy, fraction } => perception::lossy(&ctx, &text, &strategy, fraction),
+        Request::Lossy { text, strategy, fraction, target } => perception::lossy(&ctx, &text, &strategy, fraction, target),
         Request::LossyPoint { strategy, fraction } => perception::lossy_point(&ctx, &strategy, fraction).await,
         Request::Logs { text } => perception::logs(&ctx, text),
     }

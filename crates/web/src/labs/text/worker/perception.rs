@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 
+use mpq_core::target::Target;
 use mpq_core::{Error, Media, Result, Text};
 use mpq_metrics::classify::LabelledSet;
 use mpq_metrics::lossy_text::Strategy;
@@ -104,15 +105,22 @@ fn strategy(id: &str) -> Result<Strategy> {
     Strategy::parse(id).ok_or_else(|| Error::Invalid(format!("'{id}' is not a strategy (predictable, random, regular)")))
 }
 
-pub(super) fn lossy<W: Serialize + From<Event>>(ctx: &Ctx<W>, text: &[u8], strategy_id: &str, fraction: f64) -> Result<()> {
+pub(super) fn lossy<W: Serialize + From<Event>>(ctx: &Ctx<W>, text: &[u8], strategy_id: &str, fraction: f64, target: Option<Target>) -> Result<()> {
     let strategy = strategy(strategy_id)?;
     let net = lossy_text::sweep_net()?;
     let progress = |s: &str| ctx.progress(s, 0, 1);
-    let view = with_classifier(&progress, "lang", LOSSY_CLASSIFIER, |set, p| {
-        ctx.progress("dropping words and judging the rest", 0, 1);
-        lossy_text::view(net, &p.classifier, &set.labels, text, strategy, fraction)
+    let (view, target) = with_classifier(&progress, "lang", LOSSY_CLASSIFIER, |set, p| match target {
+        None => {
+            ctx.progress("dropping words and judging the rest", 0, 1);
+            Ok((lossy_text::view(net, &p.classifier, &set.labels, text, strategy, fraction)?, None))
+        }
+        Some(t) => {
+            ctx.progress("searching the kept fraction for the size, then judging the rest", 0, 1);
+            let (view, _, report) = lossy_text::aim_view(net, &p.classifier, &set.labels, text, strategy, t)?;
+            Ok((view, Some(report)))
+        }
     })?;
-    ctx.event(Event::Lossy(view));
+    ctx.event(Event::Lossy { view, target });
     Ok(())
 }
 
