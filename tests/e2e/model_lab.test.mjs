@@ -108,12 +108,25 @@ test('model lab: kernels checked and timed on WebGPU, formats evaluated like mpq
     await page.selectOption('[data-testid=lab-backend]', 'webgpu');
     await page.locator('[data-testid=lab-items]').fill('200');
     await page.locator('[data-testid=lab-search]').check();
+    // Aim for 6 bits per weight: a row with a format per group of rows (each group its own
+    // kernel call on the GPU), the same as `mpqlab quant --target-bpw 6`.
+    assert.equal(await page.inputValue('[data-testid=lab-target-unit]'), 'bpw');
+    await page.locator('[data-testid=lab-target-on]').check();
+    await page.waitForFunction(() => location.hash.includes('mt=6bpw'));
     await page.click('[data-testid=lab-run]');
     const text = await waitLab(900_000);
     const rows = await page.locator('[data-testid=lab-table] tbody tr').evaluateAll((trs) => trs.map((tr) => ({
       variant: tr.dataset.variant, bits: +tr.dataset.bits, accuracy: +tr.dataset.accuracy,
-      agreement: +tr.dataset.agreement, reference: +tr.dataset.reference })));
-    const native = JSON.parse(cli('quant', '--model', 'fashion-cnn', '--search', '--items', '200'));
+      agreement: +tr.dataset.agreement, reference: +tr.dataset.reference, formats: tr.dataset.formats })));
+    const native = JSON.parse(cli('quant', '--model', 'fashion-cnn', '--search', '--items', '200', '--target-bpw', '6'));
+    const mix = rows.find((r) => r.variant === 'mix+search');
+    const nativeMix = native.rows.find((r) => r.variant === 'mix+search');
+    assert.ok(mix && nativeMix, rows.map((r) => r.variant).join(', '));
+    assert.equal(mix.formats, nativeMix.target.value);
+    assert.ok(Math.abs(mix.bits - 6) <= 0.12, `${mix.bits} bits per weight`);
+    const report = JSON.parse(await page.getAttribute('[data-testid=lab-target-result]', 'data-report'));
+    assert.equal(report.reached, true);
+    assert.match(await page.textContent('[data-testid=lab-target-result]'), /^✓ Aimed, chose formats conv1=/);
     fs.writeFileSync(path.join(OUT, 'quant-page-fashion-200.json'), JSON.stringify(rows, null, 1));
     assert.deepEqual(rows.map((r) => r.variant), native.rows.map((r) => r.variant));
     for (const [a, b] of rows.map((r, i) => [r, native.rows[i]])) {
@@ -127,7 +140,8 @@ test('model lab: kernels checked and timed on WebGPU, formats evaluated like mpq
     const f32 = rows.find((r) => r.variant === 'f32');
     assert.ok(Math.abs(q8.accuracy - f32.accuracy) <= 0.005, `q8_0 ${q8.accuracy} vs f32 ${f32.accuracy}`);
     const markers = await page.locator('[data-testid=lab-plot] svg circle').count();
-    assert.ok(markers >= rows.length - 1, `${markers} plotted points for ${rows.length} rows`);
+    assert.ok(markers >= rows.length - 2, `${markers} plotted points for ${rows.length} rows`);
+    assert.equal(await page.locator('[data-testid=lab-plot] svg rect[fill="#CC79A7"]').count(), 1, 'the mix is a square');
     await page.locator('.model-lab').screenshot({ path: path.join(OUT, '20-model-lab.png') });
     console.log(`${text} ${rows.map((r) => `${r.variant} ${r.bits.toFixed(2)} b/w ${(100 * r.accuracy).toFixed(1)} %`).join('; ')}`);
   });

@@ -136,6 +136,30 @@ test('text lab perception: classifier, accuracy, lossy text, the log codec', { t
     console.log(`lossy at 0.4 (predictable): kept ${run.kept_bytes} of ${run.prefix_len} B, language ${run.label_original} → ${run.label_kept}, next-byte top-1 ${run.lm_top1_agreement.toFixed(3)}, KL ${run.lm_kl_bits.toFixed(3)} bits`);
   });
 
+  await t.test('lossy text aimed at the lm coder\'s bytes: the fraction searched, as mpqlab run', async () => {
+    await page.locator('[data-testid=tx-lossy-target-on]').check();
+    await page.locator('[data-testid=tx-lossy-target-value]').fill('300');
+    await page.locator('[data-testid=tx-lossy-target-value]').dispatchEvent('change');
+    await page.waitForSelector('[data-testid=tx-lossy-target-result][data-report]', { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=tx-lossy-status]').dataset.state === 'done');
+    const report = JSON.parse(await page.getAttribute('[data-testid=tx-lossy-target-result]', 'data-report'));
+    assert.equal(report.param, 'keep %');
+    assert.ok(Math.abs(report.bytes - 300) <= 0.05 * 300 || report.between, JSON.stringify(report));
+    assert.equal(await page.isDisabled('[data-testid=tx-lossy-keep]'), true, 'the slider is set by the target');
+    assert.equal(await page.textContent('[data-testid=tx-lossy-keep-value]'), (report.value / 100).toFixed(2));
+    const kept = Number(await page.getAttribute('[data-testid=tx-lossy-info]', 'data-kept'));
+    const l = await copyLink(page);
+    assert.match(l, /kt=300B/);
+    const run = JSON.parse(cli('run', l)).lossy;
+    assert.deepEqual(run.target, report);
+    assert.equal(run.view.kept_bytes, kept);
+    console.log(`lossy aimed at 300 B of lm code: keep ${report.value} %, ${report.bytes} B (${(100 * report.relative_error).toFixed(1)} %), ${report.encodes} encodes; kept ${kept} B`);
+    // Off again: the slider is back.
+    await page.locator('[data-testid=tx-lossy-target-on]').uncheck();
+    await page.waitForFunction(() => !document.querySelector('[data-testid=tx-lossy-keep]').disabled);
+    await page.waitForFunction(() => document.querySelector('[data-testid=tx-lossy-status]').dataset.state === 'done');
+  });
+
   await t.test('the lossy sweep equals mpqlab sweep --model lossy-text', async () => {
     const started = Date.now();
     await page.click('[data-testid=tx-lossy-sweep]');

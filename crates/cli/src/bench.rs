@@ -35,6 +35,11 @@ enum BenchTarget {
     /// keyword test windows end to end (16 kHz mono), and the keyword model's inference per 1 s
     /// window on the CPU: JSON with ms and times faster than real time.
     Audio(AudioBenchArgs),
+    /// Rate–distortion against the reference encoder at equal bits per pixel: our JPEG against
+    /// `cjpeg -optimize` (libjpeg-turbo) over the gallery photos, each swept over its quality
+    /// and decoded by the lab's decoder: JSON with every point, the mean PSNR difference at
+    /// equal bpp and the rate difference at equal PSNR, per photo and on average.
+    Rd(crate::rd::RdArgs),
 }
 
 #[derive(clap::Args)]
@@ -243,6 +248,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     match args.target {
         Some(BenchTarget::Gpu(gpu)) => return run_gpu(gpu),
         Some(BenchTarget::Audio(audio)) => return run_audio(audio),
+        Some(BenchTarget::Rd(rd)) => return crate::rd::run(rd),
         None => {}
     }
     let images = if args.images.is_empty() {

@@ -34,6 +34,7 @@ mod kws;
 mod lm;
 mod lossy;
 mod quant;
+mod rd;
 mod run;
 mod shard;
 mod sweep;
@@ -194,6 +195,11 @@ impl CodecArgs {
         let resolved = mpq_core::codec::ResolvedParams::resolve(codec.id(), &codec.params(), &params)?;
         Ok((codec, resolved.as_params().clone()))
     }
+}
+
+/// A codec spec `id[:a=1,b=2]` as `--codec` takes it: the codec and its validated parameters.
+pub(crate) fn parse_codec_spec(spec: &str) -> Result<(Box<dyn mpq_core::Codec>, Params)> {
+    CodecArgs { codec: spec.to_string(), params: Vec::new() }.resolve()
 }
 
 /// Splits `quality=10,subsampling=4:2:0` on commas that start a new `name=`.

@@ -1,7 +1,7 @@
 //! JPEG: encoded with `jpeg-encoder` (baseline, optimised Huffman tables), decoded with
 //! `zune-jpeg`. Our output is plain JFIF that `djpeg` reads (tested).
 
-use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
 use mpq_core::{
     Codec, Error, Image, Media, Modality, ParamSpec, PixelFormat, Result, codec::ResolvedParams,
     limits,
@@ -39,6 +39,13 @@ impl Codec for Jpeg {
                 "4:2:0",
                 "How much colour resolution is kept: 4:2:0 halves it both ways.",
             ),
+            ParamSpec::choice(
+                "chroma",
+                "Chroma downsampling",
+                &["nearest", "average"],
+                "nearest",
+                "How a subsampled colour sample is made from its pixels: the top-left one (jpeg-encoder's default, and ours before this setting) or their mean (libjpeg's).",
+            ),
         ]
     }
     fn encode_resolved(&self, input: &Media, params: &ResolvedParams) -> Result<Vec<u8>> {
@@ -62,6 +69,10 @@ impl Codec for Jpeg {
         let mut out = Vec::new();
         let mut enc = Encoder::new(&mut out, quality);
         enc.set_sampling_factor(sampling);
+        enc.set_chroma_subsampling_method(match params.choice("chroma") {
+            "average" => ChromaSubsamplingMethod::Average,
+            _ => ChromaSubsamplingMethod::Nearest,
+        });
         enc.set_optimized_huffman_tables(true);
         enc.encode(data, img.width() as u16, img.height() as u16, color)
             .map_err(|e| Error::encode(self.id(), e))?;
