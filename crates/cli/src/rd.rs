@@ -120,7 +120,7 @@ fn pnm(img: &Image) -> Vec<u8> {
 /// A stream's bits per pixel and its RGB PSNR (decoded by the lab's JPEG decoder).
 fn point(quality: u8, original: &Image, stream: &[u8]) -> Result<RdPoint> {
     let decoded = mpq_codecs::image::jpeg::decode_jpeg(stream)?;
-    let psnr = mpq_metrics::psnr::psnr_rgb(original, &decoded)?;
+    let psnr = mpq_metrics::psnr_rgb(original, &decoded)?;
     Ok(RdPoint { quality, bpp: 8.0 * stream.len() as f64 / original.pixel_count() as f64, psnr })
 }
 

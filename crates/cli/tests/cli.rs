@@ -800,3 +800,38 @@ fn lossy_text_and_weights_aim_for_a_size() {
     let out = mpqlab().args(["quant", "--target-bpw", "0"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// `mpqlab bench rd`: our JPEG against `cjpeg -optimize` at equal bits per pixel (skipped
+/// without cjpeg unless MPQ_REQUIRE_TOOLS=1). Averaging the subsampled chroma is what closes the
+/// gap to libjpeg-turbo on colour photos.
+#[test]
+fn bench_rd_compares_our_jpeg_with_cjpeg() {
+    let has_cjpeg = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("cjpeg").is_file()));
+    if !has_cjpeg {
+        assert_ne!(std::env::var("MPQ_REQUIRE_TOOLS").as_deref(), Ok("1"), "cjpeg is required");
+        return;
+    }
+    let out = mpqlab()
+        .args(["bench", "rd", "www/gallery/coffee.png", "www/gallery/camera.png", "--qualities", "30,50,70,90", "--codec", "jpeg", "--codec", "jpeg:chroma=average"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        let photos = r["photos"].as_array().unwrap();
+        assert_eq!(photos.len(), 2);
+        for p in photos {
+            assert_eq!(p["ours"].as_array().unwrap().len(), 4);
+            assert!(p["delta_db"].as_f64().unwrap().abs() < 1.0, "{p}");
+        }
+    }
+    let coffee = |k: usize| results[k]["photos"][0]["delta_db"].as_f64().unwrap();
+    assert!(coffee(1) > coffee(0) + 0.05, "average {} vs nearest {}", coffee(1), coffee(0));
+    assert!(coffee(1) > -0.05, "{}", coffee(1));
+    // The gray photo has no chroma: the setting changes nothing.
+    assert_eq!(results[0]["photos"][1]["delta_db"], results[1]["photos"][1]["delta_db"]);
+    let bad = mpqlab().args(["bench", "rd", "--codec", "avif"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+}

@@ -191,14 +191,41 @@ fn parse_ppm(bytes: &[u8]) -> Image {
     Image::new(w, h, format, data).unwrap()
 }
 
+/// The chroma setting: averaging the subsampled pixels (libjpeg's way) keeps more of a photo's
+/// colour than the top-left pixel; the default stays the top-left pixel, the bytes of old links.
+#[test]
+fn averaged_chroma_is_nearer_and_the_default_keeps_old_bytes() {
+    let photo = load(&std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/gallery/coffee.png")).unwrap()).unwrap();
+    let at = |extra: &[&str]| {
+        let mut pairs = vec!["quality=75"];
+        pairs.extend_from_slice(extra);
+        roundtrip("jpeg", &photo, &parse_param_pairs(pairs).unwrap())
+    };
+    let (default_bytes, _) = at(&[]);
+    let (nearest_bytes, nearest) = at(&["chroma=nearest"]);
+    let (average_bytes, average) = at(&["chroma=average"]);
+    assert_eq!(default_bytes, nearest_bytes, "the default is the old behaviour");
+    assert_ne!(nearest_bytes, average_bytes);
+    let (pn, pa) = (psnr(&photo, &nearest), psnr(&photo, &average));
+    assert!(pa > pn + 0.1, "average {pa:.2} dB vs nearest {pn:.2} dB");
+    // At 4:4:4 there is nothing to downsample: the same bytes.
+    assert_eq!(at(&["subsampling=4:4:4", "chroma=nearest"]).0, at(&["subsampling=4:4:4", "chroma=average"]).0);
+}
+
 #[test]
 fn our_jpeg_decodes_with_djpeg() {
     let Some(djpeg) = tool("djpeg") else { return };
     let dir = std::env::temp_dir().join(format!("mpq-djpeg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (sub, format) in [("4:2:0", PixelFormat::Rgb8), ("4:4:4", PixelFormat::Rgb8), ("4:2:2", PixelFormat::Rgb8), ("4:2:0", PixelFormat::Gray8)] {
+    for (sub, format, chroma) in [
+        ("4:2:0", PixelFormat::Rgb8, "nearest"),
+        ("4:2:0", PixelFormat::Rgb8, "average"),
+        ("4:4:4", PixelFormat::Rgb8, "nearest"),
+        ("4:2:2", PixelFormat::Rgb8, "average"),
+        ("4:2:0", PixelFormat::Gray8, "average"),
+    ] {
         let img = gradient(101, 67, format);
-        let params = parse_param_pairs(["quality=85", &format!("subsampling={sub}")]).unwrap();
+        let params = parse_param_pairs(["quality=85", &format!("subsampling={sub}"), &format!("chroma={chroma}")]).unwrap();
         let (bytes, ours) = roundtrip("jpeg", &img, &params);
         let path = dir.join("t.jpg");
         std::fs::write(&path, &bytes).unwrap();

@@ -1026,11 +1026,11 @@ pub fn plot_svg(title: &str, rows: &[QuantRow]) -> String {
             let _ = write!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="5" fill="{colour}"><title>{}</title></circle>"#, esc(&tip));
         }
         // Labels: reference scales to the left of the point, searched scales to the right (the
-        // two share their bits per weight), the lossless row below it, the target's mix above.
+        // two share their bits per weight), the lossless row and the target's mix below it.
         let (dx, dy, anchor) = if r.lossless {
             (0.0, 19.0, "middle")
         } else if r.target.is_some() {
-            (0.0, -10.0, "middle")
+            (0.0, 21.0, "middle")
         } else if r.scale == Scale::Search {
             (8.0, 4.0, "start")
         } else {
