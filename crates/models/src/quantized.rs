@@ -372,7 +372,7 @@ impl QuantizedNet {
         if c * h * w != task.classes().len() {
             return Err(bad(format!("the last step gives {} values for {} classes", c * h * w, task.classes().len())));
         }
-        // The format and scale of most weights (every layer's, unless mixed).
+        // The format of most weights (every layer's, unless mixed).
         let format = layers.iter().max_by_key(|l| l.weight_count()).map_or(Format::F32, |l| l.format());
         Ok(Self { task, format, scale, ops, layers })
     }
@@ -396,10 +396,6 @@ impl QuantizedNet {
     /// The weights' format (of most weights, for a net with a format per layer).
     pub fn format(&self) -> Format {
         self.format
-    }
-    /// Each layer's format.
-    pub fn formats(&self) -> Vec<Format> {
-        self.layers.iter().map(|l| l.format()).collect()
     }
     pub fn scale(&self) -> Scale {
         self.scale
@@ -547,7 +543,7 @@ impl QuantizedNet {
     }
 }
 
-fn quantize(w: &[f32], rows: usize, cols: usize, format: Format, scale: Scale) -> Result<QuantMatrix, ModelError> {
+pub(crate) fn quantize(w: &[f32], rows: usize, cols: usize, format: Format, scale: Scale) -> Result<QuantMatrix, ModelError> {
     QuantMatrix::quantize_with(w, rows, cols, format, scale).map_err(|e| ModelError::Weights(e.to_string()))
 }
 

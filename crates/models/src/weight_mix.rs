@@ -22,7 +22,7 @@ use mpq_core::target::{TOLERANCE, Target, TargetReport};
 use mpq_gpu::{Format, QuantMatrix, Scale};
 
 use crate::ModelError;
-use crate::quantized::{NamedParam, QuantizedNet, Step};
+use crate::quantized::{NamedParam, QuantizedNet, Step, quantize};
 use crate::classifier::Task;
 
 /// The formats a layer may take, smallest first.
@@ -81,7 +81,7 @@ pub fn mix_for_target(task: Task, steps: &[Step], params: &[NamedParam], scale: 
     let mut matrices: Vec<(String, Vec<f32>, usize, usize)> = Vec::new();
     let reference = QuantizedNet::from_params_with(task, steps, params, Scale::Reference, &mut |_, name, w, rows, cols| {
         matrices.push((name.to_string(), w.to_vec(), rows, cols));
-        Ok(vec![QuantMatrix::quantize_with(w, rows, cols, Format::F32, Scale::Reference).map_err(|e| ModelError::Weights(e.to_string()))?])
+        Ok(vec![quantize(w, rows, cols, Format::F32, Scale::Reference)?])
     })?;
     let total = reference.weight_count().max(1);
     let target_bytes = target.bytes_for_weights(total).map_err(|e| ModelError::Input(e.to_string()))?;
@@ -97,7 +97,7 @@ pub fn mix_for_target(task: Task, steps: &[Step], params: &[NamedParam], scale: 
             let mut candidates = Vec::with_capacity(CANDIDATES.len());
             for format in CANDIDATES {
                 let s = if matches!(format, Format::F32 | Format::F16) { Scale::Reference } else { scale };
-                let matrix = QuantMatrix::quantize_with(part, r1 - r0, *cols, format, s).map_err(|e| ModelError::Weights(e.to_string()))?;
+                let matrix = quantize(part, r1 - r0, *cols, format, s)?;
                 let err: f64 = part.iter().zip(matrix.dequantize()).map(|(&a, b)| ((a - b) as f64).powi(2)).sum();
                 candidates.push(Candidate { format, bytes: matrix.storage_bytes(), error: err / norm, matrix });
             }

@@ -284,7 +284,9 @@ impl Page {
                     p.set_text_content(None);
                 }
                 let on_gpu = e.backend == KernelBackend::WebGpu && ui::has_webgpu();
-                ui::target::show_result(&target_line(), None);
+                if let Some(line) = by_id::<HtmlElement>("lab-target-result") {
+                    ui::target::show_result(&line, None);
+                }
                 Request::Evaluate { model: e.model.clone(), on_gpu, items: e.items, search: e.search, target: e.target }
             }
             ModelRun::Check => {
@@ -407,8 +409,8 @@ impl Page {
             }
             LabEvent::Adapter(a) => show_adapter(&a),
             LabEvent::QuantRow(r) => {
-                if let Some(report) = &r.target {
-                    ui::target::show_result(&target_line(), Some(report));
+                if let (Some(report), Some(line)) = (&r.target, by_id::<HtmlElement>("lab-target-result")) {
+                    ui::target::show_result(&line, Some(report));
                 }
                 self.quant_rows.push(r);
                 render_quant(&self.quant_rows);
@@ -440,21 +442,6 @@ impl Page {
                     p.set_text_content(Some(&format!("{before} Not run: {s}.")));
                 }
             }
-        }
-    }
-}
-
-/// The line under the controls that says how near the target's mix came.
-fn target_line() -> HtmlElement {
-    match by_id::<HtmlElement>("lab-target-result") {
-        Some(l) => l,
-        None => {
-            let l = ui::target::result_line("lab-target");
-            let _ = l.set_attribute("id", "lab-target-result");
-            if let Some(table) = by_id::<HtmlElement>("lab-table") {
-                let _ = table.before_with_node_1(&l);
-            }
-            l
         }
     }
 }

@@ -433,7 +433,6 @@ pub(super) fn render(p: &Page) {
     if let Some(s) = by_id::<HtmlSelectElement>("tx-lossy-strategy") {
         s.set_value(&p.exp.lossy.strategy);
     }
-    render_keep(p);
     ui::target::field_in("tx-lossy-target-slot", "tx-lossy-target", &ui::target::TEXT_UNITS, p.exp.lossy.target, |t| {
         with_page(|p| {
             p.exp.lossy.target = t;
@@ -561,11 +560,15 @@ fn render_keep(p: &Page) {
     }
 }
 
+/// The lossy panel's result for the panel's settings and the text on screen, if it is in.
+fn current_lossy(p: &Page) -> Option<&Result<(LossyView, Option<TargetReport>), String>> {
+    let sha = p.shown.as_ref().map(|s| s.sha256.as_str()).unwrap_or_default();
+    p.perception.lossy.as_ref().filter(|(k, s, _)| *k == p.exp.lossy && s == sha).map(|(_, _, r)| r)
+}
+
 /// The kept fraction the target's search chose for the view on screen.
 fn aimed_fraction(p: &Page) -> Option<f64> {
-    let sha = p.shown.as_ref().map(|s| s.sha256.as_str()).unwrap_or_default();
-    let (_, _, r) = p.perception.lossy.as_ref().filter(|(k, s, _)| *k == p.exp.lossy && s == sha)?;
-    match r.as_ref().ok()?.1.as_ref()?.value.as_ref()? {
+    match current_lossy(p)?.as_ref().ok()?.1.as_ref()?.value.as_ref()? {
         ParamValue::Int(pct) => Some(*pct as f64 / 100.0),
         _ => None,
     }
@@ -573,19 +576,18 @@ fn aimed_fraction(p: &Page) -> Option<f64> {
 
 fn render_lossy(p: &Page) {
     let (Some(info), Some(view)) = (by_id::<HtmlElement>("tx-lossy-info"), by_id::<HtmlElement>("tx-lossy-text")) else { return };
-    let sha = p.shown.as_ref().map(|s| s.sha256.as_str()).unwrap_or_default();
-    let current = p.perception.lossy.as_ref().filter(|(k, s, _)| *k == p.exp.lossy && s == sha);
+    let current = current_lossy(p);
     view.set_text_content(None);
     for k in ["data-kept", "data-label-original", "data-label-kept", "data-top1"] {
         let _ = info.remove_attribute(k);
     }
     render_keep(p);
     let line = by_id::<HtmlElement>("tx-lossy-target-result");
-    let report = current.and_then(|(_, _, r)| r.as_ref().ok()).and_then(|(_, t)| t.as_ref());
+    let report = current.and_then(|r| r.as_ref().ok()).and_then(|(_, t)| t.as_ref());
     if let Some(l) = &line {
         ui::target::show_result(l, report);
     }
-    match current.map(|(_, _, r)| r) {
+    match current {
         None => {
             info.set_text_content(Some(""));
             lossy_status("", "idle");
